@@ -1,0 +1,29 @@
+// Resets the quickstart's work/ folder (the "directories" the contacts are written to), then runs the
+// initial profile twice: the first run builds the shared address book, the second shows that a run
+// with nothing changed writes nothing.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const example = join(root, 'examples', 'quickstart');
+const work = join(example, 'work');
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+copyFileSync(join(example, 'ad-contacts.seed.ldif'), join(work, 'ad-contacts.ldif'));
+
+const cli = join(root, 'dist', 'cli', 'main.js');
+const config = join(example, 'dirbridge.yaml');
+let worst = 0;
+for (const pass of ['first run', 'second run (nothing changed)']) {
+  console.log(`\n=== dirbridge --config examples/quickstart/dirbridge.yaml run initial: ${pass}\n`);
+  const r = spawnSync(process.execPath, [cli, '--config', config, 'run', 'initial'], { stdio: 'inherit' });
+  worst = Math.max(worst, r.status ?? 4);
+}
+const adds = (f) => (readFileSync(join(work, f), 'utf8').match(/^changetype: add$/gm) ?? []).length;
+console.log(`\nContacts written: ${adds('ad-contacts.changes.ldif')} to AD (examples/quickstart/work/ad-contacts.changes.ldif),`);
+console.log(`${adds('domino-contacts.changes.ldif')} to Domino (examples/quickstart/work/domino-contacts.changes.ldif).`);
+console.log('The errors above are deliberate: people with no address, an invalid one, and one address on both sides.');
+// Exit 2 (completed-errors) is the expected outcome of the sample data; anything worse is a failure.
+process.exit(worst > 2 ? worst : 0);

@@ -1,0 +1,31 @@
+/**
+ * Active Directory over LDAP. Imports users (mailbox recognition is a scoping rule) and writes
+ * mail-enabled contacts: objectClass contact with mail, mailNickname, targetAddress and proxyAddresses.
+ */
+import type { LdapAgentConfig } from '../../config/schema.js';
+import type { ConnectionSettings } from '../ldap/connection.js';
+import { LdapAgent } from '../ldap/ldap-agent.js';
+import { type AttributeMap, ObjectError } from '../types.js';
+
+export class AdLdapAgent extends LdapAgent {
+  constructor(name: string, config: Extract<LdapAgentConfig, { type: 'ad-ldap' }>, settings: ConnectionSettings) {
+    super(name, config, settings);
+  }
+
+  protected defaultObjectClasses(): string[] {
+    return ['top', 'person', 'organizationalPerson', 'contact'];
+  }
+
+  protected prepareAdd(dn: string, attributes: AttributeMap): AttributeMap {
+    const target = attributes['targetaddress']?.[0];
+    if (target !== undefined && !/^smtp:/i.test(target)) {
+      throw new ObjectError(dn, 'targetAddress', `"${target}" must start with SMTP: (the external delivery address)`, 'invalid-value');
+    }
+    const proxies = attributes['proxyaddresses'] ?? [];
+    const primaries = proxies.filter((p) => p.startsWith('SMTP:'));
+    if (proxies.length && primaries.length !== 1) {
+      throw new ObjectError(dn, 'proxyAddresses', `needs exactly one primary SMTP: address, has ${primaries.length}`, 'invalid-value');
+    }
+    return attributes;
+  }
+}

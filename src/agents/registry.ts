@@ -1,0 +1,20 @@
+/** Builds the configured agents. The only place that knows which class serves which agent type. */
+import type { LoadedConfig } from '../config/load.js';
+import { AdLdapAgent } from './ad-ldap/agent.js';
+import { DominoLdapAgent } from './domino-ldap/agent.js';
+import { LdifAgent } from './ldif/agent.js';
+import type { Agent } from './types.js';
+
+export function createAgent(loaded: LoadedConfig, name: string): Agent {
+  const config = loaded.config.agents[name];
+  if (!config) throw new Error(`no agent named "${name}" in ${loaded.file}`);
+  const settings = { agent: name, password: loaded.secrets.get(name), path: loaded.path };
+  switch (config.type) {
+    case 'domino-ldap':
+      return new DominoLdapAgent(name, config, { ...settings, config });
+    case 'ad-ldap':
+      return new AdLdapAgent(name, config, { ...settings, config });
+    case 'ldif':
+      return new LdifAgent(name, config, loaded.path(config.file), config.changesFile ? loaded.path(config.changesFile) : undefined);
+  }
+}

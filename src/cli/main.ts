@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/** The dirbridge command line: thin commands over the engine and the store. */
+import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { loadProfile, STEP_TYPES, type StepType } from '../engine/profiles.js';
+import { openStore, type RunReport, runSteps } from '../engine/runner.js';
+import { EXIT_CODES } from '../engine/status.js';
+import { table } from './table.js';
+
+const program = new Command();
+program
+  .name('dirbridge')
+  .description('Directory synchronization between HCL Domino and Microsoft Exchange / Active Directory')
+  .option('-c, --config <path>', 'configuration file', 'dirbridge.yaml')
+  .exitOverride();
+
+function config(): LoadedConfig {
+  return loadConfig(program.opts<{ config: string }>().config);
+}
+
+program
+  .command('run')
+  .description('run a run profile (a YAML file under run-profiles/, e.g. "initial")')
+  .argument('<profile>', 'profile name or path')
+  .option('--json', 'print the run report as JSON')
+  .action(async (name: string, opts: { json?: boolean }) => {
+    const loaded = config();
+    const profile = loadProfile(loaded, name);
+    await execute(loaded, profile.name, profile.steps, opts.json);
+  });
+
+program
+  .command('run-step')
+  .description(`run one step for one agent (${STEP_TYPES.join(', ')})`)
+  .argument('<agent>', 'agent name')
+  .argument('<step>', 'step type')
+  .option('--json', 'print the run report as JSON')
+  .action(async (agent: string, step: string, opts: { json?: boolean }) => {
+    const loaded = config();
+    if (!loaded.config.agents[agent]) throw new ConfigError(loaded.file, [`agents: no agent named "${agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
+    if (!(STEP_TYPES as readonly string[]).includes(step)) throw new UsageError(`unknown step "${step}"; steps are: ${STEP_TYPES.join(', ')}`);
+    await execute(loaded, `run-step ${agent} ${step}`, [{ agent, type: step as StepType }], opts.json);
+  });
+
+class UsageError extends Error {}
+
+async function execute(loaded: LoadedConfig, profile: string, steps: { agent: string; type: StepType }[], json?: boolean): Promise<void> {
+  const store = openStore(loaded);
+  let report: RunReport;
+  try {
+    report = await runSteps(loaded, store, profile, steps);
+  } finally {
+    store.close();
+  }
+  if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else printReport(report);
+  process.exitCode = EXIT_CODES[report.status];
+}
+
+function printReport(r: RunReport): void {
+  const out: string[] = [`run ${r.runId} (${r.profile}): ${r.status}`, ''];
+  out.push(
+    table(
+      ['#', 'agent', 'step', 'status', 'adds', 'updates', 'renames', 'deletes', 'unchanged', 'proj', 'joins', 'prov', 'disc', 'staged', 'errors', 'secs'],
+      r.steps.map((s) => [s.seq, s.agent, s.type, s.status, s.stats.adds, s.stats.updates, s.stats.renames, s.stats.deletes, s.stats.unchanged, s.stats.projections, s.stats.joins, s.stats.provisions, s.stats.disconnects, s.stats.exportsStaged, s.stats.errors + s.stats.warnings, Number(s.seconds.toFixed(2))]),
+    ),
+  );
+  for (const s of r.steps) {
+    if (s.message) out.push('', `step ${s.seq} (${s.agent} ${s.type}): ${s.message}`);
+    const shown = s.problems.slice(0, 20);
+    if (shown.length) {
+      out.push('', `step ${s.seq} (${s.agent} ${s.type}) problems:`);
+      for (const p of shown) out.push(`  ${p.severity} ${p.code}: ${p.object}${p.attribute ? ` [${p.attribute}]` : ''}: ${p.message}`);
+      if (s.problems.length > shown.length) out.push(`  ... and ${s.problems.length - shown.length} more (see --json)`);
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : EXIT_CODES.usage;
+  } else if (e instanceof ConfigError) {
+    process.stderr.write(`dirbridge: ${e.message}\n`);
+    process.exitCode = EXIT_CODES.config;
+  } else if (e instanceof UsageError) {
+    process.stderr.write(`dirbridge: ${e.message}\n`);
+    process.exitCode = EXIT_CODES.usage;
+  } else {
+    process.stderr.write(`dirbridge: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = EXIT_CODES['stopped-error'];
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * The shape of dirbridge.yaml. Every object is strict: an unknown key is a typo until proven
+ * otherwise, and an identity engine must not silently ignore a misspelt safety setting.
+ */
+import { z } from 'zod';
+
+export const secretRef = z.union([
+  z.object({ env: z.string().min(1) }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+]);
+
+const tlsOptions = z
+  .object({
+    caFile: z.string().optional(),
+    /** Turning verification off is possible for a lab, never the default. */
+    rejectUnauthorized: z.boolean().default(true),
+    startTls: z.boolean().default(false),
+    serverName: z.string().optional(),
+  })
+  .strict()
+  .default({ rejectUnauthorized: true, startTls: false });
+
+const attributeName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'an LDAP attribute name (letters, digits, hyphen)');
+
+const ldapAgentFields = {
+  url: z.string().regex(/^ldaps?:\/\/[^/]+\/?$/, 'ldap://host:port or ldaps://host:port'),
+  bindDn: z.string().optional(),
+  password: secretRef.optional(),
+  tls: tlsOptions,
+  baseDn: z.string(),
+  searchScope: z.enum(['sub', 'one']).default('sub'),
+  filter: z.string().default('(objectClass=*)'),
+  objectClasses: z.array(z.string()).min(1),
+  attributes: z.array(attributeName).min(1),
+  pageSize: z.number().int().min(1).max(10_000).default(500),
+  exportConcurrency: z.number().int().min(1).max(64).default(4),
+  timeoutMs: z.number().int().min(1000).default(60_000),
+};
+
+const dominoAgent = z
+  .object({
+    type: z.literal('domino-ldap'),
+    ...ldapAgentFields,
+    anchor: attributeName.default('dominoUNID'),
+    /** Stored value of MailSystem for "Other Internet Mail" on the target's Person form. */
+    contactMailSystem: z.string().default('5'),
+    binaryAttributes: z.array(attributeName).default([]),
+  })
+  .strict();
+
+const adAgent = z
+  .object({
+    type: z.literal('ad-ldap'),
+    ...ldapAgentFields,
+    anchor: attributeName.default('objectGUID'),
+    binaryAttributes: z.array(attributeName).default(['objectGUID', 'msExchMailboxGuid']),
+  })
+  .strict();
+
+const ldifAgent = z
+  .object({
+    type: z.literal('ldif'),
+    /** The content file imported (a missing file is an empty directory). */
+    file: z.string(),
+    /** Where exported changes are appended as LDIF change records. */
+    changesFile: z.string().optional(),
+    /** Also apply exported changes to `file`, so the file behaves like a directory. */
+    applyChanges: z.boolean().default(false),
+    anchor: attributeName,
+    objectClasses: z.array(z.string()).default([]),
+    baseDn: z.string().optional(),
+    binaryAttributes: z.array(attributeName).default([]),
+    /** Treat the anchor as an Active Directory GUID (16 bytes, Windows text form). */
+    anchorIsGuid: z.boolean().default(false),
+  })
+  .strict();
+
+export const agentConfig = z.discriminatedUnion('type', [dominoAgent, adAgent, ldifAgent]);
+
+const flowValue = z.union([
+  z.string(),
+  z.object({ first: z.array(z.string()).min(1) }).strict(),
+  z.object({ template: z.string() }).strict(),
+  z.object({ constant: z.string() }).strict(),
+]);
+
+const attributeCondition = z
+  .object({
+    attribute: z.string(),
+    equals: z.string().optional(),
+    notEquals: z.string().optional(),
+    present: z.boolean().optional(),
+  })
+  .strict()
+  .refine((c) => [c.equals, c.notEquals, c.present].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of equals, notEquals, present',
+  });
+
+const scopeCondition = z.union([
+  attributeCondition,
+  /** true: only Exchange mailbox users (homeMDB, msExchMailboxGuid or a mailbox msExchRecipientTypeDetails). */
+  z.object({ exchangeMailbox: z.boolean() }).strict(),
+]);
+
+const joinRule = z
+  .object({
+    cs: z.string(),
+    mv: z.string(),
+    /** smtp: connector values like "SMTP:a@b" / "smtp:a@b" are compared as "a@b". */
+    transform: z.enum(['none', 'smtp']).default('none'),
+  })
+  .strict();
+
+const agentRules = z
+  .object({
+    objectType: z.string(),
+    scope: z.array(scopeCondition).default([]),
+    project: z.boolean().default(false),
+    join: z.array(joinRule).default([]),
+    importFlows: z.record(z.string(), flowValue).default({}),
+    exportFlows: z.record(z.string(), flowValue).default({}),
+    provision: z
+      .object({
+        dn: z.string(),
+        objectClasses: z.array(z.string()).optional(),
+        /** MV attributes without which no contact is created (the object gets an error instead). */
+        require: z.array(z.string()).default(['mail']),
+      })
+      .strict()
+      .optional(),
+    ownership: z.object({ attribute: attributeName, value: z.string().min(1) }).strict().optional(),
+    deprovision: z.enum(['delete', 'disconnect']).default('delete'),
+  })
+  .strict();
+
+const objectType = z
+  .object({
+    attributes: z.array(z.string()).min(1),
+    deleteWhenDisconnectedFrom: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    metaverse: z
+      .object({
+        file: z.string(),
+        objectTypes: z.record(z.string(), objectType),
+        precedence: z.record(z.string(), z.array(z.string())).default({}),
+      })
+      .strict(),
+    runProfiles: z.string().optional(),
+    agents: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and hyphens'), agentConfig),
+    rules: z.record(z.string(), agentRules),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const agents = new Set(Object.keys(cfg.agents));
+    const types = cfg.metaverse.objectTypes;
+    const issue = (path: (string | number)[], message: string): void => {
+      ctx.addIssue({ code: 'custom', path, message });
+    };
+    for (const [typeName, t] of Object.entries(types)) {
+      t.deleteWhenDisconnectedFrom.forEach((a, i) => {
+        if (!agents.has(a)) issue(['metaverse', 'objectTypes', typeName, 'deleteWhenDisconnectedFrom', i], `no agent named "${a}"; agents are: ${[...agents].join(', ')}`);
+      });
+    }
+    for (const [agent, r] of Object.entries(cfg.rules)) {
+      const at = (...p: (string | number)[]): (string | number)[] => ['rules', agent, ...p];
+      if (!agents.has(agent)) issue(['rules', agent], `no agent named "${agent}"; agents are: ${[...agents].join(', ')}`);
+      const type = types[r.objectType];
+      if (!type) {
+        issue(at('objectType'), `unknown metaverse object type "${r.objectType}"; types are: ${Object.keys(types).join(', ')}`);
+        continue;
+      }
+      const mvAttrs = new Set(type.attributes);
+      for (const mvAttr of Object.keys(r.importFlows)) {
+        if (!mvAttrs.has(mvAttr)) issue(at('importFlows', mvAttr), `"${mvAttr}" is not an attribute of ${r.objectType}; add it to metaverse.objectTypes.${r.objectType}.attributes`);
+      }
+      for (const [csAttr, v] of Object.entries(r.exportFlows)) {
+        for (const ref of referencedAttributes(v)) {
+          if (!mvAttrs.has(ref)) issue(at('exportFlows', csAttr), `refers to "${ref}", which is not an attribute of ${r.objectType}`);
+        }
+      }
+      r.join.forEach((j, i) => {
+        if (!mvAttrs.has(j.mv)) issue(at('join', i, 'mv'), `"${j.mv}" is not an attribute of ${r.objectType}`);
+      });
+      if (r.provision) {
+        for (const ref of templateReferences(r.provision.dn)) {
+          if (!mvAttrs.has(ref)) issue(at('provision', 'dn'), `refers to "{${ref}}", which is not an attribute of ${r.objectType}`);
+        }
+        if (!r.ownership) issue(at('ownership'), 'an agent that provisions must stamp what it creates: add ownership: { attribute: ..., value: ... }');
+      }
+      if (r.project && r.provision) issue(at('project'), 'an agent either projects (a source) or is provisioned (a target), not both');
+      const agentCfg = cfg.agents[agent];
+      if (agentCfg && agentCfg.type !== 'ldif') {
+        // What dirbridge writes must also be read back, or every sync would see a difference.
+        const read = new Set(agentCfg.attributes.map((a) => a.toLowerCase()));
+        for (const csAttr of [...Object.keys(r.exportFlows), ...(r.ownership ? [r.ownership.attribute] : [])]) {
+          if (!read.has(csAttr.toLowerCase())) issue(['agents', agent, 'attributes'], `must include "${csAttr}", which the rules of ${agent} write`);
+        }
+      }
+    }
+  });
+
+export type DirbridgeConfig = z.infer<typeof configSchema>;
+export type AgentConfig = z.infer<typeof agentConfig>;
+export type LdapAgentConfig = Extract<AgentConfig, { type: 'domino-ldap' | 'ad-ldap' }>;
+export type LdifAgentConfig = Extract<AgentConfig, { type: 'ldif' }>;
+export type AgentRules = z.infer<typeof agentRules>;
+export type FlowValue = z.infer<typeof flowValue>;
+export type ScopeCondition = z.infer<typeof scopeCondition>;
+export type JoinRule = z.infer<typeof joinRule>;
+export type SecretRef = z.infer<typeof secretRef>;
+
+export function templateReferences(template: string): string[] {
+  return [...template.matchAll(/\{([A-Za-z][A-Za-z0-9-]*)\}/g)].map((m) => m[1]!);
+}
+
+export function referencedAttributes(v: FlowValue): string[] {
+  if (typeof v === 'string') return [v];
+  if ('first' in v) return v.first;
+  if ('template' in v) return templateReferences(v.template);
+  return [];
+}

@@ -1,0 +1,93 @@
+/**
+ * Export: pending exports of one agent go out through p-queue at the agent's concurrency. Each
+ * success is written back to the connector-space image at once; a failure stays pending for the
+ * next run with its error recorded; a server that goes away stops the step.
+ */
+import PQueue from 'p-queue';
+import { type Agent, type Capability, type ExportOperation, type ExportResult, ObjectError, ServerDownError } from '../agents/types.js';
+import type { PendingExport } from '../metaverse/types.js';
+import { normalizeDn, parseDn } from '../util/dn.js';
+import type { StepContext } from './context.js';
+
+const ORDER = { delete: 0, update: 1, add: 2 } as const; // free DNs before adds may need them
+
+export async function runExport(ctx: StepContext, agent: Agent, concurrency: number): Promise<void> {
+  const pending = ctx.store.pendingExports(agent.name).sort((a, b) => ORDER[a.operation] - ORDER[b.operation]);
+  const queue = new PQueue({ concurrency });
+  let serverDown: ServerDownError | undefined;
+  for (const pe of pending) {
+    void queue.add(async () => {
+      if (serverDown) return;
+      const missing = requiredCapability(pe).filter((c) => !agent.capabilities.has(c));
+      if (missing.length) {
+        ctx.error(pe.dn, undefined, 'not-supported', `agent ${agent.name} cannot ${missing.join(', ')}; the export stays pending`);
+        return;
+      }
+      try {
+        const result = await agent.exportObject(toOperation(pe));
+        ctx.store.transaction(() => recordExported(ctx, pe, result, agent.anchorAttribute));
+      } catch (e) {
+        if (e instanceof ServerDownError) {
+          serverDown ??= e;
+          return;
+        }
+        const err = e instanceof ObjectError ? e : new ObjectError(pe.dn, undefined, (e as Error).message, 'export-failed');
+        ctx.store.transaction(() => {
+          ctx.objectError(err);
+          ctx.store.recordExportFailure(pe.csId, err.message);
+        });
+      }
+    });
+  }
+  await queue.onIdle();
+  if (serverDown) throw serverDown;
+}
+
+function requiredCapability(pe: PendingExport): Capability[] {
+  if (pe.operation === 'add') return ['export-add'];
+  if (pe.operation === 'delete') return ['export-delete'];
+  const caps: Capability[] = [];
+  if (pe.newDn) caps.push('export-rename');
+  if (Object.keys(pe.changes).length) caps.push('export-modify');
+  return caps;
+}
+
+function toOperation(pe: PendingExport): ExportOperation {
+  if (pe.operation === 'add') return { kind: 'add', dn: pe.dn, objectClasses: pe.objectClasses, attributes: pe.attributes };
+  if (pe.operation === 'delete') return { kind: 'delete', dn: pe.dn };
+  const changes = Object.fromEntries(Object.entries(pe.changes).map(([k, v]) => [k, v.after]));
+  return { kind: 'update', dn: pe.dn, ...(pe.newDn ? { newDn: pe.newDn } : {}), changes };
+}
+
+/** Writes what the directory accepted into the connector space, so the next sync sees no difference. */
+function recordExported(ctx: StepContext, pe: PendingExport, result: ExportResult, anchorAttribute: string): void {
+  const { store, stats, ref } = ctx;
+  const cs = store.getCs(pe.csId);
+  store.removePendingExport(pe.csId);
+  if (!cs) return;
+  if (pe.operation === 'delete') {
+    store.deleteCs(ref, cs, 'export-delete');
+    stats.deletes++;
+    return;
+  }
+  if (pe.operation === 'add') {
+    // The anchor is an attribute the next import reads too: keep it in the image, or that import sees a change.
+    const attributes = result.anchor ? { ...pe.attributes, [anchorAttribute]: [result.anchor] } : pe.attributes;
+    store.updateCsImage(ref, cs, { anchor: result.anchor ?? null, dn: result.dn, dnKey: normalizeDn(result.dn), objectClasses: pe.objectClasses, attributes }, 'export-add');
+    store.markExported(cs.id);
+    stats.adds++;
+    return;
+  }
+  const attributes = { ...cs.attributes };
+  for (const [k, v] of Object.entries(pe.changes)) {
+    if (v.after.length) attributes[k] = v.after;
+    else delete attributes[k];
+  }
+  if (pe.newDn) {
+    const rdn = parseDn(pe.newDn)[0]!;
+    attributes[rdn.attribute.toLowerCase()] = [rdn.value];
+  }
+  store.updateCsImage(ref, cs, { dn: result.dn, dnKey: normalizeDn(result.dn), objectClasses: cs.objectClasses, attributes }, pe.newDn ? 'export-rename' : 'export-update');
+  if (pe.newDn) stats.renames++;
+  if (Object.keys(pe.changes).length) stats.updates++;
+}

@@ -1,0 +1,48 @@
+/** Run profiles: named lists of steps, as YAML files under run-profiles/. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, formatZodIssues, type LoadedConfig } from '../config/load.js';
+
+export const STEP_TYPES = ['full-import', 'full-sync', 'export'] as const;
+export type StepType = (typeof STEP_TYPES)[number];
+
+const profileSchema = z
+  .object({
+    description: z.string().optional(),
+    steps: z.array(z.object({ agent: z.string(), type: z.enum(STEP_TYPES) }).strict()).min(1),
+  })
+  .strict();
+
+export type RunProfile = z.infer<typeof profileSchema> & { name: string; file: string };
+
+/** The shipped profiles, next to the package's dist/ folder. */
+export const SHIPPED_PROFILES = resolve(dirname(fileURLToPath(import.meta.url)), '../../run-profiles');
+
+export function profileDirectory(loaded: LoadedConfig): string {
+  if (loaded.config.runProfiles) return loaded.path(loaded.config.runProfiles);
+  const local = join(loaded.dir, 'run-profiles');
+  return existsSync(local) ? local : SHIPPED_PROFILES;
+}
+
+export function loadProfile(loaded: LoadedConfig, name: string): RunProfile {
+  const file = /[\\/]|\.ya?ml$/.test(name) ? resolve(name) : join(profileDirectory(loaded), `${name}.yaml`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(file, [`no run profile "${name}" (looked for ${file}); set runProfiles in ${loaded.file} or pass a path`]);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message}`));
+  const parsed = profileSchema.safeParse(doc.toJS());
+  if (!parsed.success) throw new ConfigError(file, formatZodIssues(parsed.error));
+  const agents = Object.keys(loaded.config.agents);
+  const problems = parsed.data.steps.flatMap((s, i) =>
+    agents.includes(s.agent) ? [] : [`steps.${i}.agent: no agent named "${s.agent}" in ${loaded.file}; agents are: ${agents.join(', ')}`],
+  );
+  if (problems.length) throw new ConfigError(file, problems);
+  return { ...parsed.data, name, file };
+}

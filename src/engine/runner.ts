@@ -1,0 +1,102 @@
+/** Runs steps in order, records the run and each step with its statistics, and stops on a stopped step. */
+import { createAgent } from '../agents/registry.js';
+import { ServerDownError } from '../agents/types.js';
+import type { LoadedConfig } from '../config/load.js';
+import { Store, type IndexPlan } from '../metaverse/store.js';
+import type { StepStats } from '../metaverse/types.js';
+import { csIndexKey } from '../rules/join.js';
+import { mailSourceAttributes } from '../rules/provisioning.js';
+import { StepContext } from './context.js';
+import { runExport } from './export.js';
+import { runFullImport } from './full-import.js';
+import type { StepType } from './profiles.js';
+import { isStopped, type RunStatus, worst } from './status.js';
+import { runFullSync } from './sync.js';
+
+export interface StepSpec {
+  agent: string;
+  type: StepType;
+}
+
+export interface StepReport {
+  seq: number;
+  agent: string;
+  type: StepType;
+  status: RunStatus;
+  stats: StepStats;
+  message?: string;
+  problems: StepContext['problems'];
+  seconds: number;
+}
+
+export interface RunReport {
+  runId: number;
+  profile: string;
+  status: RunStatus;
+  steps: StepReport[];
+}
+
+export function openStore(loaded: LoadedConfig): Store {
+  const store = Store.open(loaded.path(loaded.config.metaverse.file));
+  store.setIndexPlan(indexPlan(loaded));
+  return store;
+}
+
+/** The values joins and conflict checks look up, derived from the rules. */
+export function indexPlan(loaded: LoadedConfig): IndexPlan {
+  const cs = new Map<string, string[]>();
+  const mv = new Map<string, string[]>();
+  for (const type of Object.keys(loaded.config.metaverse.objectTypes)) mv.set(type, ['mail']);
+  for (const [agent, rules] of Object.entries(loaded.config.rules)) {
+    const keys = rules.join.map(csIndexKey);
+    // Sources also index what flows into mail, so an address conflict is seen before either side is synced.
+    if (rules.project) keys.push(...mailSourceAttributes(rules).map((a) => a.toLowerCase()));
+    cs.set(agent, [...new Set(keys)]);
+    const list = mv.get(rules.objectType) ?? [];
+    for (const j of rules.join) if (!list.includes(j.mv)) list.push(j.mv);
+    mv.set(rules.objectType, list);
+  }
+  return { cs, mv };
+}
+
+export async function runSteps(loaded: LoadedConfig, store: Store, profile: string, steps: readonly StepSpec[]): Promise<RunReport> {
+  const runId = store.startRun(profile);
+  const reports: StepReport[] = [];
+  let status: RunStatus = 'success';
+  for (const [i, spec] of steps.entries()) {
+    const stepId = store.startStep(runId, i + 1, spec.agent, spec.type);
+    const ctx = new StepContext(loaded, store, { runId, stepId }, spec.agent);
+    const started = Date.now();
+    let stepStatus: RunStatus;
+    let message: string | undefined;
+    try {
+      await runStep(ctx, spec);
+      stepStatus = ctx.stats.errors ? 'completed-errors' : ctx.stats.warnings ? 'completed-warnings' : 'success';
+    } catch (e) {
+      stepStatus = e instanceof ServerDownError ? 'stopped-server-down' : 'stopped-error';
+      message = (e as Error).message;
+    }
+    store.finishStep(stepId, stepStatus, ctx.stats, message);
+    reports.push({ seq: i + 1, agent: spec.agent, type: spec.type, status: stepStatus, stats: ctx.stats, problems: ctx.problems, seconds: (Date.now() - started) / 1000, ...(message ? { message } : {}) });
+    status = worst(status, stepStatus);
+    if (isStopped(stepStatus)) break;
+  }
+  store.finishRun(runId, status);
+  return { runId, profile, status, steps: reports };
+}
+
+async function runStep(ctx: StepContext, spec: StepSpec): Promise<void> {
+  if (spec.type === 'full-sync') return runFullSync(ctx);
+  const agent = createAgent(ctx.loaded, spec.agent);
+  if (spec.type === 'full-import' && !agent.capabilities.has('full-import')) throw new Error(`agent ${spec.agent} cannot run a full import`);
+  await agent.open();
+  try {
+    if (spec.type === 'full-import') await runFullImport(ctx, agent);
+    else {
+      const cfg = ctx.config.agents[spec.agent]!;
+      await runExport(ctx, agent, 'exportConcurrency' in cfg ? cfg.exportConcurrency : 1);
+    }
+  } finally {
+    await agent.close();
+  }
+}

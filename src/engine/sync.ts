@@ -1,0 +1,296 @@
+/**
+ * Synchronization: connector-space objects through the rules into the metaverse (scope, join or
+ * projection, import flows, deletion rules) and back out as pending exports (provisioning, export
+ * flows, deprovisioning). Rules decide; this module only fetches their inputs and stores their outputs.
+ */
+import type { AgentRules } from '../config/schema.js';
+import type { CsRow, MvRow } from '../metaverse/types.js';
+import { deletesMvObject, deprovisionAction } from '../rules/deletion.js';
+import { applyImportFlows, desiredExportAttributes, exportChanges, removeContributions } from '../rules/flows.js';
+import { csIndexKey, decideJoin, joinValues } from '../rules/join.js';
+import { addressConflictProblem, buildDn, mailSourceAttributes, planNewObject, provisioningProblem, type Problem } from '../rules/provisioning.js';
+import { carriesStamp, evaluateScope } from '../rules/scope.js';
+import { normalizeDn, parseDn } from '../util/dn.js';
+import type { StepContext } from './context.js';
+
+const BATCH = 500;
+
+export function runFullSync(ctx: StepContext): void {
+  const sync = new Synchronizer(ctx);
+  const ids = ctx.store.csIds(ctx.agent);
+  for (let i = 0; i < ids.length; i += BATCH) {
+    ctx.store.transaction(() => {
+      for (const id of ids.slice(i, i + BATCH)) sync.syncOne(id);
+    });
+  }
+}
+
+export class Synchronizer {
+  private readonly stamps: { attribute: string; value: string }[];
+  private readonly agentOrder: string[];
+
+  constructor(private readonly ctx: StepContext) {
+    this.stamps = Object.values(ctx.config.rules).flatMap((r) => (r.ownership ? [r.ownership] : []));
+    this.agentOrder = Object.keys(ctx.config.agents);
+  }
+
+  private get store() {
+    return this.ctx.store;
+  }
+
+  private get ref() {
+    return this.ctx.ref;
+  }
+
+  /** Syncs one connector-space object; a failure rolls back that object only. */
+  syncOne(id: number): void {
+    const cs = this.store.getCs(id);
+    if (!cs) return;
+    try {
+      this.store.transaction(() => this.syncObject(cs));
+    } catch (e) {
+      this.ctx.error(cs.dn, undefined, 'sync-failed', (e as Error).message);
+    }
+  }
+
+  private syncObject(cs: CsRow): void {
+    const { stats } = this.ctx;
+    if (cs.pendingImport === 'delete') {
+      if (cs.mvId !== null) this.disconnect(cs, 'deleted from the directory');
+      this.store.deleteCs(this.ref, this.store.getCs(cs.id)!, 'cs-delete');
+      stats.deletes++;
+      return;
+    }
+    const rules = this.ctx.config.rules[cs.agent];
+    if (!rules || cs.provisioned || this.store.getPendingExport(cs.id)?.operation === 'delete') {
+      this.finish(cs);
+      stats.unchanged++;
+      return;
+    }
+    const scope = evaluateScope(cs.attributes, rules.scope, rules.project ? this.stamps : []);
+    if (!scope.inScope) {
+      if (cs.mvId !== null) this.disconnect(cs, `out of scope (${scope.reason})`);
+      else stats.filtered++;
+      this.finish(cs);
+      return;
+    }
+
+    let mvId = cs.mvId;
+    let linkedNow = false;
+    if (mvId === null) {
+      mvId = this.joinOrProject(cs, rules);
+      if (mvId === null) {
+        this.finish(cs);
+        return;
+      }
+      linkedNow = true;
+    }
+    const mv = this.store.getMv(mvId)!;
+    const flowed = applyImportFlows(mv, cs.agent, cs.attributes, rules.importFlows, (a) => this.precedence(a));
+    if (flowed.changed.length) {
+      this.store.updateMv(this.ref, mv, flowed.attributes, flowed.sources);
+      if (!linkedNow) stats.updates++;
+    } else if (!linkedNow) stats.unchanged++;
+    this.finish(cs);
+    this.outbound(mvId);
+  }
+
+  private finish(cs: CsRow): void {
+    if (cs.pendingImport !== null) this.store.setPendingImport(cs.id, null);
+  }
+
+  private precedence(mvAttribute: string): readonly string[] {
+    return this.ctx.config.metaverse.precedence[mvAttribute] ?? this.agentOrder;
+  }
+
+  private joinOrProject(cs: CsRow, rules: AgentRules): number | null {
+    const candidates = rules.join.map((rule) =>
+      joinValues(cs.attributes, rule)
+        .flatMap((v) => this.store.findMv(rule.mv, v, rules.objectType))
+        // One connector per agent: an MV object already represented here is not a join target.
+        .filter((mvId) => !this.store.connectorsOf(mvId).some((c) => c.agent === cs.agent)),
+    );
+    const decision = decideJoin(rules.join, candidates);
+    if (decision.kind === 'join') {
+      const owned = rules.ownership ? carriesStamp(cs.attributes, rules.ownership) : false;
+      this.store.link(this.ref, cs, decision.target, 'join', owned, decision.reason + (owned ? "; carries dirbridge's ownership stamp" : ''));
+      this.ctx.stats.joins++;
+      return decision.target;
+    }
+    if (decision.kind === 'ambiguous') {
+      this.ctx.error(cs.dn, rules.join[decision.rule]?.cs, 'ambiguous-join', `${decision.reason} (${rules.objectType} ${decision.candidates.map((c) => `#${c}`).join(', ')}); not joined`);
+      return null;
+    }
+    if (!rules.project) return null;
+    const id = this.store.createMv(this.ref, rules.objectType, {}, {});
+    this.store.link(this.ref, cs, id, 'projection', false, `projected as ${rules.objectType}`);
+    this.ctx.stats.projections++;
+    return id;
+  }
+
+  private disconnect(cs: CsRow, reason: string): void {
+    const mvId = cs.mvId!;
+    this.store.unlink(this.ref, cs, 'disconnect', reason);
+    this.ctx.stats.disconnects++;
+    const mv = this.store.getMv(mvId);
+    if (!mv) return;
+    const type = this.ctx.config.metaverse.objectTypes[mv.objectType];
+    if (type && deletesMvObject(type.deleteWhenDisconnectedFrom, cs.agent)) {
+      this.deleteMvObject(mv, `its connector in ${cs.agent} was ${reason}`);
+      return;
+    }
+    const left = removeContributions(mv, cs.agent);
+    if (Object.keys(left.attributes).length !== Object.keys(mv.attributes).length) this.store.updateMv(this.ref, mv, left.attributes, left.sources);
+    this.outbound(mvId);
+  }
+
+  private deleteMvObject(mv: MvRow, reason: string): void {
+    for (const c of this.store.connectorsOf(mv.id)) {
+      const rules = this.ctx.config.rules[c.agent];
+      if (c.provisioned) {
+        // Never exported: nothing to remove from the directory.
+        this.store.unlink(this.ref, c, 'deprovision', 'provisioned but never exported; discarded');
+        this.store.deleteCs(this.ref, this.store.getCs(c.id)!, 'provision-cancel');
+        continue;
+      }
+      const action = deprovisionAction(c, rules);
+      if (action.kind === 'delete') {
+        this.store.unlink(this.ref, c, 'deprovision', action.reason);
+        this.store.putPendingExport(this.ref.runId, { csId: c.id, agent: c.agent, operation: 'delete', dn: c.dn, attempts: 0, lastError: null });
+        this.ctx.stats.exportsStaged++;
+      } else {
+        this.store.unlink(this.ref, c, 'disconnect', action.reason);
+        this.store.removePendingExport(c.id);
+        if (action.warning) this.ctx.warning(c.dn, rules?.ownership?.attribute, 'ownership-stamp-missing', action.warning);
+      }
+    }
+    this.store.deleteMv(this.ref, mv, reason);
+    this.ctx.stats.deletes++;
+  }
+
+  /** Provisioning and export flows of one MV object into every agent that receives its type. */
+  outbound(mvId: number): void {
+    const mv = this.store.getMv(mvId);
+    if (!mv) return;
+    const connectors = this.store.connectorsOf(mvId);
+    for (const [agent, rules] of Object.entries(this.ctx.config.rules)) {
+      if (rules.objectType !== mv.objectType || rules.project) continue;
+      const mine = connectors.filter((c) => c.agent === agent);
+      if (mine.length === 0) {
+        if (rules.provision) this.provision(mv, agent, rules);
+        continue;
+      }
+      for (const c of mine) this.stageUpdate(mv, c, rules);
+    }
+  }
+
+  private label(mv: MvRow): string {
+    const source = this.store.connectorsOf(mv.id).find((c) => this.ctx.config.rules[c.agent]?.project);
+    return source ? `${mv.objectType} ${source.dn} (${source.agent})` : `${mv.objectType} #${mv.id}`;
+  }
+
+  private report(mv: MvRow, p: Problem): void {
+    this.ctx.error(this.label(mv), p.attribute, p.code, p.message);
+  }
+
+  private provision(mv: MvRow, agent: string, rules: AgentRules): void {
+    // Join before provisioning: a hand-made contact for this person may already exist.
+    for (const [i, rule] of rules.join.entries()) {
+      const found = new Map<number, CsRow>();
+      for (const v of (mv.attributes[rule.mv] ?? []).map((x) => x.toLowerCase())) {
+        for (const c of this.store.findDisconnectors(agent, csIndexKey(rule), v)) {
+          if (this.store.getPendingExport(c.id)?.operation !== 'delete') found.set(c.id, c);
+        }
+      }
+      if (found.size > 1) {
+        this.report(mv, { attribute: rule.mv, code: 'ambiguous-join', message: `join rule ${i + 1} of ${agent} matches ${found.size} existing objects (${[...found.values()].map((c) => c.dn).join('; ')}); nothing provisioned` });
+        return;
+      }
+      const [only] = found.values();
+      if (only) {
+        const owned = rules.ownership ? carriesStamp(only.attributes, rules.ownership) : false;
+        this.store.link(this.ref, only, mv.id, 'join', owned, `joined before provisioning by join rule ${i + 1} (${rule.cs} = ${rule.mv})`);
+        this.ctx.stats.joins++;
+        this.stageUpdate(mv, this.store.getCs(only.id)!, rules);
+        return;
+      }
+    }
+    const planned = planNewObject(mv.attributes, rules);
+    if ('problem' in planned) return this.report(mv, planned.problem);
+    const conflict = addressConflictProblem(mv.attributes['mail']?.[0], this.othersWithMail(mv));
+    if (conflict) return this.report(mv, conflict);
+    const { dn, objectClasses, attributes } = planned.plan;
+    const dnKey = normalizeDn(dn);
+    const taken = this.store.getCsByDnKey(agent, dnKey)[0];
+    if (taken) {
+      return this.report(mv, { code: 'dn-collision', message: `the contact's DN ${dn} is already used in ${agent} by another object; not provisioned` });
+    }
+    const id = this.store.insertCs(this.ref, { agent, anchor: null, dn, dnKey, objectClasses: objectClasses ?? [], attributes, pendingImport: null, provisioned: true, owned: true });
+    this.store.link(this.ref, this.store.getCs(id)!, mv.id, 'provisioning', true, `provisioned by rules.${agent}.provision`);
+    this.store.putPendingExport(this.ref.runId, { csId: id, agent, operation: 'add', dn, objectClasses: objectClasses ?? [], attributes, attempts: 0, lastError: null });
+    this.ctx.stats.provisions++;
+    this.ctx.stats.exportsStaged++;
+  }
+
+  /**
+   * Who else has this object's mail: MV objects of another type, and (so that the order of the sync
+   * steps does not matter) in-scope source objects of another type not yet synced.
+   */
+  private othersWithMail(mv: MvRow): string[] {
+    const mail = mv.attributes['mail']?.[0];
+    if (!mail) return [];
+    const found = new Set<string>();
+    for (const id of this.store.findMv('mail', mail)) {
+      const other = this.store.getMv(id);
+      if (other && id !== mv.id && other.objectType !== mv.objectType) found.add(this.label(other));
+    }
+    for (const [agent, rules] of Object.entries(this.ctx.config.rules)) {
+      if (!rules.project || rules.objectType === mv.objectType) continue;
+      for (const attr of mailSourceAttributes(rules)) {
+        for (const c of this.store.findCsByIndex(agent, attr.toLowerCase(), mail)) {
+          if (c.mvId === null && evaluateScope(c.attributes, rules.scope, this.stamps).inScope) found.add(`${rules.objectType} ${c.dn} (${agent}, not yet synchronized)`);
+        }
+      }
+    }
+    return [...found];
+  }
+
+  private stageUpdate(mv: MvRow, c: CsRow, rules: AgentRules): void {
+    const pending = this.store.getPendingExport(c.id);
+    if (pending?.operation === 'delete') return;
+    if (c.provisioned) {
+      // Still waiting for its add: re-plan the add with the latest values.
+      const planned = planNewObject(mv.attributes, rules);
+      if ('problem' in planned) return this.report(mv, planned.problem);
+      const p = planned.plan;
+      this.store.updateCsImage(this.ref, c, { dn: p.dn, dnKey: normalizeDn(p.dn), objectClasses: p.objectClasses ?? [], attributes: p.attributes }, 'provision-update');
+      this.store.putPendingExport(this.ref.runId, { csId: c.id, agent: c.agent, operation: 'add', dn: p.dn, objectClasses: p.objectClasses ?? [], attributes: p.attributes, attempts: 0, lastError: null });
+      return;
+    }
+    if (rules.provision) {
+      const problem = provisioningProblem(mv.attributes, rules.provision.require);
+      if (problem) return this.report(mv, problem);
+    }
+    const desired = desiredExportAttributes(mv.attributes, rules.exportFlows);
+    // The RDN attribute changes only through a rename.
+    const skip = new Set([parseDn(c.dn)[0]!.attribute.toLowerCase()]);
+    let newDn: string | null = null;
+    if (c.owned && rules.provision) {
+      const built = buildDn(rules.provision.dn, mv.attributes);
+      if ('problem' in built) return this.report(mv, built.problem);
+      if (normalizeDn(built.dn) !== normalizeDn(c.dn)) {
+        const taken = this.store.getCsByDnKey(c.agent, normalizeDn(built.dn)).find((o) => o.id !== c.id);
+        if (taken) return this.report(mv, { code: 'dn-collision', message: `cannot rename ${c.dn} to ${built.dn}: the DN is already used in ${c.agent}` });
+        newDn = built.dn;
+      }
+    }
+    const changes = exportChanges(c.attributes, desired, skip);
+    if (!Object.keys(changes).length && !newDn) {
+      if (pending) this.store.removePendingExport(c.id);
+      return;
+    }
+    const detailed = Object.fromEntries(Object.entries(changes).map(([k, after]) => [k, { before: c.attributes[k] ?? [], after }]));
+    this.store.putPendingExport(this.ref.runId, { csId: c.id, agent: c.agent, operation: 'update', dn: c.dn, newDn, changes: detailed, attempts: 0, lastError: null });
+    this.ctx.stats.exportsStaged++;
+  }
+}

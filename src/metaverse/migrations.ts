@@ -1,0 +1,156 @@
+/**
+ * Versioned schema. A migration is appended, never edited: a store written by an older dirbridge is
+ * brought forward in order, inside one transaction per version.
+ */
+export const migrations: { version: number; description: string; sql: string }[] = [
+  {
+    version: 1,
+    description: 'connector spaces, metaverse, lineage, pending exports, watermarks, run history, change log',
+    sql: `
+CREATE TABLE run (
+  id INTEGER PRIMARY KEY,
+  profile TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  status TEXT NOT NULL DEFAULT 'in-progress'
+);
+CREATE TABLE run_step (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  seq INTEGER NOT NULL,
+  agent TEXT NOT NULL,
+  step_type TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  status TEXT NOT NULL DEFAULT 'in-progress',
+  stats TEXT NOT NULL DEFAULT '{}',
+  message TEXT
+);
+CREATE INDEX run_step_run ON run_step(run_id);
+CREATE TABLE run_error (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES run(id),
+  step_id INTEGER REFERENCES run_step(id),
+  agent TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  object TEXT NOT NULL,
+  attribute TEXT,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX run_error_run ON run_error(run_id);
+
+CREATE TABLE mv_object (
+  id INTEGER PRIMARY KEY,
+  object_type TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  sources TEXT NOT NULL,
+  created_run INTEGER REFERENCES run(id),
+  updated_run INTEGER REFERENCES run(id),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX mv_object_type ON mv_object(object_type);
+-- Lookup values (case-folded) of the attributes that joins and conflict checks search on.
+CREATE TABLE mv_index (
+  mv_id INTEGER NOT NULL REFERENCES mv_object(id) ON DELETE CASCADE,
+  object_type TEXT NOT NULL,
+  attribute TEXT NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX mv_index_lookup ON mv_index(attribute, value, object_type);
+CREATE INDEX mv_index_owner ON mv_index(mv_id);
+
+CREATE TABLE cs_object (
+  id INTEGER PRIMARY KEY,
+  agent TEXT NOT NULL,
+  anchor TEXT,
+  dn TEXT NOT NULL,
+  dn_key TEXT NOT NULL,
+  object_classes TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  -- 'add' | 'update' | 'delete' until a sync has processed the imported change
+  pending_import TEXT,
+  -- the import step that last saw the object; a full import deletes what it did not see
+  seen_step INTEGER,
+  -- 1 while a provisioned object waits for its export add (it has no anchor yet)
+  provisioned INTEGER NOT NULL DEFAULT 0,
+  -- 1 when dirbridge created the object (or it carries dirbridge's stamp): only then may it delete it
+  owned INTEGER NOT NULL DEFAULT 0,
+  mv_id INTEGER REFERENCES mv_object(id),
+  link_kind TEXT,
+  linked_run INTEGER REFERENCES run(id),
+  linked_at TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX cs_object_anchor ON cs_object(agent, anchor) WHERE anchor IS NOT NULL;
+CREATE INDEX cs_object_dn ON cs_object(agent, dn_key);
+CREATE INDEX cs_object_mv ON cs_object(mv_id);
+CREATE INDEX cs_object_pending ON cs_object(agent, pending_import) WHERE pending_import IS NOT NULL;
+CREATE TABLE cs_index (
+  cs_id INTEGER NOT NULL REFERENCES cs_object(id) ON DELETE CASCADE,
+  agent TEXT NOT NULL,
+  attribute TEXT NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX cs_index_lookup ON cs_index(agent, attribute, value);
+CREATE INDEX cs_index_owner ON cs_index(cs_id);
+
+-- Every link and unlink, kept after the objects are gone so an auditor can trace any contact.
+CREATE TABLE lineage (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER REFERENCES run(id),
+  agent TEXT NOT NULL,
+  cs_id INTEGER NOT NULL,
+  anchor TEXT,
+  dn TEXT NOT NULL,
+  mv_id INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  owned INTEGER NOT NULL,
+  detail TEXT,
+  at TEXT NOT NULL
+);
+CREATE INDEX lineage_mv ON lineage(mv_id);
+CREATE INDEX lineage_cs ON lineage(cs_id);
+
+CREATE TABLE pending_export (
+  cs_id INTEGER PRIMARY KEY REFERENCES cs_object(id) ON DELETE CASCADE,
+  agent TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  dn TEXT NOT NULL,
+  new_dn TEXT,
+  object_classes TEXT,
+  attributes TEXT NOT NULL,
+  created_run INTEGER REFERENCES run(id),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+CREATE INDEX pending_export_agent ON pending_export(agent);
+
+CREATE TABLE watermark (
+  agent TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  run_id INTEGER REFERENCES run(id),
+  updated_at TEXT NOT NULL
+);
+
+CREATE TABLE change_log (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER REFERENCES run(id),
+  step_id INTEGER REFERENCES run_step(id),
+  space TEXT NOT NULL,
+  agent TEXT,
+  object_id INTEGER NOT NULL,
+  object_ref TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  before TEXT,
+  after TEXT,
+  at TEXT NOT NULL
+);
+CREATE INDEX change_log_object ON change_log(space, object_id);
+CREATE INDEX change_log_run ON change_log(run_id);
+`,
+  },
+];

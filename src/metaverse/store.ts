@@ -1,0 +1,419 @@
+/**
+ * The metaverse store: connector spaces, metaverse objects, lineage, pending exports, watermarks, run
+ * history and the change log, in one SQLite file. This is the only module that writes SQL.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, openSync, chmodSync, existsSync } from 'node:fs';
+import type { AttributeMap } from '../agents/types.js';
+import { diffAttributes } from '../util/attributes.js';
+import { migrations } from './migrations.js';
+import type { CsRow, LinkKind, MvRow, PendingExport, PendingImport, RunErrorInput, StepRef, StepStats } from './types.js';
+
+/** Which attribute values each agent / object type keeps in the lookup index, and how they are folded. */
+export interface IndexPlan {
+  /** agent -> index keys; a key is "attribute" or "attribute#smtp" */
+  cs: Map<string, string[]>;
+  /** object type -> MV attributes */
+  mv: Map<string, string[]>;
+}
+
+export function indexValues(key: string, attributes: AttributeMap): string[] {
+  const [attr, transform] = key.split('#') as [string, string | undefined];
+  const values = attributes[attr.toLowerCase()] ?? attributes[attr] ?? [];
+  const out = new Set<string>();
+  for (const v of values) {
+    if (transform === 'smtp') {
+      if (/^smtp:/i.test(v)) out.add(v.slice(5).toLowerCase());
+    } else out.add(v.toLowerCase());
+  }
+  return [...out];
+}
+
+const now = (): string => new Date().toISOString();
+const json = (v: unknown): string => JSON.stringify(v);
+
+interface CsDbRow {
+  id: number; agent: string; anchor: string | null; dn: string; object_classes: string; attributes: string;
+  pending_import: PendingImport | null; provisioned: number; owned: number; mv_id: number | null;
+  link_kind: LinkKind | null; linked_run: number | null; linked_at: string | null;
+}
+
+function toCs(r: CsDbRow): CsRow {
+  return {
+    id: r.id, agent: r.agent, anchor: r.anchor, dn: r.dn, objectClasses: JSON.parse(r.object_classes) as string[],
+    attributes: JSON.parse(r.attributes) as AttributeMap, pendingImport: r.pending_import, provisioned: r.provisioned === 1,
+    owned: r.owned === 1, mvId: r.mv_id, linkKind: r.link_kind, linkedRun: r.linked_run, linkedAt: r.linked_at,
+  };
+}
+
+export class Store {
+  readonly db: Database.Database;
+  private plan: IndexPlan = { cs: new Map(), mv: new Map() };
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (creating with mode 0600) and migrates the store. */
+  static open(file: string, options: { readonly?: boolean } = {}): Store {
+    if (!options.readonly && file !== ':memory:' && !existsSync(file)) {
+      // Create the file ourselves so it never exists, even briefly, with the umask's wider mode.
+      closeSync(openSync(file, 'a', 0o600));
+    }
+    if (file !== ':memory:' && !options.readonly) chmodSync(file, 0o600);
+    const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    }
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const store = new Store(db);
+    if (!options.readonly) store.migrate();
+    return store;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  schemaVersion(): number {
+    const has = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").get();
+    if (!has) return 0;
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
+    return row.v ?? 0;
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const current = this.schemaVersion();
+    const latest = migrations[migrations.length - 1]?.version ?? 0;
+    if (current > latest) throw new Error(`the store has schema version ${current}, newer than this dirbridge understands (${latest}); upgrade dirbridge`);
+    for (const m of migrations.filter((x) => x.version > current)) {
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(m.version, m.description, now());
+      })();
+    }
+  }
+
+  setIndexPlan(plan: IndexPlan): void {
+    this.plan = plan;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ---- run history -------------------------------------------------------------------------
+
+  startRun(profile: string): number {
+    return Number(this.db.prepare('INSERT INTO run (profile, started_at) VALUES (?, ?)').run(profile, now()).lastInsertRowid);
+  }
+
+  finishRun(runId: number, status: string): void {
+    this.db.prepare('UPDATE run SET ended_at = ?, status = ? WHERE id = ?').run(now(), status, runId);
+  }
+
+  startStep(runId: number, seq: number, agent: string, stepType: string): number {
+    return Number(
+      this.db.prepare('INSERT INTO run_step (run_id, seq, agent, step_type, started_at) VALUES (?, ?, ?, ?, ?)').run(runId, seq, agent, stepType, now()).lastInsertRowid,
+    );
+  }
+
+  finishStep(stepId: number, status: string, stats: StepStats, message?: string): void {
+    this.db.prepare('UPDATE run_step SET ended_at = ?, status = ?, stats = ?, message = ? WHERE id = ?').run(now(), status, json(stats), message ?? null, stepId);
+  }
+
+  recordError(step: StepRef, e: RunErrorInput): void {
+    this.db
+      .prepare('INSERT INTO run_error (run_id, step_id, agent, severity, object, attribute, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(step.runId, step.stepId, e.agent, e.severity, e.object, e.attribute ?? null, e.code, e.message, now());
+  }
+
+  getRun(runId: number): { id: number; profile: string; status: string; startedAt: string; endedAt: string | null } | undefined {
+    return this.db.prepare('SELECT id, profile, status, started_at AS startedAt, ended_at AS endedAt FROM run WHERE id = ?').get(runId) as never;
+  }
+
+  runSteps(runId: number): { id: number; seq: number; agent: string; stepType: string; status: string; stats: StepStats; message: string | null; startedAt: string; endedAt: string | null }[] {
+    const rows = this.db
+      .prepare('SELECT id, seq, agent, step_type AS stepType, status, stats, message, started_at AS startedAt, ended_at AS endedAt FROM run_step WHERE run_id = ? ORDER BY seq')
+      .all(runId) as { stats: string }[];
+    return rows.map((r) => ({ ...r, stats: JSON.parse(r.stats) as StepStats })) as never;
+  }
+
+  runErrors(runId: number): (RunErrorInput & { stepId: number })[] {
+    return this.db.prepare('SELECT step_id AS stepId, agent, severity, object, attribute, code, message FROM run_error WHERE run_id = ? ORDER BY id').all(runId) as never;
+  }
+
+  // ---- change log --------------------------------------------------------------------------
+
+  logChange(step: StepRef | undefined, space: 'mv' | 'cs', agent: string | null, objectId: number, objectRef: string, operation: string, before: unknown, after: unknown): void {
+    this.db
+      .prepare('INSERT INTO change_log (run_id, step_id, space, agent, object_id, object_ref, operation, before, after, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(step?.runId ?? null, step?.stepId ?? null, space, agent, objectId, objectRef, operation, before === undefined ? null : json(before), after === undefined ? null : json(after), now());
+  }
+
+  changesOf(space: 'mv' | 'cs', objectId: number): { runId: number | null; operation: string; before: unknown; after: unknown; at: string }[] {
+    const rows = this.db.prepare('SELECT run_id AS runId, operation, before, after, at FROM change_log WHERE space = ? AND object_id = ? ORDER BY id').all(space, objectId) as {
+      runId: number | null; operation: string; before: string | null; after: string | null; at: string;
+    }[];
+    return rows.map((r) => ({ ...r, before: r.before ? JSON.parse(r.before) : null, after: r.after ? JSON.parse(r.after) : null }));
+  }
+
+  // ---- connector space ---------------------------------------------------------------------
+
+  getCs(id: number): CsRow | undefined {
+    const r = this.db.prepare('SELECT * FROM cs_object WHERE id = ?').get(id) as CsDbRow | undefined;
+    return r && toCs(r);
+  }
+
+  getCsByAnchor(agent: string, anchor: string): CsRow | undefined {
+    const r = this.db.prepare('SELECT * FROM cs_object WHERE agent = ? AND anchor = ?').get(agent, anchor) as CsDbRow | undefined;
+    return r && toCs(r);
+  }
+
+  /** Objects of the agent at this DN (compared by normalized DN key). */
+  getCsByDnKey(agent: string, dnKey: string): CsRow[] {
+    return (this.db.prepare('SELECT * FROM cs_object WHERE agent = ? AND dn_key = ?').all(agent, dnKey) as CsDbRow[]).map(toCs);
+  }
+
+  csIds(agent: string): number[] {
+    return (this.db.prepare('SELECT id FROM cs_object WHERE agent = ? ORDER BY id').pluck().all(agent) as number[]);
+  }
+
+  countCs(agent: string): number {
+    return this.db.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ?').pluck().get(agent) as number;
+  }
+
+  connectorsOf(mvId: number): CsRow[] {
+    return (this.db.prepare('SELECT * FROM cs_object WHERE mv_id = ? ORDER BY id').all(mvId) as CsDbRow[]).map(toCs);
+  }
+
+  insertCs(step: StepRef | undefined, o: { agent: string; anchor: string | null; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap; pendingImport: PendingImport | null; provisioned?: boolean; owned?: boolean; seenStep?: number }): number {
+    const t = now();
+    const id = Number(
+      this.db
+        .prepare(
+          `INSERT INTO cs_object (agent, anchor, dn, dn_key, object_classes, attributes, pending_import, seen_step, provisioned, owned, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(o.agent, o.anchor, o.dn, o.dnKey, json(o.objectClasses), json(o.attributes), o.pendingImport, o.seenStep ?? null, o.provisioned ? 1 : 0, o.owned ? 1 : 0, t, t).lastInsertRowid,
+    );
+    this.reindexCs(id, o.agent, o.attributes);
+    this.logChange(step, 'cs', o.agent, id, o.anchor ?? o.dn, o.provisioned ? 'provision' : 'import-add', undefined, { dn: o.dn, attributes: o.attributes });
+    return id;
+  }
+
+  /** Replaces the image of a CS object; logs only the attributes that changed. */
+  updateCsImage(step: StepRef | undefined, before: CsRow, after: { anchor?: string | null; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap }, operation: string, pendingImport?: PendingImport | null): void {
+    const anchor = after.anchor === undefined ? before.anchor : after.anchor;
+    this.db
+      .prepare('UPDATE cs_object SET anchor = ?, dn = ?, dn_key = ?, object_classes = ?, attributes = ?, pending_import = COALESCE(?, pending_import), updated_at = ? WHERE id = ?')
+      .run(anchor, after.dn, after.dnKey, json(after.objectClasses), json(after.attributes), pendingImport ?? null, now(), before.id);
+    this.reindexCs(before.id, before.agent, after.attributes);
+    const diff = diffAttributes(before.attributes, after.attributes);
+    const b: Record<string, unknown> = { ...diff.before };
+    const a: Record<string, unknown> = { ...diff.after };
+    if (before.dn !== after.dn) { b.dn = before.dn; a.dn = after.dn; }
+    if (before.anchor !== anchor) { b.anchor = before.anchor; a.anchor = anchor; }
+    this.logChange(step, 'cs', before.agent, before.id, anchor ?? after.dn, operation, b, a);
+  }
+
+  setPendingImport(id: number, p: PendingImport | null): void {
+    this.db.prepare('UPDATE cs_object SET pending_import = ? WHERE id = ?').run(p, id);
+  }
+
+  markSeen(id: number, stepId: number): void {
+    this.db.prepare('UPDATE cs_object SET seen_step = ? WHERE id = ?').run(stepId, id);
+  }
+
+  /** Objects a full import did not see (and that are not waiting for their first export). */
+  unseenCsIds(agent: string, stepId: number): number[] {
+    return this.db
+      .prepare('SELECT id FROM cs_object WHERE agent = ? AND provisioned = 0 AND (seen_step IS NULL OR seen_step <> ?)')
+      .pluck()
+      .all(agent, stepId) as number[];
+  }
+
+  setCsOwned(id: number, owned: boolean): void {
+    this.db.prepare('UPDATE cs_object SET owned = ? WHERE id = ?').run(owned ? 1 : 0, id);
+  }
+
+  markExported(id: number): void {
+    this.db.prepare('UPDATE cs_object SET provisioned = 0 WHERE id = ?').run(id);
+  }
+
+  deleteCs(step: StepRef | undefined, cs: CsRow, operation: string): void {
+    this.db.prepare('DELETE FROM cs_object WHERE id = ?').run(cs.id);
+    this.logChange(step, 'cs', cs.agent, cs.id, cs.anchor ?? cs.dn, operation, { dn: cs.dn, attributes: cs.attributes }, undefined);
+  }
+
+  private reindexCs(id: number, agent: string, attributes: AttributeMap): void {
+    const keys = this.plan.cs.get(agent);
+    if (!keys?.length) return;
+    this.db.prepare('DELETE FROM cs_index WHERE cs_id = ?').run(id);
+    const ins = this.db.prepare('INSERT INTO cs_index (cs_id, agent, attribute, value) VALUES (?, ?, ?, ?)');
+    for (const key of keys) for (const v of indexValues(key, attributes)) ins.run(id, agent, key, v);
+  }
+
+  /** Disconnectors of an agent whose indexed key has this (folded) value. */
+  findDisconnectors(agent: string, key: string, value: string): CsRow[] {
+    return (
+      this.db
+        .prepare('SELECT DISTINCT c.* FROM cs_index i JOIN cs_object c ON c.id = i.cs_id WHERE i.agent = ? AND i.attribute = ? AND i.value = ? AND c.mv_id IS NULL')
+        .all(agent, key, value.toLowerCase()) as CsDbRow[]
+    ).map(toCs);
+  }
+
+  /** Objects of an agent, connected or not, whose indexed key has this (folded) value. */
+  findCsByIndex(agent: string, key: string, value: string): CsRow[] {
+    return (
+      this.db
+        .prepare('SELECT DISTINCT c.* FROM cs_index i JOIN cs_object c ON c.id = i.cs_id WHERE i.agent = ? AND i.attribute = ? AND i.value = ?')
+        .all(agent, key, value.toLowerCase()) as CsDbRow[]
+    ).map(toCs);
+  }
+
+  // ---- links and lineage -------------------------------------------------------------------
+
+  link(step: StepRef | undefined, cs: CsRow, mvId: number, kind: LinkKind, owned: boolean, detail?: string): void {
+    const t = now();
+    this.db.prepare('UPDATE cs_object SET mv_id = ?, link_kind = ?, linked_run = ?, linked_at = ?, owned = ? WHERE id = ?').run(mvId, kind, step?.runId ?? null, t, owned ? 1 : 0, cs.id);
+    this.lineage(step, cs, mvId, kind, owned, detail);
+  }
+
+  unlink(step: StepRef | undefined, cs: CsRow, event: string, detail: string): void {
+    if (cs.mvId === null) return;
+    this.db.prepare('UPDATE cs_object SET mv_id = NULL, link_kind = NULL, linked_run = NULL, linked_at = NULL WHERE id = ?').run(cs.id);
+    this.lineage(step, cs, cs.mvId, event, cs.owned, detail);
+  }
+
+  private lineage(step: StepRef | undefined, cs: CsRow, mvId: number, event: string, owned: boolean, detail?: string): void {
+    this.db
+      .prepare('INSERT INTO lineage (run_id, agent, cs_id, anchor, dn, mv_id, event, owned, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(step?.runId ?? null, cs.agent, cs.id, cs.anchor, cs.dn, mvId, event, owned ? 1 : 0, detail ?? null, now());
+  }
+
+  lineageOf(mvId: number): { runId: number | null; agent: string; csId: number; anchor: string | null; dn: string; event: string; owned: boolean; detail: string | null; at: string }[] {
+    return (this.db.prepare('SELECT run_id AS runId, agent, cs_id AS csId, anchor, dn, event, owned, detail, at FROM lineage WHERE mv_id = ? ORDER BY id').all(mvId) as { owned: number }[]).map(
+      (r) => ({ ...r, owned: r.owned === 1 }),
+    ) as never;
+  }
+
+  // ---- metaverse ---------------------------------------------------------------------------
+
+  getMv(id: number): MvRow | undefined {
+    const r = this.db.prepare('SELECT id, object_type, attributes, sources FROM mv_object WHERE id = ?').get(id) as
+      | { id: number; object_type: string; attributes: string; sources: string }
+      | undefined;
+    return r && { id: r.id, objectType: r.object_type, attributes: JSON.parse(r.attributes) as AttributeMap, sources: JSON.parse(r.sources) as Record<string, string> };
+  }
+
+  mvIds(objectType?: string): number[] {
+    return (objectType
+      ? this.db.prepare('SELECT id FROM mv_object WHERE object_type = ? ORDER BY id').pluck().all(objectType)
+      : this.db.prepare('SELECT id FROM mv_object ORDER BY id').pluck().all()) as number[];
+  }
+
+  createMv(step: StepRef | undefined, objectType: string, attributes: AttributeMap, sources: Record<string, string>): number {
+    const t = now();
+    const id = Number(
+      this.db
+        .prepare('INSERT INTO mv_object (object_type, attributes, sources, created_run, updated_run, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(objectType, json(attributes), json(sources), step?.runId ?? null, step?.runId ?? null, t, t).lastInsertRowid,
+    );
+    this.reindexMv(id, objectType, attributes);
+    this.logChange(step, 'mv', null, id, objectType, 'mv-add', undefined, attributes);
+    return id;
+  }
+
+  updateMv(step: StepRef | undefined, before: MvRow, attributes: AttributeMap, sources: Record<string, string>): void {
+    this.db.prepare('UPDATE mv_object SET attributes = ?, sources = ?, updated_run = ?, updated_at = ? WHERE id = ?').run(json(attributes), json(sources), step?.runId ?? null, now(), before.id);
+    this.reindexMv(before.id, before.objectType, attributes);
+    const diff = diffAttributes(before.attributes, attributes);
+    this.logChange(step, 'mv', null, before.id, before.objectType, 'mv-update', diff.before, diff.after);
+  }
+
+  deleteMv(step: StepRef | undefined, mv: MvRow, reason: string): void {
+    this.db.prepare('DELETE FROM mv_object WHERE id = ?').run(mv.id);
+    this.logChange(step, 'mv', null, mv.id, mv.objectType, 'mv-delete', mv.attributes, { reason });
+  }
+
+  private reindexMv(id: number, objectType: string, attributes: AttributeMap): void {
+    const attrs = this.plan.mv.get(objectType);
+    if (!attrs?.length) return;
+    this.db.prepare('DELETE FROM mv_index WHERE mv_id = ?').run(id);
+    const ins = this.db.prepare('INSERT INTO mv_index (mv_id, object_type, attribute, value) VALUES (?, ?, ?, ?)');
+    for (const a of attrs) for (const v of new Set((attributes[a] ?? []).map((x) => x.toLowerCase()))) ins.run(id, objectType, a, v);
+  }
+
+  /** MV objects whose indexed attribute has this value (case-insensitive), optionally of one type. */
+  findMv(attribute: string, value: string, objectType?: string): number[] {
+    const v = value.toLowerCase();
+    return (objectType
+      ? this.db.prepare('SELECT DISTINCT mv_id FROM mv_index WHERE attribute = ? AND value = ? AND object_type = ?').pluck().all(attribute, v, objectType)
+      : this.db.prepare('SELECT DISTINCT mv_id FROM mv_index WHERE attribute = ? AND value = ?').pluck().all(attribute, v)) as number[];
+  }
+
+  // ---- pending exports ---------------------------------------------------------------------
+
+  getPendingExport(csId: number): PendingExport | undefined {
+    const r = this.db.prepare('SELECT * FROM pending_export WHERE cs_id = ?').get(csId) as PeRow | undefined;
+    return r && toPe(r);
+  }
+
+  pendingExports(agent: string): PendingExport[] {
+    return (this.db.prepare('SELECT * FROM pending_export WHERE agent = ? ORDER BY cs_id').all(agent) as PeRow[]).map(toPe);
+  }
+
+  countPendingExports(agent?: string): number {
+    return (agent
+      ? this.db.prepare('SELECT COUNT(*) FROM pending_export WHERE agent = ?').pluck().get(agent)
+      : this.db.prepare('SELECT COUNT(*) FROM pending_export').pluck().get()) as number;
+  }
+
+  /** Stages (or replaces) the one pending export a CS object may have. */
+  putPendingExport(runId: number | undefined, pe: PendingExport): void {
+    const common = [pe.csId, pe.agent, pe.operation, pe.dn];
+    let newDn: string | null = null;
+    let classes: string | null = null;
+    let attrs = '{}';
+    if (pe.operation === 'add') { classes = json(pe.objectClasses); attrs = json(pe.attributes); }
+    if (pe.operation === 'update') { newDn = pe.newDn; attrs = json(pe.changes); }
+    this.db
+      .prepare(
+        `INSERT INTO pending_export (cs_id, agent, operation, dn, new_dn, object_classes, attributes, created_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(cs_id) DO UPDATE SET operation = excluded.operation, dn = excluded.dn, new_dn = excluded.new_dn,
+           object_classes = excluded.object_classes, attributes = excluded.attributes`,
+      )
+      .run(...common, newDn, classes, attrs, runId ?? null);
+  }
+
+  removePendingExport(csId: number): void {
+    this.db.prepare('DELETE FROM pending_export WHERE cs_id = ?').run(csId);
+  }
+
+  recordExportFailure(csId: number, message: string): void {
+    this.db.prepare('UPDATE pending_export SET attempts = attempts + 1, last_error = ? WHERE cs_id = ?').run(message, csId);
+  }
+
+  // ---- watermarks --------------------------------------------------------------------------
+
+  getWatermark(agent: string): string | undefined {
+    return this.db.prepare('SELECT value FROM watermark WHERE agent = ?').pluck().get(agent) as string | undefined;
+  }
+}
+
+interface PeRow {
+  cs_id: number; agent: string; operation: 'add' | 'update' | 'delete'; dn: string; new_dn: string | null;
+  object_classes: string | null; attributes: string; attempts: number; last_error: string | null;
+}
+
+function toPe(r: PeRow): PendingExport {
+  const base = { csId: r.cs_id, agent: r.agent, dn: r.dn, attempts: r.attempts, lastError: r.last_error };
+  if (r.operation === 'add') return { ...base, operation: 'add', objectClasses: JSON.parse(r.object_classes ?? '[]') as string[], attributes: JSON.parse(r.attributes) as AttributeMap };
+  if (r.operation === 'update') return { ...base, operation: 'update', newDn: r.new_dn, changes: JSON.parse(r.attributes) as Record<string, { before: string[]; after: string[] }> };
+  return { ...base, operation: 'delete' };
+}
+

@@ -1,0 +1,67 @@
+import type { AttributeMap } from '../agents/types.js';
+
+export type PendingImport = 'add' | 'update' | 'delete';
+export type LinkKind = 'projection' | 'join' | 'provisioning';
+
+export interface CsRow {
+  id: number;
+  agent: string;
+  anchor: string | null;
+  dn: string;
+  objectClasses: string[];
+  attributes: AttributeMap;
+  pendingImport: PendingImport | null;
+  provisioned: boolean;
+  owned: boolean;
+  mvId: number | null;
+  linkKind: LinkKind | null;
+  linkedRun: number | null;
+  linkedAt: string | null;
+}
+
+export interface MvRow {
+  id: number;
+  objectType: string;
+  attributes: AttributeMap;
+  /** Which agent contributed each attribute. */
+  sources: Record<string, string>;
+}
+
+export type PendingExport =
+  | { csId: number; agent: string; operation: 'add'; dn: string; objectClasses: string[]; attributes: AttributeMap; attempts: number; lastError: string | null }
+  | { csId: number; agent: string; operation: 'update'; dn: string; newDn: string | null; changes: Record<string, { before: string[]; after: string[] }>; attempts: number; lastError: string | null }
+  | { csId: number; agent: string; operation: 'delete'; dn: string; attempts: number; lastError: string | null };
+
+export interface StepRef {
+  runId: number;
+  stepId: number;
+}
+
+export interface StepStats {
+  adds: number;
+  updates: number;
+  renames: number;
+  deletes: number;
+  unchanged: number;
+  errors: number;
+  warnings: number;
+  projections: number;
+  joins: number;
+  provisions: number;
+  disconnects: number;
+  exportsStaged: number;
+  filtered: number;
+}
+
+export function emptyStats(): StepStats {
+  return { adds: 0, updates: 0, renames: 0, deletes: 0, unchanged: 0, errors: 0, warnings: 0, projections: 0, joins: 0, provisions: 0, disconnects: 0, exportsStaged: 0, filtered: 0 };
+}
+
+export interface RunErrorInput {
+  agent: string;
+  severity: 'error' | 'warning';
+  object: string;
+  attribute?: string | undefined;
+  code: string;
+  message: string;
+}

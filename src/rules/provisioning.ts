@@ -1,0 +1,97 @@
+/** Provisioning: whether and how an MV object gets a new object (a contact) in a target agent. */
+import type { AttributeMap } from '../agents/types.js';
+import type { AgentRules } from '../config/schema.js';
+import { escapeDnValue, parseDn } from '../util/dn.js';
+import { smtpAddressProblem } from '../util/smtp.js';
+import { desiredExportAttributes } from './flows.js';
+
+export interface Problem {
+  attribute?: string;
+  code: string;
+  message: string;
+}
+
+/** Builds a DN from a template; every substituted value is escaped, so names cannot inject RDNs. */
+export function buildDn(template: string, mvAttributes: AttributeMap): { dn: string } | { problem: Problem } {
+  let problem: Problem | undefined;
+  const dn = template.replace(/\{([A-Za-z][A-Za-z0-9-]*)\}/g, (_m, name: string) => {
+    const v = mvAttributes[name]?.[0];
+    if (v === undefined || v.trim() === '') {
+      problem ??= { attribute: name, code: 'missing-attribute', message: `has no ${name}, which the DN template needs` };
+      return '';
+    }
+    return escapeDnValue(v);
+  });
+  if (problem) return { problem };
+  try {
+    parseDn(dn);
+  } catch (e) {
+    return { problem: { code: 'invalid-dn', message: `DN template gives an invalid DN: ${(e as Error).message}` } };
+  }
+  return { dn };
+}
+
+/** Why the MV object cannot be provisioned (missing or unusable required attributes), if it cannot. */
+export function provisioningProblem(mvAttributes: AttributeMap, required: readonly string[]): Problem | undefined {
+  for (const attr of required) {
+    const values = mvAttributes[attr] ?? [];
+    if (values.length === 0 || values.every((v) => v.trim() === '')) {
+      return { attribute: attr, code: 'missing-attribute', message: `has no ${attr}; a contact cannot be created without it` };
+    }
+    if (attr === 'mail') {
+      const why = smtpAddressProblem(values[0]!);
+      if (why) return { attribute: attr, code: 'invalid-smtp-address', message: `mail "${values[0]}" ${why}` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A contact must never capture the mail of a real mailbox or person: if another MV object (of another
+ * type) has the same address, the person is probably being migrated and no contact is created.
+ */
+export function addressConflictProblem(mail: string | undefined, othersWithSameMail: readonly string[]): Problem | undefined {
+  if (!mail || othersWithSameMail.length === 0) return undefined;
+  return {
+    attribute: 'mail',
+    code: 'address-conflict',
+    message: `mail ${mail} also belongs to ${othersWithSameMail.join('; ')}; no contact is created while both exist (a person being migrated?)`,
+  };
+}
+
+/** The connector attributes a source agent's import flow takes `mail` from. */
+export function mailSourceAttributes(rules: AgentRules): string[] {
+  const flow = rules.importFlows['mail'];
+  if (flow === undefined) return [];
+  if (typeof flow === 'string') return [flow];
+  if ('first' in flow) return flow.first;
+  return [];
+}
+
+export interface ProvisionPlan {
+  dn: string;
+  objectClasses: string[] | undefined;
+  attributes: AttributeMap;
+}
+
+/** The full object to add: export flows plus the ownership stamp, without empty attributes. */
+export function planNewObject(mvAttributes: AttributeMap, rules: AgentRules): { plan: ProvisionPlan } | { problem: Problem } {
+  if (!rules.provision) return { problem: { code: 'no-provisioning-rule', message: 'the agent has no provisioning rule' } };
+  const problem = provisioningProblem(mvAttributes, rules.provision.require);
+  if (problem) return { problem };
+  const built = buildDn(rules.provision.dn, mvAttributes);
+  if ('problem' in built) return built;
+  const attributes = withoutEmpty(desiredExportAttributes(mvAttributes, rules.exportFlows));
+  if (rules.ownership) attributes[rules.ownership.attribute.toLowerCase()] = [rules.ownership.value];
+  // The RDN value must be among the attribute values, or the directory rejects the add.
+  const rdn = parseDn(built.dn)[0]!;
+  const rdnAttr = rdn.attribute.toLowerCase();
+  attributes[rdnAttr] = [rdn.value, ...(attributes[rdnAttr] ?? []).filter((v) => v !== rdn.value)].slice(0, 1);
+  return { plan: { dn: built.dn, objectClasses: rules.provision.objectClasses, attributes } };
+}
+
+function withoutEmpty(a: AttributeMap): AttributeMap {
+  const out: AttributeMap = {};
+  for (const [k, v] of Object.entries(a)) if (v.length) out[k] = v;
+  return out;
+}

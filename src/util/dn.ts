@@ -1,0 +1,116 @@
+/**
+ * Distinguished names as RFC 4514 strings. Every value that goes into a DN passes through
+ * escapeDnValue; nothing else in dirbridge concatenates DN text from directory data.
+ */
+
+export interface Rdn {
+  attribute: string;
+  value: string;
+}
+
+const HEX = '0123456789abcdef';
+
+/** Escapes one attribute value for use inside an RDN (RFC 4514 section 2.4). */
+export function escapeDnValue(value: string): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    const code = ch.charCodeAt(0);
+    if (',+"\\<>;='.includes(ch)) out += '\\' + ch;
+    else if (code === 0) out += '\\00';
+    else if (code < 0x20 || code === 0x7f) out += '\\' + HEX[code >> 4] + HEX[code & 15];
+    else if ((ch === '#' || ch === ' ') && i === 0) out += '\\' + ch;
+    else if (ch === ' ' && i === value.length - 1) out += '\\ ';
+    else out += ch;
+  }
+  return out;
+}
+
+export class DnSyntaxError extends Error {
+  constructor(dn: string, why: string) {
+    super(`invalid DN "${dn}": ${why}`);
+    this.name = 'DnSyntaxError';
+  }
+}
+
+/** Parses a DN into RDNs, unescaping values (multi-valued RDNs are kept as one RDN per component). */
+export function parseDn(dn: string): Rdn[] {
+  const rdns: Rdn[] = [];
+  if (dn.trim() === '') return rdns;
+  let i = 0;
+  while (i < dn.length) {
+    while (dn[i] === ' ') i++;
+    const eq = dn.indexOf('=', i);
+    if (eq < 0) throw new DnSyntaxError(dn, `missing "=" after position ${i}`);
+    const attribute = dn.slice(i, eq).trim();
+    if (!/^[A-Za-z][A-Za-z0-9-]*$|^[0-9]+(\.[0-9]+)*$/.test(attribute)) {
+      throw new DnSyntaxError(dn, `bad attribute type "${attribute}"`);
+    }
+    i = eq + 1;
+    const bytes: number[] = [];
+    let pendingSpaces = 0;
+    let ended = false;
+    while (i < dn.length && !ended) {
+      const ch = dn[i]!;
+      if (ch === '\\') {
+        const next = dn[i + 1];
+        if (next === undefined) throw new DnSyntaxError(dn, 'trailing backslash');
+        if (/[0-9a-fA-F]/.test(next) && /[0-9a-fA-F]/.test(dn[i + 2] ?? '')) {
+          flushSpaces();
+          bytes.push(parseInt(dn.slice(i + 1, i + 3), 16));
+          i += 3;
+        } else {
+          flushSpaces();
+          pushText(next);
+          i += 2;
+        }
+      } else if (ch === ',' || ch === '+' || ch === ';') {
+        ended = true;
+        i++;
+      } else if (ch === ' ') {
+        pendingSpaces++;
+        i++;
+      } else {
+        flushSpaces();
+        pushText(ch);
+        i++;
+      }
+    }
+    const value = Buffer.from(bytes).toString('utf8');
+    rdns.push({ attribute, value });
+    if (ended && i >= dn.length) throw new DnSyntaxError(dn, 'ends with a separator');
+
+    function flushSpaces(): void {
+      // Spaces before the first value character are insignificant; inner ones are kept.
+      if (bytes.length > 0) for (; pendingSpaces > 0; pendingSpaces--) bytes.push(0x20);
+      pendingSpaces = 0;
+    }
+    function pushText(text: string): void {
+      for (const b of Buffer.from(text, 'utf8')) bytes.push(b);
+    }
+  }
+  return rdns;
+}
+
+export function formatDn(rdns: readonly Rdn[]): string {
+  return rdns.map((r) => `${r.attribute}=${escapeDnValue(r.value)}`).join(',');
+}
+
+/** A comparison key: attribute types and values case-folded, escaping made canonical. */
+export function normalizeDn(dn: string): string {
+  return parseDn(dn)
+    .map((r) => `${r.attribute.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
+    .join(',');
+}
+
+export function sameDn(a: string, b: string): boolean {
+  return normalizeDn(a) === normalizeDn(b);
+}
+
+/** Splits a DN into its first RDN and the parent DN (used for renames). */
+export function splitRdn(dn: string): { rdn: Rdn; parent: string } {
+  const rdns = parseDn(dn);
+  const first = rdns[0];
+  if (!first) throw new DnSyntaxError(dn, 'empty DN');
+  return { rdn: first, parent: formatDn(rdns.slice(1)) };
+}
