@@ -1,0 +1,125 @@
+/**
+ * A coexistence deployment for one test file: Domino people and contacts in a private slapd, AD
+ * mailboxes and contacts in their own OUs of the shared Samba DC, and the rules of the shipped
+ * quickstart configuration (so the tests exercise the rules an administrator starts from).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parse, stringify } from 'yaml';
+import { Client } from 'ldapts';
+import { escapeDnValue } from '../../../src/util/dn.js';
+import { run } from './process.js';
+import type { SambaInfo } from './samba.js';
+import type { Slapd } from './slapd.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+
+export interface Deployment {
+  dir: string;
+  configFile: string;
+  env: NodeJS.ProcessEnv;
+  adPeopleOu: string;
+  adContactsOu: string;
+  dominoPeopleOu: string;
+  dominoContactsOu: string;
+  /** Runs the CLI; returns exit code, parsed --json report (when asked) and output. */
+  cli(args: string[]): { code: number; stdout: string; stderr: string; report?: RunReportJson };
+  addDominoPerson(p: { given: string; sn: string; mail?: string; unid?: string }): string;
+  addAdMailbox(p: { given: string; sn: string; mail: string; nickname?: string }): Promise<string>;
+  adSearch(base: string, filter: string, attributes?: string[]): Promise<Record<string, unknown>[]>;
+  adDelete(dn: string): Promise<void>;
+  adAdd(dn: string, attrs: Record<string, string | string[]>): Promise<void>;
+}
+
+export interface RunReportJson {
+  runId: number;
+  status: string;
+  steps: { agent: string; type: string; status: string; stats: Record<string, number>; problems: { severity: string; object: string; attribute?: string; code: string; message: string }[] }[];
+}
+
+export async function deploy(slapd: Slapd, samba: SambaInfo): Promise<Deployment> {
+  const dir = mkdtempSync(join(tmpdir(), 'dirbridge-e2e-'));
+  const tag = randomBytes(3).toString('hex');
+  const adRoot = `OU=t-${tag},${samba.baseDn}`;
+  const adPeopleOu = `OU=Mailboxes,${adRoot}`;
+  const adContactsOu = `OU=Domino Contacts,${adRoot}`;
+  const dominoPeopleOu = `ou=People,${slapd.suffix}`;
+  const dominoContactsOu = `ou=Exchange Contacts,${slapd.suffix}`;
+
+  slapd.add(`dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n`);
+  const adAuth = ['-x', '-H', samba.url, '-D', samba.bindDn, '-w', samba.password];
+  run('ldapadd', adAuth, [adRoot, adPeopleOu, adContactsOu].map((dn) => `dn: ${dn}\nobjectClass: organizationalUnit\n`).join('\n'));
+
+  const quickstart = parse(readFileSync(join(ROOT, 'examples/quickstart/dirbridge.yaml'), 'utf8')) as Record<string, any>;
+  const rules = quickstart.rules;
+  rules['ad-contacts'].provision.dn = `CN={cn},${adContactsOu}`;
+  rules['domino-contacts'].provision.dn = `cn={cn},${dominoContactsOu}`;
+  // On a Domino agent the agent itself writes MailSystem (contactMailSystem); the file example needed a flow.
+  delete rules['domino-contacts'].exportFlows.mailsystem;
+
+  const dominoAttrs = ['cn', 'givenname', 'sn', 'uid', 'internetaddress', 'mailaddress', 'mailsystem', 'title', 'telephonenumber', 'description'];
+  const config = {
+    metaverse: { ...quickstart.metaverse, file: join(dir, 'metaverse.db') },
+    runProfiles: join(ROOT, 'run-profiles'),
+    agents: {
+      // The whole directory, dirbridge's own contacts included: the server-side filter leaves out contacts
+      // (MailSystem 5), as an administrator would configure it; the rules' scope is the second line.
+      'domino-people': { type: 'domino-ldap', url: slapd.url, bindDn: slapd.rootDn, password: { env: 'DOMINO_PW' }, baseDn: slapd.suffix, filter: '(&(objectClass=dominoPerson)(!(mailsystem=5)))', objectClasses: ['dominoPerson'], anchor: 'dominoUNID', attributes: dominoAttrs, pageSize: 7 },
+      'ad-mailboxes': { type: 'ad-ldap', url: samba.url, bindDn: samba.bindDn, password: { env: 'AD_PW' }, baseDn: adRoot, filter: '(objectClass=user)', objectClasses: ['user'], attributes: ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'proxyAddresses', 'homeMDB', 'msExchMailboxGuid', 'msExchRecipientTypeDetails', 'title', 'telephoneNumber'], pageSize: 5 },
+      'ad-contacts': { type: 'ad-ldap', url: samba.url, bindDn: samba.bindDn, password: { env: 'AD_PW' }, baseDn: adContactsOu, filter: '(objectClass=contact)', objectClasses: ['contact'], attributes: ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'targetAddress', 'proxyAddresses', 'title', 'telephoneNumber', 'adminDescription'] },
+      // slapd cannot mint Domino UNIDs for new documents; entryUUID plays that part for the contacts.
+      'domino-contacts': { type: 'domino-ldap', url: slapd.url, bindDn: slapd.rootDn, password: { env: 'DOMINO_PW' }, baseDn: dominoContactsOu, filter: '(objectClass=dominoPerson)', objectClasses: ['dominoPerson'], anchor: 'entryUUID', attributes: dominoAttrs },
+    },
+    rules,
+  };
+  const configFile = join(dir, 'dirbridge.yaml');
+  writeFileSync(configFile, stringify(config));
+  const env = { ...process.env, DOMINO_PW: slapd.password, AD_PW: samba.password };
+
+  const withAd = async <T>(fn: (c: Client) => Promise<T>): Promise<T> => {
+    const c = new Client({ url: samba.url });
+    await c.bind(samba.bindDn, samba.password);
+    try {
+      return await fn(c);
+    } finally {
+      await c.unbind();
+    }
+  };
+
+  return {
+    dir, configFile, env, adPeopleOu, adContactsOu, dominoPeopleOu, dominoContactsOu,
+    cli(args) {
+      const r = spawnSync(process.execPath, [CLI, '--config', configFile, ...args], { env, encoding: 'utf8' });
+      const out = { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+      return args.includes('--json') && r.stdout.trim().startsWith('{') ? { ...out, report: JSON.parse(r.stdout) as RunReportJson } : out;
+    },
+    addDominoPerson({ given, sn, mail, unid }) {
+      const cn = `${given} ${sn}`;
+      const dn = `cn=${escapeDnValue(cn)},${dominoPeopleOu}`;
+      const b64 = (k: string, v: string): string => `${k}:: ${Buffer.from(v).toString('base64')}`;
+      slapd.add(
+        [b64('dn', dn), 'objectClass: dominoPerson', b64('cn', cn), b64('givenName', given), b64('sn', sn), `dominoUNID: ${unid ?? randomBytes(16).toString('hex').toUpperCase()}`, 'mailsystem: 1', ...(mail ? [b64('internetaddress', mail)] : []), ''].join('\n'),
+      );
+      return dn;
+    },
+    async addAdMailbox({ given, sn, mail, nickname }) {
+      const cn = `${given} ${sn}`;
+      const dn = `CN=${escapeDnValue(cn)},${adPeopleOu}`;
+      await withAd((c) =>
+        c.add(dn, {
+          objectClass: ['top', 'person', 'organizationalPerson', 'user'], sAMAccountName: `u${randomBytes(6).toString('hex')}`, givenName: given, sn, displayName: cn,
+          mail, mailNickname: nickname ?? mail.split('@')[0]!, proxyAddresses: [`SMTP:${mail}`], homeMDB: samba.mailboxDatabaseDn, msExchRecipientTypeDetails: '1',
+        }),
+      );
+      return dn;
+    },
+    adSearch: (base, filter, attributes = ['*']) =>
+      withAd(async (c) => (await c.search(base, { scope: 'sub', filter, attributes, explicitBufferAttributes: ['objectGUID'] })).searchEntries as Record<string, unknown>[]),
+    adDelete: (dn) => withAd((c) => c.del(dn)),
+    adAdd: (dn, attrs) => withAd((c) => c.add(dn, attrs)),
+  };
+}

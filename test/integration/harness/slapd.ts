@@ -1,0 +1,105 @@
+/**
+ * A private OpenLDAP server on loopback with a Domino-shaped schema. Started per test file, from its
+ * own folder and port; it needs no system service. A test that cannot start it fails.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort, run, waitForPort } from './process.js';
+
+export interface Slapd {
+  url: string;
+  ldapsUrl: string;
+  suffix: string;
+  rootDn: string;
+  password: string;
+  caFile: string;
+  dir: string;
+  /** ldapmodify with the root DN; LDIF may hold change records. */
+  modify(ldif: string): void;
+  add(ldif: string): void;
+  search(base: string, filter?: string, attrs?: string[]): string;
+  stop(): Promise<void>;
+}
+
+const FIXTURES = resolve(import.meta.dirname, '../fixtures');
+
+export async function startSlapd(suffix = 'o=Acme'): Promise<Slapd> {
+  const dir = mkdtempSync(join(tmpdir(), 'dirbridge-slapd-'));
+  const db = join(dir, 'db');
+  mkdirSync(db);
+  const password = 'slapd-test-secret';
+  const rootDn = `cn=admin,${suffix}`;
+  const tls = makeCertificates(dir);
+  const conf = join(dir, 'slapd.conf');
+  writeFileSync(
+    conf,
+    [
+      'include /etc/ldap/schema/core.schema',
+      'include /etc/ldap/schema/cosine.schema',
+      'include /etc/ldap/schema/inetorgperson.schema',
+      `include ${join(FIXTURES, 'domino.schema')}`,
+      'modulepath /usr/lib/ldap',
+      'moduleload back_mdb',
+      `pidfile ${join(dir, 'slapd.pid')}`,
+      `TLSCACertificateFile ${tls.ca}`,
+      `TLSCertificateFile ${tls.cert}`,
+      `TLSCertificateKeyFile ${tls.key}`,
+      'database mdb',
+      'maxsize 104857600',
+      `suffix "${suffix}"`,
+      `rootdn "${rootDn}"`,
+      `rootpw ${password}`,
+      `directory ${db}`,
+      'index objectClass eq',
+      'index entryUUID eq',
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const tlsPort = await freePort();
+  const url = `ldap://127.0.0.1:${port}`;
+  const ldapsUrl = `ldaps://127.0.0.1:${tlsPort}`;
+  const child: ChildProcess = spawn('slapd', ['-f', conf, '-h', `${url}/ ${ldapsUrl}/`, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (e) => reject(new Error(`slapd could not start: ${e.message} (npm test installs slapd with apt-get)`)));
+    child.once('exit', (code) => reject(new Error(`slapd exited with ${code}: ${stderr}`)));
+  });
+  await Promise.race([waitForPort(port, '127.0.0.1', 20_000, 'slapd'), failed]);
+  failed.catch(() => undefined);
+
+  const auth = ['-x', '-H', url, '-D', rootDn, '-w', password];
+  const top = suffix.split(',')[0]!.split('=');
+  run('ldapadd', [...auth], `dn: ${suffix}\nobjectClass: organization\n${top[0]}: ${top[1]}\n`);
+  return {
+    url, ldapsUrl, suffix, rootDn, password, caFile: tls.ca, dir,
+    modify: (ldif) => void run('ldapmodify', [...auth], ldif),
+    add: (ldif) => void run('ldapadd', [...auth], ldif),
+    search: (base, filter = '(objectClass=*)', attrs = []) => run('ldapsearch', [...auth, '-LLL', '-o', 'ldif-wrap=no', '-b', base, filter, ...attrs]),
+    stop: async () => {
+      child.removeAllListeners('exit');
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1, so TLS can be verified for real. */
+export function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const ca = join(dir, 'ca.pem');
+  const caKey = join(dir, 'ca.key');
+  const key = join(dir, 'server.key');
+  const csr = join(dir, 'server.csr');
+  const cert = join(dir, 'server.pem');
+  const ext = join(dir, 'ext.cnf');
+  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=dirbridge test CA', '-keyout', caKey, '-out', ca]);
+  run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', key, '-out', csr]);
+  run('openssl', ['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', cert]);
+  return { ca, cert, key };
+}
