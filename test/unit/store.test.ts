@@ -1,0 +1,59 @@
+import { statSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Store } from '../../src/metaverse/store.js';
+import { migrations } from '../../src/metaverse/migrations.js';
+
+function fresh(): Store {
+  const s = Store.open(join(mkdtempSync(join(tmpdir(), 'dirbridge-store-')), 'mv.db'));
+  s.setIndexPlan({ cs: new Map([['ad-contacts', ['mail', 'proxyaddresses#smtp']]]), mv: new Map([['DominoUser', ['mail']]]) });
+  return s;
+}
+
+describe('metaverse store', () => {
+  it('creates its file readable by the owner only, in WAL mode, at the latest schema version', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dirbridge-store-')), 'mv.db');
+    const s = Store.open(file);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(s.schemaVersion()).toBe(migrations.at(-1)!.version);
+    s.close();
+    expect(Store.open(file).schemaVersion()).toBe(migrations.at(-1)!.version); // reopening migrates nothing twice
+  });
+
+  it('logs every change with the values before and after, per run', () => {
+    const s = fresh();
+    const runId = s.startRun('test');
+    const step = { runId, stepId: s.startStep(runId, 1, 'domino-people', 'full-sync') };
+    const id = s.createMv(step, 'DominoUser', { mail: ['a@x.com'], sn: ['Lee'] }, { mail: 'domino-people', sn: 'domino-people' });
+    s.updateMv(step, s.getMv(id)!, { mail: ['a@x.com'], sn: ['Li'] }, { mail: 'domino-people', sn: 'domino-people' });
+    s.deleteMv(step, s.getMv(id)!, 'person left');
+    const log = s.changesOf('mv', id);
+    expect(log.map((c) => c.operation)).toEqual(['mv-add', 'mv-update', 'mv-delete']);
+    expect(log[1]).toMatchObject({ runId, before: { sn: ['Lee'] }, after: { sn: ['Li'] } });
+    expect(log[2]!.after).toEqual({ reason: 'person left' });
+  });
+
+  it('finds MV objects and disconnectors by folded index values', () => {
+    const s = fresh();
+    const mv = s.createMv(undefined, 'DominoUser', { mail: ['Ann@X.com'] }, {});
+    expect(s.findMv('mail', 'ann@x.COM', 'DominoUser')).toEqual([mv]);
+    expect(s.findMv('mail', 'ann@x.com', 'ExchangeUser')).toEqual([]);
+    const cs = s.insertCs(undefined, { agent: 'ad-contacts', anchor: 'g1', dn: 'CN=Ann,DC=x', dnKey: 'cn=ann,dc=x', objectClasses: ['contact'], attributes: { proxyaddresses: ['SMTP:ann@x.com', 'X500:/o=a'] }, pendingImport: 'add' });
+    expect(s.findDisconnectors('ad-contacts', 'proxyaddresses#smtp', 'ANN@x.com').map((c) => c.id)).toEqual([cs]);
+    s.link(undefined, s.getCs(cs)!, mv, 'join', false, 'test');
+    expect(s.findDisconnectors('ad-contacts', 'proxyaddresses#smtp', 'ann@x.com')).toEqual([]);
+    expect(s.lineageOf(mv)).toMatchObject([{ agent: 'ad-contacts', event: 'join', owned: false }]);
+  });
+
+  it('keeps one pending export per connector-space object', () => {
+    const s = fresh();
+    const cs = s.insertCs(undefined, { agent: 'ad-contacts', anchor: null, dn: 'CN=A,DC=x', dnKey: 'cn=a,dc=x', objectClasses: [], attributes: {}, pendingImport: null, provisioned: true, owned: true });
+    s.putPendingExport(undefined, { csId: cs, agent: 'ad-contacts', operation: 'add', dn: 'CN=A,DC=x', objectClasses: ['contact'], attributes: { mail: ['a@x.com'] }, attempts: 0, lastError: null });
+    s.putPendingExport(undefined, { csId: cs, agent: 'ad-contacts', operation: 'add', dn: 'CN=A,DC=x', objectClasses: ['contact'], attributes: { mail: ['b@x.com'] }, attempts: 0, lastError: null });
+    expect(s.pendingExports('ad-contacts')).toMatchObject([{ operation: 'add', attributes: { mail: ['b@x.com'] } }]);
+    s.recordExportFailure(cs, 'refused');
+    expect(s.getPendingExport(cs)).toMatchObject({ attempts: 1, lastError: 'refused' });
+  });
+});
