@@ -13,6 +13,8 @@ for cmd in slapd:slapd ldapadd:ldap-utils ldapsearch:ldap-utils samba:samba samb
   fi
 done
 [ -f /usr/lib/ldap/back_mdb.so ] || case " $missing " in *" slapd "*) ;; *) missing="$missing slapd" ;; esac
+# samba-tool cannot provision a domain without these files; the package is only a Recommends of samba.
+[ -d /usr/share/samba/setup/ad-schema ] || missing="$missing samba-ad-provision"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" = 0 ]; then SUDO=""
@@ -39,7 +41,7 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   policy_created=1
 fi
 status=0
-{ $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends$missing winbind krb5-user samba-dsdb-modules samba-vfs-modules; } || status=$?
+{ $SUDO apt-get update -q && $SUDO apt-get install -y -q$missing winbind krb5-user samba-ad-provision samba-dsdb-modules samba-vfs-modules; } || status=$?
 [ -n "$policy_created" ] && $SUDO rm -f /usr/sbin/policy-rc.d
 if [ "$status" != 0 ]; then
   echo "apt-get could not install the test servers (exit $status); see the output above" >&2

@@ -74,7 +74,7 @@ describe('coexistence walkthrough (slapd as Domino, Samba as AD)', () => {
     expect(domino).toContain('mailaddress: paula.perez@exchange.acme.test');
     expect(domino).toContain('mailsystem: 5');
     expect(domino).toContain(`cn:: ${Buffer.from('Björn Ødegård, Jr.').toString('base64')}`);
-    // The loop guard: dirbridge's Domino contacts live in the same directory as the people it imports.
+    // dirbridge's Domino contacts sit in the directory the people are imported from; none became a person.
     const mv = new Database(`${d.dir}/metaverse.db`, { readonly: true });
     expect(mv.prepare("SELECT COUNT(*) FROM mv_object WHERE object_type = 'DominoUser'").pluck().get()).toBe(4);
     mv.close();

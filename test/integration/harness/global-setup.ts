@@ -11,8 +11,6 @@ declare module 'vitest' {
   }
 }
 
-let stop: (() => Promise<void>) | undefined;
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const filters = process.argv.slice(2).filter((a) => !a.startsWith('-') && a !== 'run');
   const wantsIntegration = filters.length === 0 || filters.some((f) => f.includes('integration'));
@@ -21,9 +19,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => undefined;
   }
   const samba = await startSamba();
-  stop = samba.stop;
   project.provide('samba', samba.info);
-  return async () => {
-    await stop?.();
-  };
+  return samba.stop;
 }

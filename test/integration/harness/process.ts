@@ -16,12 +16,7 @@ export async function freePort(): Promise<number> {
 export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 30_000, what = 'server'): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, host);
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await portInUse(port, host)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} did not listen on ${host}:${port} within ${timeoutMs} ms`);
