@@ -14,7 +14,7 @@ export interface ConnectorObject {
   attributes: AttributeMap;
 }
 
-export type Capability = 'full-import' | 'export-add' | 'export-modify' | 'export-delete' | 'export-rename';
+export type Capability = 'full-import' | 'delta-import' | 'read-object' | 'export-add' | 'export-modify' | 'export-delete' | 'export-rename';
 
 /** An attribute change: the full new value set (an empty list removes the attribute). */
 export type AttributeChanges = Record<string, string[]>;
@@ -52,10 +52,41 @@ export class ServerDownError extends Error {
   }
 }
 
-/** Receives one page of imported objects and per-entry problems found while reading them. */
+/**
+ * The directory cannot give a delta from this watermark (an expired DirSync cookie, a domain controller
+ * restored from backup, a purged change log, a watermark of another strategy). The engine says why and
+ * runs a full import instead: a gap in the change stream must never be skipped silently.
+ */
+export class DeltaUnavailableError extends Error {
+  constructor(
+    agent: string,
+    readonly reason: string,
+    /** True when a full comparison is the agent's normal delta (a file has no change log): no warning. */
+    readonly expected = false,
+  ) {
+    super(`agent "${agent}": no delta available: ${reason}`);
+    this.name = 'DeltaUnavailableError';
+  }
+}
+
+/** An object that left the agent's view: deleted, moved out of its base, or no longer matching its filter. */
+export interface GoneObject {
+  anchor?: string;
+  dn?: string;
+}
+
+/** One page of imported objects and per-entry problems found while reading them. */
 export interface ImportPage {
+  /** Objects as the directory holds them now (full images, also in a delta). */
   objects: ConnectorObject[];
+  /** Only in a delta: objects gone from the view; unknown ones are ignored. */
+  gone?: GoneObject[];
   errors: ObjectError[];
+  /**
+   * Where a later delta import starts. A delta page's watermark is committed with that page's staged
+   * changes; a full import's only when the whole import (and its deletion pass) has been staged.
+   */
+  watermark?: string;
 }
 
 export interface Agent {
@@ -67,5 +98,9 @@ export interface Agent {
   close(): Promise<void>;
   /** Every object in scope, page by page; the engine never holds a whole directory. */
   fullImport(): AsyncIterable<ImportPage>;
+  /** What changed since the watermark; throws DeltaUnavailableError when it cannot say. */
+  deltaImport?(watermark: string): AsyncIterable<ImportPage>;
+  /** One object as the directory holds it now, or undefined when it is not (or no longer) in view. */
+  readObject?(dn: string): Promise<ConnectorObject | undefined>;
   exportObject(op: ExportOperation): Promise<ExportResult>;
 }

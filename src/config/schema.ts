@@ -37,6 +37,26 @@ const ldapAgentFields = {
   timeoutMs: z.number().int().min(1000).default(60_000),
 };
 
+export const DELTA_STRATEGIES = ['dirsync', 'usn', 'accesslog', 'timestamp'] as const;
+export type DeltaStrategyName = (typeof DELTA_STRATEGIES)[number];
+
+/** How a delta import finds what changed; the default depends on the agent type. */
+const deltaSettings = (defaultStrategy: DeltaStrategyName) =>
+  z
+    .object({
+      strategy: z.enum(DELTA_STRATEGIES).default(defaultStrategy),
+      /** timestamp: how far each window reaches back before the last change seen, to absorb clock skew and same-second writes. */
+      overlapSeconds: z.number().int().min(0).max(86_400).default(600),
+      /** timestamp: the attribute holding the server's modification time. */
+      timestampAttribute: attributeName.default('modifyTimestamp'),
+      /** accesslog: the suffix of slapo-accesslog's log database. */
+      accesslogBase: z.string().default('cn=accesslog'),
+      /** dirsync: set when the bind account lacks "Replicating Directory Changes" (results are then limited to what it may read). */
+      objectSecurity: z.boolean().default(false),
+    })
+    .strict()
+    .default({ strategy: defaultStrategy, overlapSeconds: 600, timestampAttribute: 'modifyTimestamp', accesslogBase: 'cn=accesslog', objectSecurity: false });
+
 const dominoAgent = z
   .object({
     type: z.literal('domino-ldap'),
@@ -45,6 +65,8 @@ const dominoAgent = z
     /** Stored value of MailSystem for "Other Internet Mail" on the target's Person form. */
     contactMailSystem: z.string().default('5'),
     binaryAttributes: z.array(attributeName).default([]),
+    /** Domino has no change log: modification-time windows; deletions wait for the next full import. */
+    delta: deltaSettings('timestamp'),
   })
   .strict();
 
@@ -54,6 +76,7 @@ const adAgent = z
     ...ldapAgentFields,
     anchor: attributeName.default('objectGUID'),
     binaryAttributes: z.array(attributeName).default(['objectGUID', 'msExchMailboxGuid']),
+    delta: deltaSettings('dirsync'),
   })
   .strict();
 

@@ -75,6 +75,7 @@ function recordExported(ctx: StepContext, pe: PendingExport, result: ExportResul
     const attributes = result.anchor ? { ...pe.attributes, [anchorAttribute]: [result.anchor] } : pe.attributes;
     store.updateCsImage(ref, cs, { anchor: result.anchor ?? null, dn: result.dn, dnKey: normalizeDn(result.dn), objectClasses: pe.objectClasses, attributes }, 'export-add');
     store.markExported(cs.id);
+    store.expectExported(ref, cs.id, cs.agent, result.dn, pe.attributes);
     stats.adds++;
     return;
   }
@@ -88,6 +89,7 @@ function recordExported(ctx: StepContext, pe: PendingExport, result: ExportResul
     attributes[rdn.attribute.toLowerCase()] = [rdn.value];
   }
   store.updateCsImage(ref, cs, { dn: result.dn, dnKey: normalizeDn(result.dn), objectClasses: cs.objectClasses, attributes }, pe.newDn ? 'export-rename' : 'export-update');
+  store.expectExported(ref, cs.id, cs.agent, result.dn, Object.fromEntries(Object.entries(pe.changes).map(([k, v]) => [k, v.after])));
   if (pe.newDn) stats.renames++;
   if (Object.keys(pe.changes).length) stats.updates++;
 }

@@ -6,7 +6,11 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatZodIssues, type LoadedConfig } from '../config/load.js';
 
-export const STEP_TYPES = ['full-import', 'full-sync', 'export'] as const;
+/**
+ * MIM's step types. Imports stage only; `delta-import-sync` is MIM's "Delta Import and Delta
+ * Synchronization" (the import, then a delta sync of the same agent, as one step).
+ */
+export const STEP_TYPES = ['full-import', 'delta-import', 'delta-import-sync', 'full-sync', 'delta-sync', 'export'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
 const profileSchema = z

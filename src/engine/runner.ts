@@ -8,10 +8,10 @@ import { csIndexKey } from '../rules/join.js';
 import { mailSourceAttributes } from '../rules/provisioning.js';
 import { StepContext } from './context.js';
 import { runExport } from './export.js';
-import { runFullImport } from './full-import.js';
+import { runDeltaImport, runFullImport } from './import.js';
 import type { StepType } from './profiles.js';
 import { isStopped, type RunStatus, worst } from './status.js';
-import { runFullSync } from './sync.js';
+import { runDeltaSync, runFullSync } from './sync.js';
 
 export interface StepSpec {
   agent: string;
@@ -87,11 +87,13 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
 
 async function runStep(ctx: StepContext, spec: StepSpec): Promise<void> {
   if (spec.type === 'full-sync') return runFullSync(ctx);
+  if (spec.type === 'delta-sync') return runDeltaSync(ctx);
   const agent = createAgent(ctx.loaded, spec.agent);
   if (spec.type === 'full-import' && !agent.capabilities.has('full-import')) throw new Error(`agent ${spec.agent} cannot run a full import`);
   await agent.open();
   try {
     if (spec.type === 'full-import') await runFullImport(ctx, agent);
+    else if (spec.type === 'delta-import' || spec.type === 'delta-import-sync') await runDeltaImport(ctx, agent);
     else {
       const cfg = ctx.config.agents[spec.agent]!;
       await runExport(ctx, agent, 'exportConcurrency' in cfg ? cfg.exportConcurrency : 1);
@@ -99,4 +101,6 @@ async function runStep(ctx: StepContext, spec: StepSpec): Promise<void> {
   } finally {
     await agent.close();
   }
+  // The sync half runs after the connection is closed: it touches only the store.
+  if (spec.type === 'delta-import-sync') runDeltaSync(ctx);
 }

@@ -15,9 +15,18 @@ import type { StepContext } from './context.js';
 
 const BATCH = 500;
 
+/** Every connector-space object of the agent through the rules: after a rule change, or nightly. */
 export function runFullSync(ctx: StepContext): void {
+  syncObjects(ctx, ctx.store.csIds(ctx.agent));
+}
+
+/** Only objects with an imported change not yet synchronized, and the metaverse objects they touch. */
+export function runDeltaSync(ctx: StepContext): void {
+  syncObjects(ctx, ctx.store.pendingImportIds(ctx.agent));
+}
+
+function syncObjects(ctx: StepContext, ids: number[]): void {
   const sync = new Synchronizer(ctx);
-  const ids = ctx.store.csIds(ctx.agent);
   for (let i = 0; i < ids.length; i += BATCH) {
     ctx.store.transaction(() => {
       for (const id of ids.slice(i, i + BATCH)) sync.syncOne(id);

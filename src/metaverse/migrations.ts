@@ -153,4 +153,21 @@ CREATE INDEX change_log_object ON change_log(space, object_id);
 CREATE INDEX change_log_run ON change_log(run_id);
 `,
   },
+  {
+    version: 2,
+    description: 'watermark provenance, export expectations for confirming imports',
+    sql: `
+ALTER TABLE watermark ADD COLUMN step_id INTEGER REFERENCES run_step(id);
+-- What an export wrote, until an import of that agent confirms that the directory holds it.
+CREATE TABLE export_expectation (
+  cs_id INTEGER PRIMARY KEY REFERENCES cs_object(id) ON DELETE CASCADE,
+  agent TEXT NOT NULL,
+  dn TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  step_id INTEGER REFERENCES run_step(id),
+  at TEXT NOT NULL
+);
+CREATE INDEX export_expectation_agent ON export_expectation(agent);
+`,
+  },
 ];

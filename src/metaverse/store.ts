@@ -182,6 +182,11 @@ export class Store {
     return (this.db.prepare('SELECT id FROM cs_object WHERE agent = ? ORDER BY id').pluck().all(agent) as number[]);
   }
 
+  /** Objects of an agent with an imported change not yet synchronized: what a delta sync processes. */
+  pendingImportIds(agent: string): number[] {
+    return this.db.prepare('SELECT id FROM cs_object WHERE agent = ? AND pending_import IS NOT NULL ORDER BY id').pluck().all(agent) as number[];
+  }
+
   countCs(agent: string): number {
     return this.db.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ?').pluck().get(agent) as number;
   }
@@ -402,6 +407,48 @@ export class Store {
 
   getWatermark(agent: string): string | undefined {
     return this.db.prepare('SELECT value FROM watermark WHERE agent = ?').pluck().get(agent) as string | undefined;
+  }
+
+  /** Call inside the transaction that stages the changes the watermark covers. */
+  setWatermark(step: StepRef, agent: string, value: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO watermark (agent, value, run_id, step_id, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(agent) DO UPDATE SET value = excluded.value, run_id = excluded.run_id, step_id = excluded.step_id, updated_at = excluded.updated_at`,
+      )
+      .run(agent, value, step.runId, step.stepId, now());
+  }
+
+  // ---- export expectations (confirming import) ---------------------------------------------
+
+  /** Records what an export wrote; a second export before the confirming import adds to it. */
+  expectExported(step: StepRef, csId: number, agent: string, dn: string, attributes: AttributeMap): void {
+    const known = this.getExpectation(csId);
+    const merged = { ...(known?.attributes ?? {}), ...attributes };
+    this.db
+      .prepare(
+        `INSERT INTO export_expectation (cs_id, agent, dn, attributes, step_id, at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(cs_id) DO UPDATE SET dn = excluded.dn, attributes = excluded.attributes, step_id = excluded.step_id, at = excluded.at`,
+      )
+      .run(csId, agent, dn, json(merged), step.stepId, now());
+  }
+
+  getExpectation(csId: number): { csId: number; dn: string; attributes: AttributeMap; stepId: number | null } | undefined {
+    const r = this.db.prepare('SELECT cs_id, dn, attributes, step_id FROM export_expectation WHERE cs_id = ?').get(csId) as
+      | { cs_id: number; dn: string; attributes: string; step_id: number | null }
+      | undefined;
+    return r && { csId: r.cs_id, dn: r.dn, attributes: JSON.parse(r.attributes) as AttributeMap, stepId: r.step_id };
+  }
+
+  /** Expectations of an agent recorded before this step (an import confirms what earlier exports wrote). */
+  expectationsBefore(agent: string, stepId: number): { csId: number; dn: string; attributes: AttributeMap }[] {
+    return (this.db.prepare('SELECT cs_id, dn, attributes FROM export_expectation WHERE agent = ? AND (step_id IS NULL OR step_id < ?) ORDER BY cs_id').all(agent, stepId) as {
+      cs_id: number; dn: string; attributes: string;
+    }[]).map((r) => ({ csId: r.cs_id, dn: r.dn, attributes: JSON.parse(r.attributes) as AttributeMap }));
+  }
+
+  clearExpectation(csId: number): void {
+    this.db.prepare('DELETE FROM export_expectation WHERE cs_id = ?').run(csId);
   }
 }
 

@@ -114,3 +114,13 @@ export function splitRdn(dn: string): { rdn: Rdn; parent: string } {
   if (!first) throw new DnSyntaxError(dn, 'empty DN');
   return { rdn: first, parent: formatDn(rdns.slice(1)) };
 }
+
+/** Whether a DN lies in a search of `base` with this scope ('sub': the base or below it; 'one': its children). */
+export function isWithin(dn: string, base: string, scope: 'sub' | 'one'): boolean {
+  const key = (r: Rdn): string => `${r.attribute.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`;
+  const d = parseDn(dn).map(key);
+  const b = parseDn(base).map(key);
+  const extra = d.length - b.length;
+  if (extra < 0 || (scope === 'one' && extra !== 1)) return false;
+  return b.every((r, i) => r === d[extra + i]);
+}

@@ -2,14 +2,23 @@
  * Active Directory over LDAP. Imports users (mailbox recognition is a scoping rule) and writes
  * mail-enabled contacts: objectClass contact with mail, mailNickname, targetAddress and proxyAddresses.
  */
-import type { LdapAgentConfig } from '../../config/schema.js';
+import type { DeltaStrategyName, LdapAgentConfig } from '../../config/schema.js';
 import type { ConnectionSettings } from '../ldap/connection.js';
+import type { DeltaStrategy } from '../ldap/delta/types.js';
 import { LdapAgent } from '../ldap/ldap-agent.js';
 import { type AttributeMap, ObjectError } from '../types.js';
+import { DirSyncStrategy } from './dirsync.js';
+import { UsnStrategy } from './usn.js';
 
 export class AdLdapAgent extends LdapAgent {
   constructor(name: string, config: Extract<LdapAgentConfig, { type: 'ad-ldap' }>, settings: ConnectionSettings) {
     super(name, config, settings);
+  }
+
+  protected override deltaStrategy(name: DeltaStrategyName): DeltaStrategy | undefined {
+    if (name === 'dirsync') return new DirSyncStrategy(this);
+    if (name === 'usn') return new UsnStrategy(this);
+    return super.deltaStrategy(name);
   }
 
   protected defaultObjectClasses(): string[] {

@@ -2,25 +2,31 @@
  * What the Domino and Active Directory agents share: paged streaming import, and add / modify /
  * rename / delete over LDAP. The subclasses say what their directory's objects look like.
  */
-import { Attribute, Change, type Client, type Entry } from 'ldapts';
-import type { LdapAgentConfig } from '../../config/schema.js';
-import { parseDn, sameDn } from '../../util/dn.js';
-import { type Agent, type AttributeMap, type Capability, type ConnectorObject, type ExportOperation, type ExportResult, type ImportPage, ObjectError, ServerDownError } from '../types.js';
+import { Attribute, Change, type Client, type Control, type Entry } from 'ldapts';
+import type { DeltaStrategyName, LdapAgentConfig } from '../../config/schema.js';
+import { isWithin, parseDn, sameDn } from '../../util/dn.js';
+import { type Agent, type AttributeMap, type Capability, type ConnectorObject, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, ObjectError, ServerDownError } from '../types.js';
 import { type ConnectionSettings, connect, isConnectionFailure } from './connection.js';
+import { AccesslogStrategy } from './delta/accesslog.js';
+import { TimestampStrategy } from './delta/timestamp.js';
+import type { DeltaStrategy, LdapView } from './delta/types.js';
 import { entryToObject, type EntryMapping } from './entry.js';
 
 const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
 const GUID_ATTRIBUTES = new Set(['objectguid', 'msexchmailboxguid']);
 
-export abstract class LdapAgent implements Agent {
-  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['full-import', 'export-add', 'export-modify', 'export-delete', 'export-rename']);
+export abstract class LdapAgent implements Agent, LdapView {
+  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['full-import', 'delta-import', 'read-object', 'export-add', 'export-modify', 'export-delete', 'export-rename']);
   readonly anchorAttribute: string;
   protected client: Client | undefined;
   protected readonly mapping: EntryMapping;
+  private paging: boolean | undefined;
+  private context: string | undefined;
+  private chosen: DeltaStrategy | undefined;
 
   constructor(
     readonly name: string,
-    protected readonly config: LdapAgentConfig,
+    readonly config: LdapAgentConfig,
     private readonly settings: ConnectionSettings,
   ) {
     this.anchorAttribute = config.anchor.toLowerCase();
@@ -39,6 +45,8 @@ export abstract class LdapAgent implements Agent {
 
   async open(): Promise<void> {
     this.client = await connect(this.settings);
+    this.paging = undefined;
+    this.context = undefined;
   }
 
   async close(): Promise<void> {
@@ -47,54 +55,48 @@ export abstract class LdapAgent implements Agent {
     await c?.unbind().catch(() => undefined);
   }
 
-  protected get ldap(): Client {
+  get ldap(): Client {
     if (!this.client) throw new Error(`agent "${this.name}" is not open`);
     return this.client;
   }
 
-  private readAttributes(): string[] {
-    const set = new Set([...this.config.attributes, this.config.anchor, 'objectClass']);
-    return [...set];
+  importAttributes(): string[] {
+    return [...new Set([...this.config.attributes, this.config.anchor, 'objectClass'])];
   }
 
   private async supportsPaging(): Promise<boolean> {
+    if (this.paging !== undefined) return this.paging;
     // Domino does not document its controls: ask the root DSE instead of assuming.
     try {
-      const { searchEntries } = await this.ldap.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['supportedControl'] });
-      const controls = searchEntries[0]?.supportedControl;
+      const controls = (await this.rootDse(['supportedControl'])).supportedControl;
       const list = Array.isArray(controls) ? controls : controls ? [controls] : [];
-      return list.map(String).includes(PAGED_RESULTS_OID);
+      this.paging = list.map(String).includes(PAGED_RESULTS_OID);
     } catch (e) {
-      if (isConnectionFailure(e)) throw new ServerDownError(this.name, (e as Error).message);
-      return false;
+      if (isConnectionFailure(e)) throw e;
+      this.paging = false;
     }
+    return this.paging;
   }
 
-  async *fullImport(): AsyncIterable<ImportPage> {
-    const options = {
-      scope: this.config.searchScope,
-      filter: this.config.filter,
-      attributes: this.readAttributes(),
-      explicitBufferAttributes: this.config.binaryAttributes,
-      timeLimit: 0,
-    } as const;
-    try {
-      if (await this.supportsPaging()) {
-        for await (const page of this.ldap.searchPaginated(this.config.baseDn, { ...options, paged: { pageSize: this.config.pageSize } })) {
-          yield this.toPage(page.searchEntries);
-        }
-      } else {
-        const { searchEntries } = await this.ldap.search(this.config.baseDn, options);
-        for (let i = 0; i < searchEntries.length; i += this.config.pageSize) yield this.toPage(searchEntries.slice(i, i + this.config.pageSize));
+  async rootDse(attributes: string[]): Promise<Entry> {
+    const { searchEntries } = await this.ldap.search('', { scope: 'base', filter: '(objectClass=*)', attributes });
+    return searchEntries[0] ?? { dn: '' };
+  }
+
+  async *search(base: string, filter: string, attributes: string[], options: { scope?: 'base' | 'one' | 'sub'; controls?: Control[] } = {}): AsyncIterable<Entry[]> {
+    const scope = options.scope ?? 'sub';
+    const request = { scope, filter, attributes, explicitBufferAttributes: this.config.binaryAttributes, timeLimit: 0 } as const;
+    if (scope !== 'base' && (await this.supportsPaging())) {
+      for await (const page of this.ldap.searchPaginated(base, { ...request, paged: { pageSize: this.config.pageSize } }, options.controls)) {
+        yield page.searchEntries;
       }
-    } catch (e) {
-      if (e instanceof ServerDownError) throw e;
-      if (isConnectionFailure(e)) throw new ServerDownError(this.name, (e as Error).message);
-      throw new ServerDownError(this.name, `search of ${this.config.baseDn} failed: ${(e as Error).message}`);
+      return;
     }
+    const { searchEntries } = await this.ldap.search(base, request, options.controls);
+    for (let i = 0; i < searchEntries.length; i += this.config.pageSize) yield searchEntries.slice(i, i + this.config.pageSize);
   }
 
-  private toPage(entries: Entry[]): ImportPage {
+  toPage(entries: Entry[]): ImportPage {
     const page: ImportPage = { objects: [], errors: [] };
     for (const entry of entries) {
       try {
@@ -105,6 +107,76 @@ export abstract class LdapAgent implements Agent {
       }
     }
     return page;
+  }
+
+  inView(dn: string): boolean {
+    try {
+      return isWithin(dn, this.config.baseDn, this.config.searchScope);
+    } catch {
+      return false; // a DN we cannot parse is not one of ours
+    }
+  }
+
+  async namingContext(): Promise<string> {
+    if (this.context !== undefined) return this.context;
+    const raw = (await this.rootDse(['namingContexts'])).namingContexts;
+    const contexts = (Array.isArray(raw) ? raw : raw ? [raw] : []).map(String);
+    // The longest naming context that holds the base; Domino lists none (its directory is the whole tree).
+    const holding = contexts.filter((nc) => nc === '' || isWithin(this.config.baseDn, nc, 'sub')).sort((a, b) => b.length - a.length);
+    this.context = holding[0] ?? '';
+    return this.context;
+  }
+
+  async readObject(dn: string): Promise<ConnectorObject | undefined> {
+    if (!this.inView(dn)) return undefined;
+    try {
+      for await (const entries of this.search(dn, this.config.filter, this.importAttributes(), { scope: 'base' })) {
+        const page = this.toPage(entries);
+        if (page.errors[0]) throw page.errors[0];
+        if (page.objects[0]) return page.objects[0];
+      }
+      return undefined;
+    } catch (e) {
+      if ((e as Error).name === 'NoSuchObjectError') return undefined;
+      throw this.importError(e, `reading ${dn}`);
+    }
+  }
+
+  /** The strategy a subclass offers for this name, or undefined when its directory cannot do it. */
+  protected deltaStrategy(name: DeltaStrategyName): DeltaStrategy | undefined {
+    if (name === 'timestamp') return new TimestampStrategy(this);
+    if (name === 'accesslog') return new AccesslogStrategy(this);
+    return undefined;
+  }
+
+  private get strategy(): DeltaStrategy {
+    const name = this.config.delta.strategy;
+    this.chosen ??= this.deltaStrategy(name);
+    if (!this.chosen) throw new Error(`agent "${this.name}": delta.strategy "${name}" needs Active Directory; a ${this.config.type} agent offers timestamp or accesslog`);
+    return this.chosen;
+  }
+
+  fullImport(): AsyncIterable<ImportPage> {
+    return this.guard(() => this.strategy.fullImport(), `full import of ${this.config.baseDn}`);
+  }
+
+  deltaImport(watermark: string): AsyncIterable<ImportPage> {
+    return this.guard(() => this.strategy.deltaImport(watermark), `delta import (${this.config.delta.strategy}) of ${this.config.baseDn}`);
+  }
+
+  private async *guard(source: () => AsyncIterable<ImportPage>, what: string): AsyncIterable<ImportPage> {
+    try {
+      yield* source();
+    } catch (e) {
+      throw this.importError(e, what);
+    }
+  }
+
+  /** A failed read stops the step: the connector space must not be compared against half an answer. */
+  private importError(e: unknown, what: string): Error {
+    if (e instanceof ServerDownError || e instanceof DeltaUnavailableError || e instanceof ObjectError) return e;
+    if (isConnectionFailure(e)) return new ServerDownError(this.name, (e as Error).message);
+    return new ServerDownError(this.name, `${what} failed: ${(e as Error).message}`);
   }
 
   async exportObject(op: ExportOperation): Promise<ExportResult> {
@@ -178,5 +250,3 @@ export abstract class LdapAgent implements Agent {
 function ldapErrorCode(name: string): string {
   return name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase() || 'ldap-error';
 }
-
-export type { ConnectorObject };

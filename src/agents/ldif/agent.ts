@@ -3,12 +3,12 @@
  * exports) and for the quickstart. Import reads a content file; export appends RFC 2849 change
  * records to `changesFile` and, with `applyChanges`, also applies them to the content file.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { appendFileSync, createReadStream, existsSync, renameSync, writeFileSync } from 'node:fs';
 import type { LdifAgentConfig } from '../../config/schema.js';
 import { normalizeDn, parseDn, sameDn } from '../../util/dn.js';
 import { guidFromString, guidToString } from '../../util/guid.js';
-import { type Agent, type AttributeMap, type Capability, type ConnectorObject, type ExportOperation, type ExportResult, type ImportPage, ObjectError } from '../types.js';
+import { type Agent, type AttributeMap, type Capability, type ConnectorObject, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, ObjectError } from '../types.js';
 import { readLdifRecords, type LdifRecord } from './parse.js';
 import { contentRecord, ldifLine, type LdifValue } from './write.js';
 
@@ -33,7 +33,7 @@ export class LdifAgent implements Agent {
     this.anchorAttribute = config.anchor.toLowerCase();
     this.binary = new Set(config.binaryAttributes.map((a) => a.toLowerCase()));
     if (config.anchorIsGuid) this.binary.add(this.anchorAttribute);
-    const caps: Capability[] = ['full-import'];
+    const caps: Capability[] = ['full-import', 'delta-import'];
     if (changesFile || config.applyChanges) caps.push('export-add', 'export-modify', 'export-delete', 'export-rename');
     this.capabilities = new Set(caps);
   }
@@ -50,7 +50,28 @@ export class LdifAgent implements Agent {
     }
   }
 
+  /**
+   * A file has no change log: the watermark is a digest of its content. An unchanged file has no
+   * changes; a changed one is compared in full, which is this agent's normal delta (no warning).
+   */
+  async *deltaImport(watermark: string): AsyncIterable<ImportPage> {
+    if ((await this.digest()) !== watermark) throw new DeltaUnavailableError(this.name, `${this.file} changed; a file is compared in full`, true);
+  }
+
+  private async digest(): Promise<string> {
+    if (!existsSync(this.file)) return 'absent';
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(this.file)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
   async *fullImport(): AsyncIterable<ImportPage> {
+    const watermark = await this.digest();
+    yield* this.readAll();
+    yield { objects: [], errors: [], watermark };
+  }
+
+  private async *readAll(): AsyncIterable<ImportPage> {
     if (!existsSync(this.file)) return;
     let page: ImportPage = { objects: [], errors: [] };
     for await (const record of readLdifRecords(this.file)) {

@@ -3,13 +3,13 @@
  * mailboxes and contacts in their own OUs of the shared Samba DC, and the rules of the shipped
  * quickstart configuration (so the tests exercise the rules an administrator starts from).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
-import { Client } from 'ldapts';
+import { Attribute, Change, Client } from 'ldapts';
 import { escapeDnValue } from '../../../src/util/dn.js';
 import { run } from './process.js';
 import type { SambaInfo } from './samba.js';
@@ -26,6 +26,9 @@ export interface Deployment {
   adContactsOu: string;
   dominoPeopleOu: string;
   dominoContactsOu: string;
+  /** Outside every agent's base: where a test moves people out of scope. */
+  dominoAwayOu: string;
+  adAwayOu: string;
   /** Runs the CLI; returns exit code, parsed --json report (when asked) and output. */
   cli(args: string[]): { code: number; stdout: string; stderr: string; report?: RunReportJson };
   addDominoPerson(p: { given: string; sn: string; mail?: string; unid?: string }): string;
@@ -33,15 +36,27 @@ export interface Deployment {
   adSearch(base: string, filter: string, attributes?: string[]): Promise<Record<string, unknown>[]>;
   adDelete(dn: string): Promise<void>;
   adAdd(dn: string, attrs: Record<string, string | string[]>): Promise<void>;
+  adModify(dn: string, replace: Record<string, string | string[]>): Promise<void>;
+  adMove(dn: string, newDn: string): Promise<void>;
+  /** Runs the CLI in the background (for changes made while a cycle runs). */
+  cliAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 export interface RunReportJson {
   runId: number;
   status: string;
-  steps: { agent: string; type: string; status: string; stats: Record<string, number>; problems: { severity: string; object: string; attribute?: string; code: string; message: string }[] }[];
+  steps: { agent: string; type: string; status: string; message?: string; stats: Record<string, number>; problems: { severity: string; object: string; attribute?: string; code: string; message: string }[] }[];
 }
 
-export async function deploy(slapd: Slapd, samba: SambaInfo): Promise<Deployment> {
+export interface DeployOptions {
+  /** Delta strategies of the Domino-side and AD-side agents (the agent types' defaults otherwise). */
+  dominoDelta?: 'timestamp' | 'accesslog';
+  adDelta?: 'dirsync' | 'usn';
+  /** Import Domino people from ou=People only (instead of the whole directory), so a move can leave the view. */
+  dominoPeopleOnly?: boolean;
+}
+
+export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOptions = {}): Promise<Deployment> {
   const dir = mkdtempSync(join(tmpdir(), 'dirbridge-e2e-'));
   const tag = randomBytes(3).toString('hex');
   const adRoot = `OU=t-${tag},${samba.baseDn}`;
@@ -49,10 +64,12 @@ export async function deploy(slapd: Slapd, samba: SambaInfo): Promise<Deployment
   const adContactsOu = `OU=Domino Contacts,${adRoot}`;
   const dominoPeopleOu = `ou=People,${slapd.suffix}`;
   const dominoContactsOu = `ou=Exchange Contacts,${slapd.suffix}`;
+  const dominoAwayOu = `ou=Departed,${slapd.suffix}`;
+  const adAwayOu = `OU=t-${tag}-away,${samba.baseDn}`;
 
-  slapd.add(`dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n`);
+  slapd.add(`dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n\ndn: ${dominoAwayOu}\nobjectClass: organizationalUnit\nou: Departed\n`);
   const adAuth = ['-x', '-H', samba.url, '-D', samba.bindDn, '-w', samba.password];
-  run('ldapadd', adAuth, [adRoot, adPeopleOu, adContactsOu].map((dn) => `dn: ${dn}\nobjectClass: organizationalUnit\n`).join('\n'));
+  run('ldapadd', adAuth, [adRoot, adPeopleOu, adContactsOu, adAwayOu].map((dn) => `dn: ${dn}\nobjectClass: organizationalUnit\n`).join('\n'));
 
   const quickstart = parse(readFileSync(join(ROOT, 'examples/quickstart/dirbridge.yaml'), 'utf8')) as Record<string, any>;
   const rules = quickstart.rules;
@@ -68,11 +85,11 @@ export async function deploy(slapd: Slapd, samba: SambaInfo): Promise<Deployment
     agents: {
       // The whole directory, dirbridge's own contacts included: the server-side filter leaves out contacts
       // (MailSystem 5), as an administrator would configure it; the rules' scope is the second line.
-      'domino-people': { type: 'domino-ldap', url: slapd.url, bindDn: slapd.rootDn, password: { env: 'DOMINO_PW' }, baseDn: slapd.suffix, filter: '(&(objectClass=dominoPerson)(!(mailsystem=5)))', objectClasses: ['dominoPerson'], anchor: 'dominoUNID', attributes: dominoAttrs, pageSize: 7 },
-      'ad-mailboxes': { type: 'ad-ldap', url: samba.url, bindDn: samba.bindDn, password: { env: 'AD_PW' }, baseDn: adRoot, filter: '(objectClass=user)', objectClasses: ['user'], attributes: ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'proxyAddresses', 'homeMDB', 'msExchMailboxGuid', 'msExchRecipientTypeDetails', 'title', 'telephoneNumber'], pageSize: 5 },
-      'ad-contacts': { type: 'ad-ldap', url: samba.url, bindDn: samba.bindDn, password: { env: 'AD_PW' }, baseDn: adContactsOu, filter: '(objectClass=contact)', objectClasses: ['contact'], attributes: ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'targetAddress', 'proxyAddresses', 'title', 'telephoneNumber', 'adminDescription'] },
+      'domino-people': { type: 'domino-ldap', url: slapd.url, bindDn: slapd.rootDn, password: { env: 'DOMINO_PW' }, baseDn: options.dominoPeopleOnly ? dominoPeopleOu : slapd.suffix, ...delta(options.dominoDelta), filter: '(&(objectClass=dominoPerson)(!(mailsystem=5)))', objectClasses: ['dominoPerson'], anchor: 'dominoUNID', attributes: dominoAttrs, pageSize: 7 },
+      'ad-mailboxes': { type: 'ad-ldap', url: samba.url, bindDn: samba.bindDn, password: { env: 'AD_PW' }, baseDn: adRoot, ...delta(options.adDelta), filter: '(objectClass=user)', objectClasses: ['user'], attributes: ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'proxyAddresses', 'homeMDB', 'msExchMailboxGuid', 'msExchRecipientTypeDetails', 'title', 'telephoneNumber'], pageSize: 5 },
+      'ad-contacts': { type: 'ad-ldap', url: samba.url, bindDn: samba.bindDn, password: { env: 'AD_PW' }, baseDn: adContactsOu, ...delta(options.adDelta), filter: '(objectClass=contact)', objectClasses: ['contact'], attributes: ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'targetAddress', 'proxyAddresses', 'title', 'telephoneNumber', 'adminDescription'] },
       // slapd cannot mint Domino UNIDs for new documents; entryUUID plays that part for the contacts.
-      'domino-contacts': { type: 'domino-ldap', url: slapd.url, bindDn: slapd.rootDn, password: { env: 'DOMINO_PW' }, baseDn: dominoContactsOu, filter: '(objectClass=dominoPerson)', objectClasses: ['dominoPerson'], anchor: 'entryUUID', attributes: dominoAttrs },
+      'domino-contacts': { type: 'domino-ldap', url: slapd.url, bindDn: slapd.rootDn, password: { env: 'DOMINO_PW' }, baseDn: dominoContactsOu, ...delta(options.dominoDelta), filter: '(objectClass=dominoPerson)', objectClasses: ['dominoPerson'], anchor: 'entryUUID', attributes: dominoAttrs },
     },
     rules,
   };
@@ -91,7 +108,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo): Promise<Deployment
   };
 
   return {
-    dir, configFile, env, adPeopleOu, adContactsOu, dominoPeopleOu, dominoContactsOu,
+    dir, configFile, env, adPeopleOu, adContactsOu, dominoPeopleOu, dominoContactsOu, dominoAwayOu, adAwayOu,
     cli(args) {
       const r = spawnSync(process.execPath, [CLI, '--config', configFile, ...args], { env, encoding: 'utf8' });
       const out = { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -120,6 +137,22 @@ export async function deploy(slapd: Slapd, samba: SambaInfo): Promise<Deployment
     adSearch: (base, filter, attributes = ['*']) =>
       withAd(async (c) => (await c.search(base, { scope: 'sub', filter, attributes, explicitBufferAttributes: ['objectGUID'] })).searchEntries as Record<string, unknown>[]),
     adDelete: (dn) => withAd((c) => c.del(dn)),
+    adModify: (dn, replace) =>
+      withAd((c) => c.modify(dn, Object.entries(replace).map(([type, v]) => new Change({ operation: 'replace', modification: new Attribute({ type, values: Array.isArray(v) ? v : [v] }) })))),
+    adMove: (dn, newDn) => withAd((c) => c.modifyDN(dn, newDn)),
+    cliAsync: (args) =>
+      new Promise((done) => {
+        const child = spawn(process.execPath, [CLI, '--config', configFile, ...args], { env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+        child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+        child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+      }),
     adAdd: (dn, attrs) => withAd((c) => c.add(dn, attrs)),
   };
+}
+
+function delta(strategy: string | undefined): { delta?: { strategy: string } } {
+  return strategy ? { delta: { strategy } } : {};
 }

@@ -28,7 +28,9 @@ const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 export async function startSlapd(suffix = 'o=Acme'): Promise<Slapd> {
   const dir = mkdtempSync(join(tmpdir(), 'dirbridge-slapd-'));
   const db = join(dir, 'db');
+  const logDb = join(dir, 'accesslog');
   mkdirSync(db);
+  mkdirSync(logDb);
   const password = 'slapd-test-secret';
   const rootDn = `cn=admin,${suffix}`;
   const tls = makeCertificates(dir);
@@ -42,10 +44,18 @@ export async function startSlapd(suffix = 'o=Acme'): Promise<Slapd> {
       `include ${join(FIXTURES, 'domino.schema')}`,
       'modulepath /usr/lib/ldap',
       'moduleload back_mdb',
+      'moduleload accesslog',
       `pidfile ${join(dir, 'slapd.pid')}`,
       `TLSCACertificateFile ${tls.ca}`,
       `TLSCertificateFile ${tls.cert}`,
       `TLSCertificateKeyFile ${tls.key}`,
+      // The change log the accesslog delta strategy reads (slapo-accesslog), readable by the admin only.
+      'database mdb',
+      'maxsize 104857600',
+      'suffix "cn=accesslog"',
+      `directory ${logDb}`,
+      'index reqStart eq',
+      `access to * by dn.exact="${rootDn}" read by * none`,
       'database mdb',
       'maxsize 104857600',
       `suffix "${suffix}"`,
@@ -54,6 +64,10 @@ export async function startSlapd(suffix = 'o=Acme'): Promise<Slapd> {
       `directory ${db}`,
       'index objectClass eq',
       'index entryUUID eq',
+      'overlay accesslog',
+      'logdb cn=accesslog',
+      'logops writes',
+      'logsuccess TRUE',
       '',
     ].join('\n'),
   );

@@ -1,0 +1,170 @@
+/**
+ * Delta from OpenLDAP's slapo-accesslog: the log entries (named by reqStart) after the watermark say
+ * which entries were written; each is then read as it is now, so a change logged twice is read once
+ * and a replayed window changes nothing. The watermark is the reqStart of the last log entry covered;
+ * when that entry has been purged, changes may have been lost with it and a full import is needed.
+ */
+import { escapeDnValue, isWithin, splitRdn } from '../../../util/dn.js';
+import { escapeFilterValue } from '../../../util/filter.js';
+import { DeltaUnavailableError, type GoneObject, type ImportPage } from '../../types.js';
+import type { DeltaStrategy, LdapView } from './types.js';
+import { decodeWatermark, encodeWatermark, formatGeneralizedTime } from './watermark.js';
+
+interface AccesslogWatermark {
+  /** reqStart of the last log entry covered; null: from the start of the log. */
+  after: string | null;
+}
+
+interface LogEntry {
+  reqStart: string;
+  uuid: string;
+  dns: string[];
+}
+
+const HOUR = 3_600_000;
+
+/** ldapts returns a requested attribute the entry lacks as an empty list. */
+function first(value: unknown): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v === undefined || v === null || v === '' ? undefined : String(v);
+}
+
+export class AccesslogStrategy implements DeltaStrategy {
+  constructor(private readonly view: LdapView) {}
+
+  private get logBase(): string {
+    return this.view.config.delta.accesslogBase;
+  }
+
+  async *fullImport(): AsyncIterable<ImportPage> {
+    const { view } = this;
+    // Read the log's end before the objects: a change made during the import is then read again, never missed.
+    const after = await this.newestLogEntry();
+    for await (const entries of view.search(view.config.baseDn, view.config.filter, view.importAttributes(), { scope: view.config.searchScope })) {
+      yield view.toPage(entries);
+    }
+    yield { objects: [], errors: [], watermark: encodeWatermark('accesslog', { after }) };
+  }
+
+  async *deltaImport(watermark: string): AsyncIterable<ImportPage> {
+    const { view } = this;
+    const { after } = decodeWatermark<AccesslogWatermark>(view.name, 'accesslog', watermark);
+    if (after !== null && !(await this.logEntryExists(after))) {
+      throw new DeltaUnavailableError(view.name, `the access log ${this.logBase} no longer holds the entry reqStart=${after} the watermark points at (purged by logpurge?); changes since then may be lost`);
+    }
+    const byUuid = await this.changedEntries(after);
+    // Read in the order of each entry's last change, so a watermark can be given after every page.
+    const order = [...byUuid.values()].sort((a, b) => (a.reqStart < b.reqStart ? -1 : a.reqStart > b.reqStart ? 1 : 0));
+    const size = view.config.pageSize;
+    for (let i = 0; i < order.length; i += size) {
+      const chunk = order.slice(i, i + size);
+      const page: ImportPage = { objects: [], errors: [], gone: [] };
+      for (const change of chunk) await this.resolve(change, page);
+      const last = chunk[chunk.length - 1]!.reqStart;
+      const next = order[i + size];
+      // Safe only when everything not yet read was changed strictly later.
+      if (!next || next.reqStart > last) page.watermark = encodeWatermark('accesslog', { after: last });
+      yield page;
+    }
+  }
+
+  /** The log entries after the watermark, folded per written entry (by entryUUID). */
+  private async changedEntries(after: string | null): Promise<Map<string, LogEntry>> {
+    const { view } = this;
+    const filter = `(&(objectClass=auditWriteObject)(reqResult=0)${after ? `(reqStart>=${escapeFilterValue(after)})` : ''})`;
+    const byUuid = new Map<string, LogEntry>();
+    for await (const entries of view.search(this.logBase, filter, ['reqStart', 'reqDN', 'reqEntryUUID', 'reqNewRDN', 'reqNewSuperior'], { scope: 'one' })) {
+      for (const e of entries) {
+        const reqStart = first(e.reqStart);
+        const dn = first(e.reqDN);
+        if (reqStart === undefined || dn === undefined || reqStart === after) continue;
+        const uuid = first(e.reqEntryUUID) ?? '';
+        const dns = [dn];
+        const newRdn = first(e.reqNewRDN);
+        if (newRdn !== undefined) {
+          const parent = first(e.reqNewSuperior) ?? splitRdn(dn).parent;
+          dns.push(parent ? `${newRdn},${parent}` : newRdn);
+        }
+        // Only writes that touched the view (before or after a move) matter to this agent.
+        if (!dns.some((d) => this.touchesView(d))) continue;
+        const key = uuid || dn;
+        const known = byUuid.get(key);
+        if (!known) byUuid.set(key, { reqStart, uuid, dns });
+        else {
+          known.dns.push(...dns);
+          if (reqStart > known.reqStart) known.reqStart = reqStart;
+        }
+      }
+    }
+    return byUuid;
+  }
+
+  private touchesView(dn: string): boolean {
+    try {
+      return isWithin(dn, this.view.config.baseDn, this.view.config.searchScope);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Reads one written entry as it is now: in view, or gone (with whatever identifies it). */
+  private async resolve(change: LogEntry, page: ImportPage): Promise<void> {
+    const { view } = this;
+    const anchorIsUuid = view.config.anchor.toLowerCase() === 'entryuuid';
+    if (change.uuid) {
+      const filter = `(&${view.config.filter}(entryUUID=${escapeFilterValue(change.uuid)}))`;
+      for await (const entries of view.search(view.config.baseDn, filter, view.importAttributes(), { scope: view.config.searchScope })) {
+        const found = view.toPage(entries);
+        if (found.objects.length || found.errors.length) {
+          page.objects.push(...found.objects);
+          page.errors.push(...found.errors);
+          return;
+        }
+      }
+    }
+    const gone: GoneObject[] = change.dns.map((dn) => ({ dn }));
+    if (anchorIsUuid && change.uuid) gone.push({ anchor: change.uuid });
+    else if (change.uuid) {
+      // Still in the directory but out of view (moved away, or no longer matching the filter): find its anchor.
+      for await (const entries of view.search(await view.namingContext(), `(entryUUID=${escapeFilterValue(change.uuid)})`, [view.config.anchor])) {
+        for (const o of view.toPage(entries).objects) gone.push({ anchor: o.anchor });
+      }
+    }
+    page.gone!.push(...gone);
+  }
+
+  private async logEntryExists(reqStart: string): Promise<boolean> {
+    try {
+      for await (const entries of this.view.search(`reqStart=${escapeDnValue(reqStart)},${this.logBase}`, '(objectClass=*)', ['reqStart'], { scope: 'base' })) {
+        if (entries.length) return true;
+      }
+      return false;
+    } catch (e) {
+      if ((e as Error).name === 'NoSuchObjectError') return false;
+      throw e;
+    }
+  }
+
+  /** The newest log entry, looked for in widening windows so a long log is not read in full. */
+  private async newestLogEntry(): Promise<string | null> {
+    for (const back of [HOUR, 24 * HOUR, 31 * 24 * HOUR, undefined]) {
+      const filter = back === undefined ? '(objectClass=auditWriteObject)' : `(&(objectClass=auditWriteObject)(reqStart>=${formatGeneralizedTime(Date.now() - back)}))`;
+      let newest: string | null = null;
+      try {
+        for await (const entries of this.view.search(this.logBase, filter, ['reqStart'], { scope: 'one' })) {
+          for (const e of entries) {
+            const s = first(e.reqStart);
+            if (s !== undefined && (newest === null || s > newest)) newest = s;
+          }
+        }
+      } catch (e) {
+        if ((e as Error).name === 'NoSuchObjectError') {
+          throw new Error(`agent "${this.view.name}": the access log ${this.logBase} does not exist or is not readable by the bind account; set delta.accesslogBase, or choose another delta.strategy`);
+        }
+        throw e;
+      }
+      if (newest !== null) return newest;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Import (stage only): what the directory holds becomes the agent's connector-space image, with
+ * pending imports (add, update, delete) for a sync to process. Nothing leaves the store. A full
+ * import reads everything and treats what it did not see as deleted; a delta import reads what
+ * changed since the agent's watermark. Each page is staged in one transaction together with the
+ * watermark that covers it, so a crash never leaves a watermark ahead of its data.
+ */
+import { type Agent, type ConnectorObject, DeltaUnavailableError, type GoneObject } from '../agents/types.js';
+import type { CsRow } from '../metaverse/types.js';
+import { sameValues } from '../util/attributes.js';
+import { normalizeDn } from '../util/dn.js';
+import { confirmExport, reportNotFound } from './confirm.js';
+import type { StepContext } from './context.js';
+
+export async function runFullImport(ctx: StepContext, agent: Agent): Promise<void> {
+  const { store } = ctx;
+  let watermark: string | undefined;
+  for await (const page of agent.fullImport()) {
+    store.transaction(() => {
+      for (const e of page.errors) ctx.objectError(e);
+      for (const o of page.objects) stageObject(ctx, agent, o, true);
+    });
+    if (page.watermark !== undefined) watermark = page.watermark;
+  }
+  // What the directory no longer returned is gone (or out of the agent's scope). The watermark is
+  // committed only now: a full import that stops half-way leaves the previous one in place.
+  store.transaction(() => {
+    for (const id of store.unseenCsIds(agent.name, ctx.ref.stepId)) {
+      const cs = store.getCs(id)!;
+      if (store.getExpectation(id)) reportNotFound(ctx, cs);
+      stageDeletion(ctx, cs);
+    }
+    if (watermark !== undefined) store.setWatermark(ctx.ref, agent.name, watermark);
+  });
+}
+
+export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<void> {
+  const { store } = ctx;
+  const watermark = store.getWatermark(agent.name);
+  if (!agent.deltaImport || !agent.capabilities.has('delta-import')) {
+    ctx.warning(agent.name, undefined, 'delta-not-supported', `agent ${agent.name} cannot run a delta import; running a full import instead`);
+    return runFullImport(ctx, agent);
+  }
+  if (watermark === undefined) {
+    ctx.warning(agent.name, undefined, 'no-watermark', `no watermark yet for ${agent.name} (no full import has completed); running a full import instead`);
+    return runFullImport(ctx, agent);
+  }
+  try {
+    for await (const page of agent.deltaImport(watermark)) {
+      store.transaction(() => {
+        for (const e of page.errors) ctx.objectError(e);
+        for (const o of page.objects) stageObject(ctx, agent, o, false);
+        for (const g of page.gone ?? []) {
+          const cs = findGone(ctx, agent.name, g);
+          if (cs) stageDeletion(ctx, cs);
+        }
+        if (page.watermark !== undefined) store.setWatermark(ctx.ref, agent.name, page.watermark);
+      });
+    }
+  } catch (e) {
+    if (!(e instanceof DeltaUnavailableError)) throw e;
+    if (!e.expected) ctx.warning(agent.name, undefined, 'delta-unavailable', `${e.reason}; running a full import instead`);
+    return runFullImport(ctx, agent);
+  }
+  await confirmUnchanged(ctx, agent);
+}
+
+/**
+ * Exports the delta did not show (a write the directory took as a no-op, or dropped) are read one by
+ * one: the confirming import must compare every export, not only those the change stream mentions.
+ */
+async function confirmUnchanged(ctx: StepContext, agent: Agent): Promise<void> {
+  if (!agent.readObject) return; // the next full import confirms them
+  for (const expected of ctx.store.expectationsBefore(agent.name, ctx.ref.stepId)) {
+    const now = await agent.readObject(expected.dn);
+    ctx.store.transaction(() => {
+      const cs = ctx.store.getCs(expected.csId);
+      if (!cs) return;
+      if (now && (now.anchor === cs.anchor || cs.anchor === null)) stageObject(ctx, agent, now, false);
+      else {
+        reportNotFound(ctx, cs);
+        stageDeletion(ctx, cs);
+      }
+    });
+  }
+}
+
+function findGone(ctx: StepContext, agent: string, g: GoneObject): CsRow | undefined {
+  const { store } = ctx;
+  if (g.anchor !== undefined) {
+    const cs = store.getCsByAnchor(agent, g.anchor);
+    if (cs) return cs;
+  }
+  if (g.dn === undefined) return undefined;
+  // A provisioned object waiting for its first export is not in the directory yet: it cannot be gone.
+  return store.getCsByDnKey(agent, normalizeDn(g.dn)).find((c) => !c.provisioned && (g.anchor === undefined || c.anchor === null));
+}
+
+/** The object left the directory (or the agent's view): the sync decides what that means. */
+function stageDeletion(ctx: StepContext, cs: CsRow): void {
+  const { store } = ctx;
+  if (cs.pendingImport === 'delete') return;
+  if (cs.pendingImport === 'add' && cs.mvId === null) {
+    store.deleteCs(ctx.ref, cs, 'import-delete'); // never synced: nothing else refers to it
+  } else {
+    store.setPendingImport(cs.id, 'delete');
+    store.logChange(ctx.ref, 'cs', cs.agent, cs.id, cs.anchor ?? cs.dn, 'import-delete', { dn: cs.dn }, undefined);
+  }
+  ctx.stats.deletes++;
+}
+
+function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, full: boolean): void {
+  const { store } = ctx;
+  const dnKey = normalizeDn(o.dn);
+  let existing = store.getCsByAnchor(agent.name, o.anchor);
+  if (!existing) {
+    // An export add whose anchor could not be read back: recognise it by its DN.
+    existing = store.getCsByDnKey(agent.name, dnKey).find((c) => c.anchor === null);
+  }
+  if (!existing) {
+    store.insertCs(ctx.ref, { agent: agent.name, anchor: o.anchor, dn: o.dn, dnKey, objectClasses: o.objectClasses, attributes: o.attributes, pendingImport: 'add', seenStep: ctx.ref.stepId });
+    ctx.stats.adds++;
+    return;
+  }
+  if (full) store.markSeen(existing.id, ctx.ref.stepId);
+  if (existing.provisioned) store.markExported(existing.id);
+  const expected = store.getExpectation(existing.id);
+  if (expected) confirmExport(ctx, existing, o, expected);
+  if (isUnchanged(existing, o)) {
+    if (existing.pendingImport === 'delete') store.setPendingImport(existing.id, 'update'); // it came back
+    ctx.stats.unchanged++;
+    return;
+  }
+  const renamed = normalizeDn(existing.dn) !== dnKey;
+  const pending = existing.pendingImport === 'add' ? 'add' : 'update';
+  store.updateCsImage(ctx.ref, existing, { anchor: o.anchor, dn: o.dn, dnKey, objectClasses: o.objectClasses, attributes: o.attributes }, 'import-update', pending);
+  if (renamed) ctx.stats.renames++;
+  else ctx.stats.updates++;
+}
+
+function isUnchanged(cs: CsRow, o: ConnectorObject): boolean {
+  if (cs.anchor !== o.anchor || cs.dn !== o.dn) return false;
+  const keys = new Set([...Object.keys(cs.attributes), ...Object.keys(o.attributes)]);
+  for (const k of keys) if (!sameValues(cs.attributes[k] ?? [], o.attributes[k] ?? [])) return false;
+  return sameValues(cs.objectClasses, o.objectClasses);
+}
