@@ -1,6 +1,6 @@
-// Resets the quickstart's work/ folder (the "directories" the contacts are written to), then runs the
-// initial profile twice: the first run builds the shared address book, the second shows that a run
-// with nothing changed writes nothing.
+// Resets the quickstart's work/ folder (the "directories" the contacts are written to), runs the
+// initial profile (first setup: full imports, full syncs, exports, confirming imports), then the
+// scheduled delta cycle, which shows that a cycle with nothing changed writes nothing.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,9 +16,9 @@ copyFileSync(join(example, 'ad-contacts.seed.ldif'), join(work, 'ad-contacts.ldi
 const cli = join(root, 'dist', 'cli', 'main.js');
 const config = join(example, 'dirbridge.yaml');
 let worst = 0;
-for (const pass of ['first run', 'second run (nothing changed)']) {
-  console.log(`\n=== dirbridge --config examples/quickstart/dirbridge.yaml run initial: ${pass}\n`);
-  const r = spawnSync(process.execPath, [cli, '--config', config, 'run', 'initial'], { stdio: 'inherit' });
+for (const [profile, pass] of [['initial', 'first setup'], ['delta-cycle', 'the scheduled cycle (nothing changed)']]) {
+  console.log(`\n=== dirbridge --config examples/quickstart/dirbridge.yaml run ${profile}: ${pass}\n`);
+  const r = spawnSync(process.execPath, [cli, '--config', config, 'run', profile], { stdio: 'inherit' });
   worst = Math.max(worst, r.status ?? 4);
 }
 const adds = (f) => (readFileSync(join(work, f), 'utf8').match(/^changetype: add$/gm) ?? []).length;

@@ -229,4 +229,14 @@ describe.each(variants)('delta cycles: $name', (variant) => {
     // The full import wrote a fresh watermark: the next cycle is a clean delta again.
     expectStatus(cycle(), 'success');
   });
+
+  it('a step that fails leaves its watermark where it was (run last: it stops the Domino server)', async () => {
+    const before = store((db) => db.prepare("SELECT value, step_id FROM watermark WHERE agent = 'domino-people'").get());
+    d.addDominoPerson({ given: 'Finn', sn: 'Falk', mail: 'finn.falk@notes.acme.test' });
+    await slapd.stop();
+    const r = cycle();
+    expect(r.report?.status).toBe('stopped-server-down');
+    expect(r.code).toBe(3);
+    expect(store((db) => db.prepare("SELECT value, step_id FROM watermark WHERE agent = 'domino-people'").get())).toEqual(before);
+  });
 });
