@@ -25,7 +25,19 @@ export interface Slapd {
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 
-export async function startSlapd(suffix = 'o=Acme'): Promise<Slapd> {
+export interface SlapdOptions {
+  suffix?: string;
+  /** Schema files besides core, cosine, inetorgperson and the Domino test schema. */
+  schemas?: string[];
+  /** An LDIF file loaded with slapadd before the server starts (it must hold the suffix entry). */
+  seed?: string;
+  /** The databases' map size in bytes (large directories need more than the default 100 MiB). */
+  maxSize?: number;
+}
+
+export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
+  const suffix = options.suffix ?? 'o=Acme';
+  const maxSize = options.maxSize ?? 104_857_600;
   const dir = mkdtempSync(join(tmpdir(), 'dirbridge-slapd-'));
   const db = join(dir, 'db');
   const logDb = join(dir, 'accesslog');
@@ -42,6 +54,7 @@ export async function startSlapd(suffix = 'o=Acme'): Promise<Slapd> {
       'include /etc/ldap/schema/cosine.schema',
       'include /etc/ldap/schema/inetorgperson.schema',
       `include ${join(FIXTURES, 'domino.schema')}`,
+      ...(options.schemas ?? []).map((f) => `include ${resolve(f)}`),
       'modulepath /usr/lib/ldap',
       'moduleload back_mdb',
       'moduleload accesslog',
@@ -51,13 +64,13 @@ export async function startSlapd(suffix = 'o=Acme'): Promise<Slapd> {
       `TLSCertificateKeyFile ${tls.key}`,
       // The change log the accesslog delta strategy reads (slapo-accesslog), readable by the admin only.
       'database mdb',
-      'maxsize 104857600',
+      `maxsize ${maxSize}`,
       'suffix "cn=accesslog"',
       `directory ${logDb}`,
       'index reqStart eq',
       `access to * by dn.exact="${rootDn}" read by * none`,
       'database mdb',
-      'maxsize 104857600',
+      `maxsize ${maxSize}`,
       `suffix "${suffix}"`,
       `rootdn "${rootDn}"`,
       `rootpw ${password}`,
@@ -71,6 +84,7 @@ export async function startSlapd(suffix = 'o=Acme'): Promise<Slapd> {
       '',
     ].join('\n'),
   );
+  if (options.seed) run('slapadd', ['-q', '-f', conf, '-b', suffix, '-l', options.seed]);
   const port = await freePort();
   const tlsPort = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
@@ -86,8 +100,10 @@ export async function startSlapd(suffix = 'o=Acme'): Promise<Slapd> {
   failed.catch(() => undefined);
 
   const auth = ['-x', '-H', url, '-D', rootDn, '-w', password];
-  const top = suffix.split(',')[0]!.split('=');
-  run('ldapadd', [...auth], `dn: ${suffix}\nobjectClass: organization\n${top[0]}: ${top[1]}\n`);
+  if (!options.seed) {
+    const top = suffix.split(',')[0]!.split('=');
+    run('ldapadd', [...auth], `dn: ${suffix}\nobjectClass: ${top[0]!.toLowerCase() === 'dc' ? 'domain' : 'organization'}\n${top[0]}: ${top[1]}\n`);
+  }
   return {
     url, ldapsUrl, suffix, rootDn, password, caFile: tls.ca, dir,
     modify: (ldif) => void run('ldapmodify', [...auth], ldif),
