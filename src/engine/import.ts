@@ -70,7 +70,7 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
  * one: the confirming import must compare every export, not only those the change stream mentions.
  */
 async function confirmUnchanged(ctx: StepContext, agent: Agent): Promise<void> {
-  if (!agent.readObject) return; // the next full import confirms them
+  if (!agent.readObject || !agent.capabilities.has('read-object')) return; // the next full import confirms them
   for (const expected of ctx.store.expectationsBefore(agent.name, ctx.ref.stepId)) {
     const now = await agent.readObject(expected.dn);
     ctx.store.transaction(() => {

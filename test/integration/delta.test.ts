@@ -190,9 +190,11 @@ describe.each(variants)('delta cycles: $name', (variant) => {
     expectStatus(d.cli(['run', profile('export-only', [['domino-people', 'delta-import-sync'], ['ad-contacts', 'export']]), '--json']), 'success');
     // Between the export and its confirming import the value is overwritten: it did not stick.
     await d.adModify(`CN=Robert Baker,${d.adContactsOu}`, { title: 'Tampered' });
-    const confirm = d.cli(['run', profile('confirm', [['ad-contacts', 'delta-import-sync']]), '--json']);
+    // The confirming import as MIM's two separate steps: stage only, then the delta sync.
+    const confirm = d.cli(['run', profile('confirm', [['ad-contacts', 'delta-import'], ['ad-contacts', 'delta-sync']]), '--json']);
     const report = expectStatus(confirm, 'completed-warnings');
     expect(confirm.code).toBe(1);
+    expect(report.steps[1]!.stats.exportsStaged).toBe(1); // the value that did not stick, staged again
     expect(report.steps[0]!.problems).toContainEqual(
       expect.objectContaining({ code: 'exported-change-not-reimported', attribute: 'title', object: `CN=Robert Baker,${d.adContactsOu}`, message: expect.stringContaining('"Engineer"') }),
     );

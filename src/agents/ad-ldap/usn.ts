@@ -4,7 +4,7 @@
  * watermark names the DC (dsServiceName) and its invocationID; another DC, or the same one restored
  * from a backup, means a full import. Deleted objects are found with the Show Deleted control.
  */
-import { Control } from 'ldapts';
+import { Control, type Entry } from 'ldapts';
 import { guidToString } from '../../util/guid.js';
 import { DeltaUnavailableError, type GoneObject, type ImportPage } from '../types.js';
 import type { DeltaStrategy, LdapView } from '../ldap/delta/types.js';
@@ -57,9 +57,8 @@ export class UsnStrategy implements DeltaStrategy {
     yield { objects: [], errors: [], watermark: encodeWatermark('usn', { ...state }) };
   }
 
-  private anchors(entries: Record<string, unknown>[]): GoneObject[] {
-    const minimal = entries.map((e) => ({ dn: String(e.dn), [this.view.config.anchor]: e[this.view.config.anchor] }));
-    return this.view.toPage(minimal as never).objects.map((o) => ({ anchor: o.anchor }));
+  private anchors(entries: Entry[]): GoneObject[] {
+    return this.view.toPage(entries).objects.map((o) => ({ anchor: o.anchor }));
   }
 
   private async controllerState(): Promise<UsnWatermark> {

@@ -5,7 +5,8 @@
  * A modification time cannot show a deletion: deletions are found by the next full import.
  */
 import { escapeFilterValue } from '../../../util/filter.js';
-import type { ConnectorObject, GoneObject, ImportPage } from '../../types.js';
+import type { Entry } from 'ldapts';
+import type { GoneObject, ImportPage } from '../../types.js';
 import type { DeltaStrategy, LdapView } from './types.js';
 import { decodeWatermark, encodeWatermark, formatGeneralizedTime, parseGeneralizedTime } from './watermark.js';
 
@@ -55,14 +56,12 @@ export class TimestampStrategy implements DeltaStrategy {
     yield { objects: [], errors: [], watermark: encodeWatermark('timestamp', { newest: newest.text }) };
   }
 
-  private goneOf(entries: { dn: string }[]): GoneObject[] {
-    const out: GoneObject[] = [];
-    for (const e of this.view.toPage(entries as never).objects as ConnectorObject[]) out.push({ anchor: e.anchor });
-    return out;
+  private goneOf(entries: Entry[]): GoneObject[] {
+    return this.view.toPage(entries).objects.map((o) => ({ anchor: o.anchor }));
   }
 
   /** Notes the newest timestamp and removes the attribute unless the rules read it. */
-  private takeTimestamps(entries: Record<string, unknown>[], newest: Newest): Newest {
+  private takeTimestamps(entries: Entry[], newest: Newest): Newest {
     const keep = this.view.config.attributes.some((a) => a.toLowerCase() === this.attr.toLowerCase());
     let best = newest;
     for (const e of entries) {
