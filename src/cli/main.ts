@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadProfile, STEP_TYPES, type StepType } from '../engine/profiles.js';
 import { openStore, type RunReport, runSteps } from '../engine/runner.js';
+import { acquireRunLock, LockedError } from '../engine/lock.js';
 import { EXIT_CODES } from '../engine/status.js';
 import { table } from './table.js';
 
@@ -23,10 +24,11 @@ program
   .description('run a run profile (a YAML file under run-profiles/, e.g. "initial")')
   .argument('<profile>', 'profile name or path')
   .option('--json', 'print the run report as JSON')
-  .action(async (name: string, opts: { json?: boolean }) => {
+  .option('--allow-deletes <n>', 'allow this many deletions past the safety guards, for this run only', parseCount)
+  .action(async (name: string, opts: RunFlags) => {
     const loaded = config();
     const profile = loadProfile(loaded, name);
-    await execute(loaded, profile.name, profile.steps, opts.json);
+    await execute(loaded, profile.name, profile.steps, opts);
   });
 
 program
@@ -35,23 +37,40 @@ program
   .argument('<agent>', 'agent name')
   .argument('<step>', 'step type')
   .option('--json', 'print the run report as JSON')
-  .action(async (agent: string, step: string, opts: { json?: boolean }) => {
+  .option('--allow-deletes <n>', 'allow this many deletions past the safety guards, for this run only', parseCount)
+  .action(async (agent: string, step: string, opts: RunFlags) => {
     const loaded = config();
     if (!loaded.config.agents[agent]) throw new ConfigError(loaded.file, [`agents: no agent named "${agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
     if (!(STEP_TYPES as readonly string[]).includes(step)) throw new UsageError(`unknown step "${step}"; steps are: ${STEP_TYPES.join(', ')}`);
-    await execute(loaded, `run-step ${agent} ${step}`, [{ agent, type: step as StepType }], opts.json);
+    await execute(loaded, `run-step ${agent} ${step}`, [{ agent, type: step as StepType }], opts);
   });
 
 class UsageError extends Error {}
 
-async function execute(loaded: LoadedConfig, profile: string, steps: { agent: string; type: StepType }[], json?: boolean): Promise<void> {
-  const store = openStore(loaded);
+interface RunFlags {
+  json?: boolean;
+  allowDeletes?: number;
+}
+
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`--allow-deletes takes a number of deletions, not "${value}"`);
+  return Number(value);
+}
+
+async function execute(loaded: LoadedConfig, profile: string, steps: { agent: string; type: StepType }[], flags: RunFlags): Promise<void> {
+  const lock = acquireRunLock(loaded.path(loaded.config.metaverse.file), profile);
   let report: RunReport;
   try {
-    report = await runSteps(loaded, store, profile, steps);
+    const store = openStore(loaded);
+    try {
+      report = await runSteps(loaded, store, profile, steps, flags.allowDeletes === undefined ? {} : { allowDeletes: flags.allowDeletes });
+    } finally {
+      store.close();
+    }
   } finally {
-    store.close();
+    lock.release();
   }
+  const json = flags.json;
   if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else printReport(report);
   process.exitCode = EXIT_CODES[report.status];
@@ -85,6 +104,9 @@ try {
   } else if (e instanceof ConfigError) {
     process.stderr.write(`dirbridge: ${e.message}\n`);
     process.exitCode = EXIT_CODES.config;
+  } else if (e instanceof LockedError) {
+    process.stderr.write(`dirbridge: ${e.message}\n`);
+    process.exitCode = EXIT_CODES.locked;
   } else if (e instanceof UsageError) {
     process.stderr.write(`dirbridge: ${e.message}\n`);
     process.exitCode = EXIT_CODES.usage;

@@ -163,6 +163,34 @@ const objectType = z
   })
   .strict();
 
+const deletionThreshold = z
+  .object({
+    /** More pending deletes than this in one export step stop the run before the first delete. */
+    count: z.number().int().min(0).default(500),
+    /** ... or more than this share of the agent's objects (checked from minimumObjects objects up). */
+    percent: z.number().min(0).max(100).default(20),
+    minimumObjects: z.number().int().min(0).default(100),
+  })
+  .strict();
+
+const DEFAULT_THRESHOLD = { count: 500, percent: 20, minimumObjects: 100 };
+
+const safety = z
+  .object({
+    deletionThreshold: deletionThreshold.default(DEFAULT_THRESHOLD),
+    /** Per-agent thresholds, replacing the global one for that agent's exports. */
+    agents: z.record(z.string(), z.object({ deletionThreshold }).strict()).default({}),
+    /**
+     * A full import that would delete more than this share of the agent's connector space (from 10
+     * objects up), or that returns nothing at all, is refused as a source of deletions.
+     */
+    fullImportShrinkPercent: z.number().min(0).max(100).default(50),
+    /** Errors in one run after which it stops (MIM's default). */
+    errorLimit: z.number().int().min(1).default(5000),
+  })
+  .strict()
+  .default({ deletionThreshold: DEFAULT_THRESHOLD, agents: {}, fullImportShrinkPercent: 50, errorLimit: 5000 });
+
 export const configSchema = z
   .object({
     metaverse: z
@@ -173,6 +201,7 @@ export const configSchema = z
       })
       .strict(),
     runProfiles: z.string().optional(),
+    safety,
     agents: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and hyphens'), agentConfig),
     rules: z.record(z.string(), agentRules),
   })
@@ -187,6 +216,9 @@ export const configSchema = z
       t.deleteWhenDisconnectedFrom.forEach((a, i) => {
         if (!agents.has(a)) issue(['metaverse', 'objectTypes', typeName, 'deleteWhenDisconnectedFrom', i], `no agent named "${a}"; agents are: ${[...agents].join(', ')}`);
       });
+    }
+    for (const agent of Object.keys(cfg.safety.agents)) {
+      if (!agents.has(agent)) issue(['safety', 'agents', agent], `no agent named "${agent}"; agents are: ${[...agents].join(', ')}`);
     }
     for (const [agent, r] of Object.entries(cfg.rules)) {
       const at = (...p: (string | number)[]): (string | number)[] => ['rules', agent, ...p];

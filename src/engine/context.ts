@@ -3,6 +3,15 @@ import type { ObjectError } from '../agents/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Store } from '../metaverse/store.js';
 import { emptyStats, type StepRef, type StepStats } from '../metaverse/types.js';
+import { StepStoppedError } from './status.js';
+
+/** What the steps of one run share: the error budget and the deletions the operator allowed. */
+export interface RunState {
+  errors: number;
+  errorLimit: number;
+  /** Deletions still allowed by --allow-deletes in this run (0 when not given). */
+  allowDeletes: number;
+}
 
 export class StepContext {
   readonly stats: StepStats = emptyStats();
@@ -13,7 +22,15 @@ export class StepContext {
     readonly store: Store,
     readonly ref: StepRef,
     readonly agent: string,
+    readonly run: RunState = { errors: 0, errorLimit: Number.POSITIVE_INFINITY, allowDeletes: 0 },
   ) {}
+
+  /** Called between pages and batches: past the run's error limit the step stops. */
+  checkErrorLimit(): void {
+    if (this.run.errors >= this.run.errorLimit) {
+      throw new StepStoppedError('stopped-error-limit', `the run reached its error limit (${this.run.errorLimit} errors, safety.errorLimit); it stopped so that a systematic fault does not touch every object`);
+    }
+  }
 
   get config(): LoadedConfig['config'] {
     return this.loaded.config;
@@ -21,6 +38,7 @@ export class StepContext {
 
   error(object: string, attribute: string | undefined, code: string, message: string): void {
     this.stats.errors++;
+    this.run.errors++;
     this.record('error', object, attribute, code, message);
   }
 

@@ -8,16 +8,23 @@ import { type Agent, type Capability, type ExportOperation, type ExportResult, O
 import type { PendingExport } from '../metaverse/types.js';
 import { normalizeDn, parseDn } from '../util/dn.js';
 import type { StepContext } from './context.js';
+import { StepStoppedError } from './status.js';
 
 const ORDER = { delete: 0, update: 1, add: 2 } as const; // free DNs before adds may need them
 
 export async function runExport(ctx: StepContext, agent: Agent, concurrency: number): Promise<void> {
   const pending = ctx.store.pendingExports(agent.name).sort((a, b) => ORDER[a.operation] - ORDER[b.operation]);
+  checkDeletionThreshold(ctx, agent.name, pending.filter((p) => p.operation === 'delete').length);
   const queue = new PQueue({ concurrency });
   let serverDown: ServerDownError | undefined;
+  let limitReached = false;
   for (const pe of pending) {
     void queue.add(async () => {
-      if (serverDown) return;
+      if (serverDown || limitReached) return;
+      if (ctx.run.errors >= ctx.run.errorLimit) {
+        limitReached = true;
+        return;
+      }
       const missing = requiredCapability(pe).filter((c) => !agent.capabilities.has(c));
       if (missing.length) {
         ctx.error(pe.dn, undefined, 'not-supported', `agent ${agent.name} cannot ${missing.join(', ')}; the export stays pending`);
@@ -41,6 +48,29 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   }
   await queue.onIdle();
   if (serverDown) throw serverDown;
+  ctx.checkErrorLimit();
+}
+
+/**
+ * Checked before anything is sent: past the threshold nothing is exported, unless the operator allowed
+ * this many deletions for the run (--allow-deletes), which the run history keeps.
+ */
+function checkDeletionThreshold(ctx: StepContext, agent: string, deletes: number): void {
+  if (deletes === 0) return;
+  const t = ctx.config.safety.agents[agent]?.deletionThreshold ?? ctx.config.safety.deletionThreshold;
+  const held = ctx.store.countCs(agent);
+  const overCount = deletes > t.count;
+  const overPercent = held >= t.minimumObjects && (deletes * 100) / held > t.percent;
+  if (!overCount && !overPercent) return;
+  if (deletes <= ctx.run.allowDeletes) {
+    ctx.run.allowDeletes -= deletes;
+    return;
+  }
+  const limit = overCount ? `more than ${t.count} (count)` : `more than ${t.percent}% of the ${held} objects of ${agent} (percent)`;
+  throw new StepStoppedError(
+    'stopped-deletion-threshold-exceeded',
+    `${deletes} deletions are pending for ${agent}, ${limit} of safety.deletionThreshold; nothing was exported and nothing deleted. Review the pending deletions, then run again with --allow-deletes ${deletes} to apply exactly these`,
+  );
 }
 
 function requiredCapability(pe: PendingExport): Capability[] {

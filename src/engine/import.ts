@@ -11,27 +11,53 @@ import { sameValues } from '../util/attributes.js';
 import { normalizeDn } from '../util/dn.js';
 import { confirmExport, reportNotFound } from './confirm.js';
 import type { StepContext } from './context.js';
+import { StepStoppedError } from './status.js';
 
 export async function runFullImport(ctx: StepContext, agent: Agent): Promise<void> {
   const { store } = ctx;
   let watermark: string | undefined;
+  let seen = 0;
   for await (const page of agent.fullImport()) {
     store.transaction(() => {
       for (const e of page.errors) ctx.objectError(e);
       for (const o of page.objects) stageObject(ctx, agent, o, true);
     });
+    seen += page.objects.length;
     if (page.watermark !== undefined) watermark = page.watermark;
+    ctx.checkErrorLimit();
   }
+  const unseen = store.unseenCsIds(agent.name, ctx.ref.stepId);
+  refuseShrunkImport(ctx, agent.name, seen, unseen.length);
   // What the directory no longer returned is gone (or out of the agent's scope). The watermark is
   // committed only now: a full import that stops half-way leaves the previous one in place.
   store.transaction(() => {
-    for (const id of store.unseenCsIds(agent.name, ctx.ref.stepId)) {
+    for (const id of unseen) {
       const cs = store.getCs(id)!;
       if (store.getExpectation(id)) reportNotFound(ctx, cs);
       stageDeletion(ctx, cs);
     }
     if (watermark !== undefined) store.setWatermark(ctx.ref, agent.name, watermark);
   });
+}
+
+/**
+ * An empty or sharply shrunk answer is more often a fault (a wrong filter, a bind account that lost
+ * its rights, an OU emptied by mistake) than a real mass departure: it is not taken as deletions
+ * unless the operator allows that many for this run.
+ */
+function refuseShrunkImport(ctx: StepContext, agent: string, seen: number, wouldDelete: number): void {
+  if (wouldDelete === 0) return;
+  const held = ctx.store.countImportedCs(agent);
+  const percent = ctx.config.safety.fullImportShrinkPercent;
+  const empty = seen === 0;
+  const shrunk = held >= 10 && (wouldDelete * 100) / held > percent;
+  if (!empty && !shrunk) return;
+  if (wouldDelete <= ctx.run.allowDeletes) return;
+  const what = empty ? 'returned no objects at all' : `returned ${seen} objects and would remove ${wouldDelete} of the ${held} the connector space holds (more than safety.fullImportShrinkPercent, ${percent}%)`;
+  throw new StepStoppedError(
+    'stopped-import-shrunk',
+    `the full import of ${agent} ${what}; it was not taken as ${wouldDelete} deletions and its watermark was not advanced. Check the agent's baseDn, filter and bind account; if the directory really lost these objects, run again with --allow-deletes ${wouldDelete}`,
+  );
 }
 
 export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<void> {
@@ -56,6 +82,7 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
         }
         if (page.watermark !== undefined) store.setWatermark(ctx.ref, agent.name, page.watermark);
       });
+      ctx.checkErrorLimit();
     }
   } catch (e) {
     if (!(e instanceof DeltaUnavailableError)) throw e;

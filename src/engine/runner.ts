@@ -6,11 +6,11 @@ import { Store, type IndexPlan } from '../metaverse/store.js';
 import type { StepStats } from '../metaverse/types.js';
 import { csIndexKey } from '../rules/join.js';
 import { mailSourceAttributes } from '../rules/provisioning.js';
-import { StepContext } from './context.js';
+import { type RunState, StepContext } from './context.js';
 import { runExport } from './export.js';
 import { runDeltaImport, runFullImport } from './import.js';
 import type { StepType } from './profiles.js';
-import { isStopped, type RunStatus, worst } from './status.js';
+import { isStopped, type RunStatus, StepStoppedError, worst } from './status.js';
 import { runDeltaSync, runFullSync } from './sync.js';
 
 export interface StepSpec {
@@ -59,13 +59,19 @@ export function indexPlan(loaded: LoadedConfig): IndexPlan {
   return { cs, mv };
 }
 
-export async function runSteps(loaded: LoadedConfig, store: Store, profile: string, steps: readonly StepSpec[]): Promise<RunReport> {
-  const runId = store.startRun(profile);
+export interface RunOptions {
+  /** --allow-deletes: how many deletions this run may make past the safety guards. */
+  allowDeletes?: number;
+}
+
+export async function runSteps(loaded: LoadedConfig, store: Store, profile: string, steps: readonly StepSpec[], options: RunOptions = {}): Promise<RunReport> {
+  const runId = store.startRun(profile, options.allowDeletes);
+  const run: RunState = { errors: 0, errorLimit: loaded.config.safety.errorLimit, allowDeletes: options.allowDeletes ?? 0 };
   const reports: StepReport[] = [];
   let status: RunStatus = 'success';
   for (const [i, spec] of steps.entries()) {
     const stepId = store.startStep(runId, i + 1, spec.agent, spec.type);
-    const ctx = new StepContext(loaded, store, { runId, stepId }, spec.agent);
+    const ctx = new StepContext(loaded, store, { runId, stepId }, spec.agent, run);
     const started = Date.now();
     let stepStatus: RunStatus;
     let message: string | undefined;
@@ -73,7 +79,7 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
       await runStep(ctx, spec);
       stepStatus = ctx.stats.errors ? 'completed-errors' : ctx.stats.warnings ? 'completed-warnings' : 'success';
     } catch (e) {
-      stepStatus = e instanceof ServerDownError ? 'stopped-server-down' : 'stopped-error';
+      stepStatus = e instanceof StepStoppedError ? e.status : e instanceof ServerDownError ? 'stopped-server-down' : 'stopped-error';
       message = (e as Error).message;
     }
     store.finishStep(stepId, stepStatus, ctx.stats, message);

@@ -1,5 +1,13 @@
 /** MIM's run status words, and the exit codes cron sees. Documented in the README; keep them stable. */
-export type RunStatus = 'success' | 'completed-warnings' | 'completed-errors' | 'stopped-server-down' | 'stopped-error';
+export type RunStatus =
+  | 'success'
+  | 'completed-warnings'
+  | 'completed-errors'
+  | 'stopped-server-down'
+  | 'stopped-error'
+  | 'stopped-deletion-threshold-exceeded'
+  | 'stopped-import-shrunk'
+  | 'stopped-error-limit';
 
 export const EXIT_CODES = {
   success: 0,
@@ -7,11 +15,25 @@ export const EXIT_CODES = {
   'completed-errors': 2,
   'stopped-server-down': 3,
   'stopped-error': 4,
+  'stopped-deletion-threshold-exceeded': 5,
+  'stopped-import-shrunk': 6,
+  'stopped-error-limit': 7,
   usage: 64,
+  /** Another run holds the metaverse (EX_TEMPFAIL): try again later. */
+  locked: 75,
   config: 78,
 } as const;
 
-const SEVERITY: Record<RunStatus, number> = { success: 0, 'completed-warnings': 1, 'completed-errors': 2, 'stopped-server-down': 3, 'stopped-error': 4 };
+const SEVERITY: Record<RunStatus, number> = {
+  success: 0,
+  'completed-warnings': 1,
+  'completed-errors': 2,
+  'stopped-server-down': 3,
+  'stopped-deletion-threshold-exceeded': 3,
+  'stopped-import-shrunk': 3,
+  'stopped-error-limit': 3,
+  'stopped-error': 4,
+};
 
 export function worst(a: RunStatus, b: RunStatus): RunStatus {
   return SEVERITY[a] >= SEVERITY[b] ? a : b;
@@ -19,4 +41,15 @@ export function worst(a: RunStatus, b: RunStatus): RunStatus {
 
 export function isStopped(s: RunStatus): boolean {
   return s.startsWith('stopped-');
+}
+
+/** A guard stopped the step on purpose; the run ends with this status and nothing unsafe was written. */
+export class StepStoppedError extends Error {
+  constructor(
+    readonly status: RunStatus,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StepStoppedError';
+  }
 }

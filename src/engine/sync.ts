@@ -31,6 +31,7 @@ function syncObjects(ctx: StepContext, ids: number[]): void {
     ctx.store.transaction(() => {
       for (const id of ids.slice(i, i + BATCH)) sync.syncOne(id);
     });
+    ctx.checkErrorLimit();
   }
 }
 

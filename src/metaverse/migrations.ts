@@ -170,4 +170,9 @@ CREATE TABLE export_expectation (
 CREATE INDEX export_expectation_agent ON export_expectation(agent);
 `,
   },
+  {
+    version: 3,
+    description: 'deletions allowed by the operator for one run',
+    sql: `ALTER TABLE run ADD COLUMN allowed_deletes INTEGER;`,
+  },
 ];

@@ -107,8 +107,14 @@ export class Store {
 
   // ---- run history -------------------------------------------------------------------------
 
-  startRun(profile: string): number {
-    return Number(this.db.prepare('INSERT INTO run (profile, started_at) VALUES (?, ?)').run(profile, now()).lastInsertRowid);
+  /** allowedDeletes: the operator's --allow-deletes for this run, kept in the history. */
+  startRun(profile: string, allowedDeletes?: number): number {
+    return Number(this.db.prepare('INSERT INTO run (profile, started_at, allowed_deletes) VALUES (?, ?, ?)').run(profile, now(), allowedDeletes ?? null).lastInsertRowid);
+  }
+
+  /** Non-provisioned objects of an agent: what a full import is compared against. */
+  countImportedCs(agent: string): number {
+    return this.db.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ? AND provisioned = 0').pluck().get(agent) as number;
   }
 
   finishRun(runId: number, status: string): void {

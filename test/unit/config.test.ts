@@ -28,6 +28,17 @@ function problems(config: unknown, env: NodeJS.ProcessEnv = {}): string[] {
 const withAgent = (agent: Record<string, unknown>): unknown => ({ ...quickstart, agents: { ...quickstart.agents, 'domino-people': agent } });
 const ldapAgent = { type: 'domino-ldap', url: 'ldaps://domino.example:636', bindDn: 'cn=sync,o=Acme', password: { env: 'DOMINO_PW' }, baseDn: 'o=Acme', objectClasses: ['dominoPerson'], attributes: ['cn', 'sn'] };
 
+describe('safety settings', () => {
+  it('guards are on by default: 500 deletions or 20% per export, shrunk imports refused, 5000 errors', () => {
+    const cfg = loadConfig(write(quickstart), {}).config;
+    expect(cfg.safety).toEqual({ deletionThreshold: { count: 500, percent: 20, minimumObjects: 100 }, agents: {}, fullImportShrinkPercent: 50, errorLimit: 5000 });
+  });
+  it('a threshold for an agent that does not exist, or with a wrong type, is named', () => {
+    expect(problems({ ...quickstart, safety: { agents: { 'ad-contact': { deletionThreshold: { count: 5 } } } } })).toContainEqual(expect.stringMatching(/safety\.agents\.ad-contact.*no agent named "ad-contact"/));
+    expect(problems({ ...quickstart, safety: { deletionThreshold: { count: 'many' } } })).toContainEqual(expect.stringMatching(/safety\.deletionThreshold\.count/));
+  });
+});
+
 describe('configuration errors name the key and the fix', () => {
   it('accepts the shipped quickstart', () => {
     expect(problems(quickstart)).toEqual([]);

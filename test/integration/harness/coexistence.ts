@@ -54,6 +54,8 @@ export interface DeployOptions {
   adDelta?: 'dirsync' | 'usn';
   /** Import Domino people from ou=People only (instead of the whole directory), so a move can leave the view. */
   dominoPeopleOnly?: boolean;
+  /** The config's safety section (guards set low enough for a handful of test objects). */
+  safety?: Record<string, unknown>;
 }
 
 export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOptions = {}): Promise<Deployment> {
@@ -82,6 +84,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
   const config = {
     metaverse: { ...quickstart.metaverse, file: join(dir, 'metaverse.db') },
     runProfiles: join(ROOT, 'run-profiles'),
+    ...(options.safety ? { safety: options.safety } : {}),
     agents: {
       // The whole directory, dirbridge's own contacts included: the server-side filter leaves out contacts
       // (MailSystem 5), as an administrator would configure it; the rules' scope is the second line.

@@ -1,0 +1,127 @@
+/**
+ * The guards an administrator relies on to run dirbridge unattended, against the real directories:
+ * the deletion threshold and its one-run override, the refusal of an emptied full import, the error
+ * limit, and the run lock.
+ */
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { deploy, type Deployment } from './harness/coexistence.js';
+import { startSlapd, type Slapd } from './harness/slapd.js';
+
+const PEOPLE = ['Ada', 'Ben', 'Cleo', 'Dev', 'Eli', 'Fay'];
+
+async function setUp(options: Parameters<typeof deploy>[2]): Promise<{ slapd: Slapd; d: Deployment }> {
+  const samba = inject('samba');
+  if (!samba) throw new Error('the Samba AD domain controller was not started by the global setup');
+  const slapd = await startSlapd();
+  const d = await deploy(slapd, samba, options);
+  for (const given of PEOPLE) d.addDominoPerson({ given, sn: 'Safe', mail: `${given.toLowerCase()}.safe@notes.acme.test` });
+  const r = d.cli(['run', 'initial', '--json']);
+  expect({ status: r.report?.status, stderr: r.stderr }).toEqual({ status: 'success', stderr: '' });
+  return { slapd, d };
+}
+
+const emptyPeopleOu = (slapd: Slapd, d: Deployment): void =>
+  slapd.modify(PEOPLE.map((g) => `dn: cn=${g} Safe,${d.dominoPeopleOu}\nchangetype: delete\n`).join('\n'));
+
+async function contactCount(d: Deployment): Promise<number> {
+  return (await d.adSearch(d.adContactsOu, '(objectClass=contact)')).length;
+}
+
+function message(r: ReturnType<Deployment['cli']>): string {
+  return r.report?.steps.map((s) => (s as { message?: string }).message ?? '').join(' ') ?? '';
+}
+
+describe('deletion threshold', () => {
+  let slapd: Slapd;
+  let d: Deployment;
+  beforeAll(async () => {
+    // accesslog: the delta cycle itself sees the deletions.
+    ({ slapd, d } = await setUp({ dominoDelta: 'accesslog', dominoPeopleOnly: true, safety: { deletionThreshold: { count: 3, percent: 100 } } }));
+  });
+  afterAll(async () => slapd?.stop());
+
+  it('emptying the Domino people OU deletes no contact: the delta and full cycles stop with the threshold status', async () => {
+    expect(await contactCount(d)).toBe(6);
+    emptyPeopleOu(slapd, d);
+    for (const profile of ['delta-cycle', 'full-cycle']) {
+      const r = d.cli(['run', profile, '--json']);
+      expect(r.report?.status).toBe('stopped-deletion-threshold-exceeded');
+      expect(r.code).toBe(5);
+      expect(message(r)).toMatch(/6 deletions are pending for ad-contacts, more than 3 \(count\).*--allow-deletes 6/);
+      expect(await contactCount(d)).toBe(6);
+    }
+  });
+
+  it('too small an allowance changes nothing; --allow-deletes with the count applies exactly those deletes and is recorded', async () => {
+    const short = d.cli(['run', 'delta-cycle', '--json', '--allow-deletes', '5']);
+    expect(short.report?.status).toBe('stopped-deletion-threshold-exceeded');
+    expect(await contactCount(d)).toBe(6);
+
+    const r = d.cli(['run', 'delta-cycle', '--json', '--allow-deletes', '6']);
+    expect({ status: r.report?.status, stderr: r.stderr }).toEqual({ status: 'success', stderr: '' });
+    expect(r.report!.steps.find((s) => s.agent === 'ad-contacts' && s.type === 'export')!.stats.deletes).toBe(6);
+    expect(await contactCount(d)).toBe(0);
+    const db = new Database(join(d.dir, 'metaverse.db'), { readonly: true });
+    expect(db.prepare('SELECT allowed_deletes FROM run WHERE id = ?').pluck().get(r.report!.runId)).toBe(6);
+    db.close();
+  });
+});
+
+describe('an emptied full import, the error limit and the run lock', () => {
+  let slapd: Slapd;
+  let d: Deployment;
+  beforeAll(async () => {
+    // timestamp (Domino's default): only the full import can see the deletions.
+    ({ slapd, d } = await setUp({ dominoPeopleOnly: true, safety: { errorLimit: 2 } }));
+  });
+  afterAll(async () => slapd?.stop());
+
+  const watermark = (): unknown => {
+    const db = new Database(join(d.dir, 'metaverse.db'), { readonly: true });
+    try {
+      return db.prepare("SELECT value FROM watermark WHERE agent = 'domino-people'").pluck().get();
+    } finally {
+      db.close();
+    }
+  };
+
+  it('a full import that returns nothing is not taken as deletions, and keeps its watermark', async () => {
+    emptyPeopleOu(slapd, d);
+    const before = watermark();
+    const r = d.cli(['run', 'full-cycle', '--json']);
+    expect(r.report?.status).toBe('stopped-import-shrunk');
+    expect(r.code).toBe(6);
+    expect(message(r)).toMatch(/full import of domino-people returned no objects at all.*--allow-deletes 6/);
+    expect(r.report!.steps).toHaveLength(1);
+    expect(watermark()).toEqual(before);
+    expect(await contactCount(d)).toBe(6);
+
+    const allowed = d.cli(['run', 'full-cycle', '--json', '--allow-deletes', '6']);
+    expect(allowed.report?.status).toBe('success');
+    expect(await contactCount(d)).toBe(0);
+  });
+
+  it('a run stops at its error limit', () => {
+    for (const given of ['Nia', 'Omar', 'Pia']) d.addDominoPerson({ given, sn: 'Nomail' });
+    const r = d.cli(['run', 'delta-cycle', '--json']);
+    expect(r.report?.status).toBe('stopped-error-limit');
+    expect(r.code).toBe(7);
+    expect(message(r)).toMatch(/error limit \(2 errors, safety.errorLimit\)/);
+    expect(r.report!.steps.map((s) => s.type)).toEqual(['delta-import-sync']);
+  });
+
+  it('one run at a time: a second run exits at once with code 75; a stale lock is taken over', () => {
+    const lock = join(d.dir, 'metaverse.db.lock');
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, what: 'delta-cycle', since: '2026-11-22T00:00:00Z' }));
+    const locked = d.cli(['run', 'delta-cycle', '--json']);
+    expect(locked.code).toBe(75);
+    expect(locked.stderr).toMatch(/another dirbridge run holds .*metaverse\.db\.lock \(pid \d+, delta-cycle/);
+    writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 12345, what: 'delta-cycle', since: '2026-11-22T00:00:00Z' }));
+    const r = d.cli(['run', 'delta-cycle', '--json']);
+    expect(r.code).not.toBe(75);
+    expect(r.report).toBeDefined();
+  });
+});
