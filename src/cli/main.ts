@@ -6,6 +6,9 @@ import { loadProfile, STEP_TYPES, type StepType } from '../engine/profiles.js';
 import { openStore, type RunReport, runSteps } from '../engine/runner.js';
 import { acquireRunLock, LockedError } from '../engine/lock.js';
 import { EXIT_CODES } from '../engine/status.js';
+import { existsSync } from 'node:fs';
+import { Store } from '../metaverse/store.js';
+import { planLines, planSummary, toCsv } from './plan.js';
 import { table } from './table.js';
 
 const program = new Command();
@@ -43,6 +46,43 @@ program
     if (!loaded.config.agents[agent]) throw new ConfigError(loaded.file, [`agents: no agent named "${agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
     if (!(STEP_TYPES as readonly string[]).includes(step)) throw new UsageError(`unknown step "${step}"; steps are: ${STEP_TYPES.join(', ')}`);
     await execute(loaded, `run-step ${agent} ${step}`, [{ agent, type: step as StepType }], opts);
+  });
+
+program
+  .command('plan')
+  .description('every pending export (add, modify with values before and after, rename, delete), read-only')
+  .argument('[profile]', 'only the agents this run profile exports to')
+  .option('--agent <name>', 'only this agent')
+  .option('--json', 'as JSON')
+  .option('--csv', 'as CSV, one line per attribute change')
+  .action((profileName: string | undefined, opts: { agent?: string; json?: boolean; csv?: boolean }) => {
+    const loaded = config();
+    let agents = Object.keys(loaded.config.agents);
+    if (profileName) {
+      const exported = loadProfile(loaded, profileName).steps.filter((s) => s.type === 'export').map((s) => s.agent);
+      agents = agents.filter((a) => exported.includes(a));
+    }
+    if (opts.agent) {
+      if (!loaded.config.agents[opts.agent]) throw new ConfigError(loaded.file, [`agents: no agent named "${opts.agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
+      agents = agents.filter((a) => a === opts.agent);
+    }
+    const file = loaded.path(loaded.config.metaverse.file);
+    if (!existsSync(file)) throw new UsageError(`no metaverse at ${file} yet: nothing is pending (run the initial profile first)`);
+    const store = Store.open(file, { readonly: true });
+    try {
+      const pending = agents.flatMap((a) => store.pendingExports(a));
+      if (opts.json) process.stdout.write(JSON.stringify({ summary: planSummary(pending), exports: pending }, null, 2) + '\n');
+      else if (opts.csv) process.stdout.write(toCsv(planLines(pending)));
+      else {
+        const summary = planSummary(pending);
+        const out = [summary.length ? table(['agent', 'adds', 'modifies', 'renames', 'deletes'], summary.map((s) => [s.agent, s.adds, s.modifies, s.renames, s.deletes])) : 'nothing pending'];
+        const lines = planLines(pending);
+        if (lines.length) out.push('', table(['agent', 'operation', 'dn', 'new dn / attribute', 'before', 'after'], lines.map((l) => [l.agent, l.operation, l.dn, l.newDn || l.attribute, l.before, l.after])));
+        process.stdout.write(out.join('\n') + '\n');
+      }
+    } finally {
+      store.close();
+    }
   });
 
 class UsageError extends Error {}

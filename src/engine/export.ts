@@ -69,7 +69,7 @@ function checkDeletionThreshold(ctx: StepContext, agent: string, deletes: number
   const limit = overCount ? `more than ${t.count} (count)` : `more than ${t.percent}% of the ${held} objects of ${agent} (percent)`;
   throw new StepStoppedError(
     'stopped-deletion-threshold-exceeded',
-    `${deletes} deletions are pending for ${agent}, ${limit} of safety.deletionThreshold; nothing was exported and nothing deleted. Review the pending deletions, then run again with --allow-deletes ${deletes} to apply exactly these`,
+    `${deletes} deletions are pending for ${agent}, ${limit} of safety.deletionThreshold; nothing was exported and nothing deleted. Review them with "dirbridge plan --agent ${agent}", then run again with --allow-deletes ${deletes} to apply exactly these`,
   );
 }
 

@@ -43,6 +43,21 @@ describe('deletion threshold', () => {
   });
   afterAll(async () => slapd?.stop());
 
+  it('plan shows a pending modification with its values before and after, and changes nothing', () => {
+    slapd.modify(`dn: cn=Ada Safe,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Countess, "Analyst"\n`);
+    expect(d.cli(['run-step', 'domino-people', 'delta-import-sync', '--json']).report?.status).toBe('success');
+    const plan = JSON.parse(d.cli(['plan', '--json']).stdout) as { summary: unknown[]; exports: { agent: string; operation: string; dn: string; changes?: Record<string, unknown> }[] };
+    expect(plan.summary).toEqual([{ agent: 'ad-contacts', adds: 0, modifies: 1, renames: 0, deletes: 0 }]);
+    expect(plan.exports[0]).toMatchObject({ agent: 'ad-contacts', operation: 'update', dn: `CN=Ada Safe,${d.adContactsOu}`, changes: { title: { before: [], after: ['Countess, "Analyst"'] } } });
+    const csv = d.cli(['plan', 'delta-cycle', '--csv']).stdout.split('\r\n');
+    expect(csv[0]).toBe('agent,operation,dn,newDn,attribute,before,after,attempts,lastError');
+    expect(csv[1]).toBe(`"ad-contacts","modify","CN=Ada Safe,${d.adContactsOu}","","title","","Countess, ""Analyst""","0",""`);
+    // Read-only: asking again shows the same, and the export still sends it.
+    expect(JSON.parse(d.cli(['plan', '--json']).stdout)).toEqual(plan);
+    expect(d.cli(['run', 'delta-cycle', '--json']).report?.status).toBe('success');
+    expect(JSON.parse(d.cli(['plan', '--json']).stdout).exports).toEqual([]);
+  });
+
   it('emptying the Domino people OU deletes no contact: the delta and full cycles stop with the threshold status', async () => {
     expect(await contactCount(d)).toBe(6);
     emptyPeopleOu(slapd, d);
@@ -53,6 +68,9 @@ describe('deletion threshold', () => {
       expect(message(r)).toMatch(/6 deletions are pending for ad-contacts, more than 3 \(count\).*--allow-deletes 6/);
       expect(await contactCount(d)).toBe(6);
     }
+    const plan = JSON.parse(d.cli(['plan', '--agent', 'ad-contacts', '--json']).stdout) as { exports: { operation: string; dn: string }[] };
+    expect(plan.exports.map((e) => e.operation)).toEqual(Array(6).fill('delete'));
+    expect(plan.exports.map((e) => e.dn).sort()).toEqual(PEOPLE.map((g) => `CN=${g} Safe,${d.adContactsOu}`).sort());
   });
 
   it('too small an allowance changes nothing; --allow-deletes with the count applies exactly those deletes and is recorded', async () => {

@@ -1,0 +1,57 @@
+/**
+ * `dirbridge plan`: what the next exports would write, read from the store without changing it. One
+ * line per attribute change, so a reviewer sees every value before and after (and every deletion a
+ * threshold held back) before allowing it.
+ */
+import type { PendingExport } from '../metaverse/types.js';
+
+export interface PlanLine {
+  agent: string;
+  operation: 'add' | 'modify' | 'rename' | 'delete';
+  dn: string;
+  newDn: string;
+  attribute: string;
+  before: string;
+  after: string;
+  attempts: number;
+  lastError: string;
+}
+
+const join = (values: readonly string[]): string => values.join(' | ');
+
+export function planLines(pending: readonly PendingExport[]): PlanLine[] {
+  const lines: PlanLine[] = [];
+  for (const pe of pending) {
+    const base = { agent: pe.agent, dn: pe.dn, newDn: '', attempts: pe.attempts, lastError: pe.lastError ?? '' };
+    if (pe.operation === 'delete') lines.push({ ...base, operation: 'delete', attribute: '', before: '', after: '' });
+    else if (pe.operation === 'add') {
+      for (const [attribute, values] of Object.entries(pe.attributes)) lines.push({ ...base, operation: 'add', attribute, before: '', after: join(values) });
+    } else {
+      if (pe.newDn) lines.push({ ...base, operation: 'rename', newDn: pe.newDn, attribute: '', before: '', after: '' });
+      for (const [attribute, { before, after }] of Object.entries(pe.changes)) lines.push({ ...base, operation: 'modify', attribute, before: join(before), after: join(after) });
+    }
+  }
+  return lines;
+}
+
+export function planSummary(pending: readonly PendingExport[]): { agent: string; adds: number; modifies: number; renames: number; deletes: number }[] {
+  const by = new Map<string, { agent: string; adds: number; modifies: number; renames: number; deletes: number }>();
+  for (const pe of pending) {
+    const s = by.get(pe.agent) ?? { agent: pe.agent, adds: 0, modifies: 0, renames: 0, deletes: 0 };
+    if (pe.operation === 'add') s.adds++;
+    else if (pe.operation === 'delete') s.deletes++;
+    else {
+      if (pe.newDn) s.renames++;
+      if (Object.keys(pe.changes).length) s.modifies++;
+    }
+    by.set(pe.agent, s);
+  }
+  return [...by.values()];
+}
+
+/** RFC 4180: every field quoted, quotes doubled (values may hold commas, quotes and line breaks). */
+export function toCsv(lines: readonly PlanLine[]): string {
+  const headers: (keyof PlanLine)[] = ['agent', 'operation', 'dn', 'newDn', 'attribute', 'before', 'after', 'attempts', 'lastError'];
+  const field = (v: string | number): string => `"${String(v).replace(/"/g, '""')}"`;
+  return [headers.join(','), ...lines.map((l) => headers.map((h) => field(l[h])).join(','))].join('\r\n') + '\r\n';
+}
