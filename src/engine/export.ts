@@ -1,13 +1,15 @@
 /**
- * Export: pending exports of one agent go out through p-queue at the agent's concurrency. Each
- * success is written back to the connector-space image at once; a failure stays pending for the
- * next run with its error recorded; a server that goes away stops the step.
+ * Export: pending exports of one agent go out through p-queue at the agent's concurrency. Each is
+ * marked as sent (committed) before it goes out, and its success written back to the connector-space
+ * image at once; a failure stays pending for the next run with its error recorded; a server that goes
+ * away stops the step. An export marked sent but never recorded is settled with the directory first.
  */
 import PQueue from 'p-queue';
 import { type Agent, type Capability, type ExportOperation, type ExportResult, ObjectError, ServerDownError } from '../agents/types.js';
 import type { PendingExport } from '../metaverse/types.js';
 import { normalizeDn, parseDn } from '../util/dn.js';
 import type { StepContext } from './context.js';
+import { settle } from './reconcile.js';
 import { StepStoppedError } from './status.js';
 
 const ORDER = { delete: 0, update: 1, add: 2 } as const; // free DNs before adds may need them
@@ -31,7 +33,24 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
         return;
       }
       try {
-        const result = await agent.exportObject(toOperation(pe));
+        let op = toOperation(pe);
+        if (pe.sentAt) {
+          // Sent by an earlier run that never learnt the result: ask the directory first.
+          const settled = await settle(ctx, agent, pe, op);
+          if ('done' in settled) return adopt(ctx, agent, pe, settled.done);
+          op = settled.send;
+        }
+        ctx.store.markExportSent(pe.csId);
+        let result: ExportResult;
+        try {
+          result = await agent.exportObject(op);
+        } catch (e) {
+          // An add refused because the object exists may be our own add whose result was lost.
+          if (!(e instanceof ObjectError && e.code === 'already-exists' && pe.operation === 'add')) throw e;
+          const settled = await settle(ctx, agent, pe, op);
+          if (!('done' in settled)) throw e;
+          return adopt(ctx, agent, pe, settled.done);
+        }
         ctx.store.transaction(() => recordExported(ctx, pe, result, agent.anchorAttribute));
       } catch (e) {
         if (e instanceof ServerDownError) {
@@ -71,6 +90,14 @@ function checkDeletionThreshold(ctx: StepContext, agent: string, deletes: number
     'stopped-deletion-threshold-exceeded',
     `${deletes} deletions are pending for ${agent}, ${limit} of safety.deletionThreshold; nothing was exported and nothing deleted. Review them with "dirbridge plan --agent ${agent}", then run again with --allow-deletes ${deletes} to apply exactly these`,
   );
+}
+
+/** The directory already holds what the export meant to write: record it as done, and say so. */
+function adopt(ctx: StepContext, agent: Agent, pe: PendingExport, result: ExportResult): void {
+  ctx.store.transaction(() => {
+    recordExported(ctx, pe, result, agent.anchorAttribute);
+    ctx.warning(result.dn, undefined, 'export-outcome-reconciled', `an earlier run sent this ${pe.operation === 'add' ? 'add' : 'rename'} and stopped before recording its result; the directory shows it done, so it was recorded, not repeated`);
+  });
 }
 
 function requiredCapability(pe: PendingExport): Capability[] {

@@ -158,6 +158,15 @@ export class Synchronizer {
     for (const c of this.store.connectorsOf(mv.id)) {
       const rules = this.ctx.config.rules[c.agent];
       if (c.provisioned) {
+        const add = this.store.getPendingExport(c.id);
+        if (add?.sentAt) {
+          // Its add was sent and the run died before the result was known: it may exist, so delete it
+          // (deleting what is not there counts as done) rather than forget it.
+          this.store.unlink(this.ref, c, 'deprovision', 'its add was sent with an unknown outcome; a delete is staged in case it exists');
+          this.store.putPendingExport(this.ref.runId, { csId: c.id, agent: c.agent, operation: 'delete', dn: add.dn, attempts: 0, lastError: null });
+          this.ctx.stats.exportsStaged++;
+          continue;
+        }
         // Never exported: nothing to remove from the directory.
         this.store.unlink(this.ref, c, 'deprovision', 'provisioned but never exported; discarded');
         this.store.deleteCs(this.ref, this.store.getCs(c.id)!, 'provision-cancel');
@@ -269,6 +278,9 @@ export class Synchronizer {
     const pending = this.store.getPendingExport(c.id);
     if (pending?.operation === 'delete') return;
     if (c.provisioned) {
+      // An add sent with an unknown outcome may stand in the directory under its planned DN: let the
+      // export settle it first; later changes follow as updates.
+      if (pending?.sentAt) return;
       // Still waiting for its add: re-plan the add with the latest values.
       const planned = planNewObject(mv.attributes, rules);
       if ('problem' in planned) return this.report(mv, planned.problem);

@@ -175,4 +175,9 @@ CREATE INDEX export_expectation_agent ON export_expectation(agent);
     description: 'deletions allowed by the operator for one run',
     sql: `ALTER TABLE run ADD COLUMN allowed_deletes INTEGER;`,
   },
+  {
+    version: 4,
+    description: 'export intent: when an export was sent, until its result is recorded',
+    sql: `ALTER TABLE pending_export ADD COLUMN sent_at TEXT;`,
+  },
 ];

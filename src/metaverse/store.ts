@@ -384,7 +384,7 @@ export class Store {
       : this.db.prepare('SELECT COUNT(*) FROM pending_export').pluck().get()) as number;
   }
 
-  /** Stages (or replaces) the one pending export a CS object may have. */
+  /** Stages (or replaces) the one pending export a CS object may have; a replacement keeps the sent mark (its outcome is still unknown). */
   putPendingExport(runId: number | undefined, pe: PendingExport): void {
     const common = [pe.csId, pe.agent, pe.operation, pe.dn];
     let newDn: string | null = null;
@@ -407,6 +407,11 @@ export class Store {
 
   recordExportFailure(csId: number, message: string): void {
     this.db.prepare('UPDATE pending_export SET attempts = attempts + 1, last_error = ? WHERE cs_id = ?').run(message, csId);
+  }
+
+  /** The intent, committed before the export goes out: if the process dies now, the next run knows. */
+  markExportSent(csId: number): void {
+    this.db.prepare('UPDATE pending_export SET sent_at = ? WHERE cs_id = ?').run(now(), csId);
   }
 
   // ---- watermarks --------------------------------------------------------------------------
@@ -460,11 +465,11 @@ export class Store {
 
 interface PeRow {
   cs_id: number; agent: string; operation: 'add' | 'update' | 'delete'; dn: string; new_dn: string | null;
-  object_classes: string | null; attributes: string; attempts: number; last_error: string | null;
+  object_classes: string | null; attributes: string; attempts: number; last_error: string | null; sent_at: string | null;
 }
 
 function toPe(r: PeRow): PendingExport {
-  const base = { csId: r.cs_id, agent: r.agent, dn: r.dn, attempts: r.attempts, lastError: r.last_error };
+  const base = { csId: r.cs_id, agent: r.agent, dn: r.dn, attempts: r.attempts, lastError: r.last_error, sentAt: r.sent_at };
   if (r.operation === 'add') return { ...base, operation: 'add', objectClasses: JSON.parse(r.object_classes ?? '[]') as string[], attributes: JSON.parse(r.attributes) as AttributeMap };
   if (r.operation === 'update') return { ...base, operation: 'update', newDn: r.new_dn, changes: JSON.parse(r.attributes) as Record<string, { before: string[]; after: string[] }> };
   return { ...base, operation: 'delete' };

@@ -27,10 +27,11 @@ export interface MvRow {
   sources: Record<string, string>;
 }
 
+/** sentAt: set just before the export is sent and cleared with its result; set at the start of a run, the outcome is unknown. */
 export type PendingExport =
-  | { csId: number; agent: string; operation: 'add'; dn: string; objectClasses: string[]; attributes: AttributeMap; attempts: number; lastError: string | null }
-  | { csId: number; agent: string; operation: 'update'; dn: string; newDn: string | null; changes: Record<string, { before: string[]; after: string[] }>; attempts: number; lastError: string | null }
-  | { csId: number; agent: string; operation: 'delete'; dn: string; attempts: number; lastError: string | null };
+  | { csId: number; agent: string; operation: 'add'; dn: string; objectClasses: string[]; attributes: AttributeMap; attempts: number; lastError: string | null; sentAt?: string | null }
+  | { csId: number; agent: string; operation: 'update'; dn: string; newDn: string | null; changes: Record<string, { before: string[]; after: string[] }>; attempts: number; lastError: string | null; sentAt?: string | null }
+  | { csId: number; agent: string; operation: 'delete'; dn: string; attempts: number; lastError: string | null; sentAt?: string | null };
 
 export interface StepRef {
   runId: number;
