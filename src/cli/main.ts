@@ -28,6 +28,7 @@ program
   .argument('<profile>', 'profile name or path')
   .option('--json', 'print the run report as JSON')
   .option('--allow-deletes <n>', 'allow this many deletions past the safety guards, for this run only', parseCount)
+  .option('--staging', 'import and synchronize, but export nothing (exports stay pending)')
   .action(async (name: string, opts: RunFlags) => {
     const loaded = config();
     const profile = loadProfile(loaded, name);
@@ -41,6 +42,7 @@ program
   .argument('<step>', 'step type')
   .option('--json', 'print the run report as JSON')
   .option('--allow-deletes <n>', 'allow this many deletions past the safety guards, for this run only', parseCount)
+  .option('--staging', 'import and synchronize, but export nothing (exports stay pending)')
   .action(async (agent: string, step: string, opts: RunFlags) => {
     const loaded = config();
     if (!loaded.config.agents[agent]) throw new ConfigError(loaded.file, [`agents: no agent named "${agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
@@ -90,6 +92,7 @@ class UsageError extends Error {}
 interface RunFlags {
   json?: boolean;
   allowDeletes?: number;
+  staging?: boolean;
 }
 
 function parseCount(value: string): number {
@@ -103,7 +106,7 @@ async function execute(loaded: LoadedConfig, profile: string, steps: { agent: st
   try {
     const store = openStore(loaded);
     try {
-      report = await runSteps(loaded, store, profile, steps, flags.allowDeletes === undefined ? {} : { allowDeletes: flags.allowDeletes });
+      report = await runSteps(loaded, store, profile, steps, { ...(flags.allowDeletes === undefined ? {} : { allowDeletes: flags.allowDeletes }), staging: flags.staging === true });
     } finally {
       store.close();
     }

@@ -187,9 +187,11 @@ const safety = z
     fullImportShrinkPercent: z.number().min(0).max(100).default(50),
     /** Errors in one run after which it stops (MIM's default). */
     errorLimit: z.number().int().min(1).default(5000),
+    /** Staging mode: imports and syncs run, exports stay pending (true: every agent; or a list of agents). */
+    staging: z.union([z.boolean(), z.array(z.string())]).default(false),
   })
   .strict()
-  .default({ deletionThreshold: DEFAULT_THRESHOLD, agents: {}, fullImportShrinkPercent: 50, errorLimit: 5000 });
+  .default({ deletionThreshold: DEFAULT_THRESHOLD, agents: {}, fullImportShrinkPercent: 50, errorLimit: 5000, staging: false });
 
 export const configSchema = z
   .object({
@@ -215,6 +217,11 @@ export const configSchema = z
     for (const [typeName, t] of Object.entries(types)) {
       t.deleteWhenDisconnectedFrom.forEach((a, i) => {
         if (!agents.has(a)) issue(['metaverse', 'objectTypes', typeName, 'deleteWhenDisconnectedFrom', i], `no agent named "${a}"; agents are: ${[...agents].join(', ')}`);
+      });
+    }
+    if (Array.isArray(cfg.safety.staging)) {
+      cfg.safety.staging.forEach((a, i) => {
+        if (!agents.has(a)) issue(['safety', 'staging', i], `no agent named "${a}"; agents are: ${[...agents].join(', ')}`);
       });
     }
     for (const agent of Object.keys(cfg.safety.agents)) {

@@ -11,6 +11,8 @@ export interface RunState {
   errorLimit: number;
   /** Deletions still allowed by --allow-deletes in this run (0 when not given). */
   allowDeletes: number;
+  /** --staging: this run exports nothing. */
+  staging?: boolean;
 }
 
 export class StepContext {

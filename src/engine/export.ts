@@ -16,6 +16,13 @@ const ORDER = { delete: 0, update: 1, add: 2 } as const; // free DNs before adds
 
 export async function runExport(ctx: StepContext, agent: Agent, concurrency: number): Promise<void> {
   const pending = ctx.store.pendingExports(agent.name).sort((a, b) => ORDER[a.operation] - ORDER[b.operation]);
+  const staging = ctx.config.safety.staging;
+  if (ctx.run.staging || staging === true || (Array.isArray(staging) && staging.includes(agent.name))) {
+    // Staging mode: decisions are made and kept; nothing reaches the directory. A warning, so a
+    // forgotten staging switch cannot pass for a healthy schedule.
+    if (pending.length) ctx.warning(agent.name, undefined, 'staging-mode', `staging mode: ${pending.length} exports kept pending (dirbridge plan shows them); nothing was sent`);
+    return;
+  }
   checkDeletionThreshold(ctx, agent.name, pending.filter((p) => p.operation === 'delete').length);
   const queue = new PQueue({ concurrency });
   let serverDown: ServerDownError | undefined;

@@ -62,11 +62,13 @@ export function indexPlan(loaded: LoadedConfig): IndexPlan {
 export interface RunOptions {
   /** --allow-deletes: how many deletions this run may make past the safety guards. */
   allowDeletes?: number;
+  /** Staging for this run: imports and syncs, no exports. */
+  staging?: boolean;
 }
 
 export async function runSteps(loaded: LoadedConfig, store: Store, profile: string, steps: readonly StepSpec[], options: RunOptions = {}): Promise<RunReport> {
   const runId = store.startRun(profile, options.allowDeletes);
-  const run: RunState = { errors: 0, errorLimit: loaded.config.safety.errorLimit, allowDeletes: options.allowDeletes ?? 0 };
+  const run: RunState = { errors: 0, errorLimit: loaded.config.safety.errorLimit, allowDeletes: options.allowDeletes ?? 0, staging: options.staging ?? false };
   const reports: StepReport[] = [];
   let status: RunStatus = 'success';
   for (const [i, spec] of steps.entries()) {

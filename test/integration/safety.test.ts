@@ -142,4 +142,16 @@ describe('an emptied full import, the error limit and the run lock', () => {
     expect(r.code).not.toBe(75);
     expect(r.report).toBeDefined();
   });
+
+  it('staging mode imports and synchronizes but exports nothing; the next run sends what was kept', async () => {
+    d.addDominoPerson({ given: 'Gus', sn: 'Staged', mail: 'gus.staged@notes.acme.test' });
+    const staged = d.cli(['run', 'delta-cycle', '--json', '--staging']);
+    const warnings = staged.report!.steps.flatMap((s) => s.problems).filter((p) => p.code === 'staging-mode');
+    expect(warnings).toEqual([expect.objectContaining({ object: 'ad-contacts', message: expect.stringMatching(/1 exports kept pending/) })]);
+    expect((await d.adSearch(d.adContactsOu, '(mail=gus.staged@notes.acme.test)')).length).toBe(0);
+    const plan = JSON.parse(d.cli(['plan', '--json']).stdout) as { exports: { operation: string; dn: string }[] };
+    expect(plan.exports).toContainEqual(expect.objectContaining({ operation: 'add', dn: `CN=Gus Staged,${d.adContactsOu}` }));
+    d.cli(['run', 'delta-cycle', '--json']);
+    expect((await d.adSearch(d.adContactsOu, '(mail=gus.staged@notes.acme.test)')).length).toBe(1);
+  });
 });

@@ -31,7 +31,7 @@ const ldapAgent = { type: 'domino-ldap', url: 'ldaps://domino.example:636', bind
 describe('safety settings', () => {
   it('guards are on by default: 500 deletions or 20% per export, shrunk imports refused, 5000 errors', () => {
     const cfg = loadConfig(write(quickstart), {}).config;
-    expect(cfg.safety).toEqual({ deletionThreshold: { count: 500, percent: 20, minimumObjects: 100 }, agents: {}, fullImportShrinkPercent: 50, errorLimit: 5000 });
+    expect(cfg.safety).toEqual({ deletionThreshold: { count: 500, percent: 20, minimumObjects: 100 }, agents: {}, fullImportShrinkPercent: 50, errorLimit: 5000, staging: false });
   });
   it('a threshold for an agent that does not exist, or with a wrong type, is named', () => {
     expect(problems({ ...quickstart, safety: { agents: { 'ad-contact': { deletionThreshold: { count: 5 } } } } })).toContainEqual(expect.stringMatching(/safety\.agents\.ad-contact.*no agent named "ad-contact"/));
