@@ -54,6 +54,8 @@ export interface DeployOptions {
   adDelta?: 'dirsync' | 'usn';
   /** Import Domino people from ou=People only (instead of the whole directory), so a move can leave the view. */
   dominoPeopleOnly?: boolean;
+  /** Another URL for an agent (a fault proxy in front of its server). */
+  urls?: Record<string, string>;
   /** The config's safety section (guards set low enough for a handful of test objects). */
   safety?: Record<string, unknown>;
 }
@@ -96,6 +98,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
     },
     rules,
   };
+  for (const [agent, url] of Object.entries(options.urls ?? {})) (config.agents as Record<string, { url: string }>)[agent]!.url = url;
   const configFile = join(dir, 'dirbridge.yaml');
   writeFileSync(configFile, stringify(config));
   const env = { ...process.env, DOMINO_PW: slapd.password, AD_PW: samba.password };

@@ -1,0 +1,94 @@
+/**
+ * A directory that goes away in the middle of a step: the step stops with stopped-server-down, the
+ * watermark stays where it was, and the next run completes, with nothing lost or written twice. The
+ * Domino agents reach slapd through a relay that cuts the connection after a given number of bytes.
+ */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { Client } from 'ldapts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { deploy, type Deployment, type RunReportJson } from './harness/coexistence.js';
+import { startFaultProxy, type FaultProxy } from './harness/proxy.js';
+import { startSlapd, type Slapd } from './harness/slapd.js';
+
+/** The relays run in this process: the CLI must run asynchronously, or they could not relay. */
+async function cli(args: string[]): Promise<{ code: number; report: RunReportJson }> {
+  const r = await d.cliAsync(args);
+  return { code: r.code, report: JSON.parse(r.stdout) as RunReportJson };
+}
+
+let slapd: Slapd;
+let d: Deployment;
+let peopleLink: FaultProxy;
+let contactsLink: FaultProxy;
+const PEOPLE = 40;
+
+beforeAll(async () => {
+  const samba = inject('samba');
+  if (!samba) throw new Error('the Samba AD domain controller was not started by the global setup');
+  slapd = await startSlapd();
+  const port = Number(new URL(slapd.url).port);
+  peopleLink = await startFaultProxy(port);
+  contactsLink = await startFaultProxy(port);
+  d = await deploy(slapd, samba, { dominoPeopleOnly: true, urls: { 'domino-people': peopleLink.url, 'domino-contacts': contactsLink.url } });
+  for (let i = 0; i < PEOPLE; i++) d.addDominoPerson({ given: `Fault${i}`, sn: 'Line', mail: `fault${i}@notes.acme.test` });
+  const first = await cli(['run', 'initial', '--json']);
+  expect({ status: first.report?.status, messages: first.report?.steps.map((s) => s.message).filter(Boolean) }).toEqual({ status: 'success', messages: [] });
+});
+
+afterAll(async () => {
+  await peopleLink?.stop();
+  await contactsLink?.stop();
+  await slapd?.stop();
+});
+
+const watermark = (): unknown => {
+  const db = new Database(join(d.dir, 'metaverse.db'), { readonly: true });
+  try {
+    return db.prepare("SELECT value FROM watermark WHERE agent = 'domino-people'").pluck().get();
+  } finally {
+    db.close();
+  }
+};
+
+describe('a directory that goes away mid-step', () => {
+  it('during an import: the step stops, the watermark stays, the next run completes', async () => {
+    slapd.modify(Array.from({ length: PEOPLE }, (_, i) => `dn: cn=Fault${i} Line,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Moved on\n`).join('\n'));
+    const before = watermark();
+    peopleLink.cutAfter(5000); // a few pages of the 40 changed people, then the connection dies
+    const r = await cli(['run', 'delta-cycle', '--json']);
+    expect(peopleLink.cut()).toBe(true);
+    expect(r.report?.status).toBe('stopped-server-down');
+    expect(r.code).toBe(3);
+    const step = r.report!.steps[0]!;
+    expect(step.stats.updates).toBeGreaterThan(0); // it really stopped in the middle
+    expect(step.stats.updates).toBeLessThan(PEOPLE);
+    expect(watermark()).toEqual(before);
+
+    peopleLink.restore();
+    expect((await cli(['run', 'delta-cycle', '--json'])).report.status).toBe('success');
+    const titles = (await d.adSearch(d.adContactsOu, '(objectClass=contact)', ['title'])).map((c) => c.title);
+    expect(titles).toEqual(Array(PEOPLE).fill('Moved on'));
+  });
+
+  it('during an export: the step stops, and the next run writes every contact exactly once', async () => {
+    for (let i = 0; i < 12; i++) await d.addAdMailbox({ given: `Cut${i}`, sn: 'Mailbox', mail: `cut${i}@exchange.acme.test` });
+    contactsLink.cutAfter(1500); // some adds (each with its read-back) go through, then the server is gone
+    const r = await cli(['run', 'delta-cycle', '--json']);
+    expect(contactsLink.cut()).toBe(true);
+    expect(r.report?.status).toBe('stopped-server-down');
+    const exported = r.report!.steps.find((s) => s.agent === 'domino-contacts' && s.type === 'export')!;
+    expect(exported.stats.adds).toBeLessThan(12);
+
+    contactsLink.restore();
+    const again = await cli(['run', 'delta-cycle', '--json']);
+    expect(again.report?.status === 'success' || again.report?.status === 'completed-warnings').toBe(true);
+    expect(again.report!.steps.flatMap((s) => s.problems).filter((p) => p.code !== 'export-outcome-reconciled')).toEqual([]);
+    const c = new Client({ url: slapd.url });
+    await c.bind(slapd.rootDn, slapd.password);
+    const { searchEntries } = await c.search(d.dominoContactsOu, { scope: 'sub', filter: '(objectClass=dominoPerson)', attributes: ['mailaddress'] });
+    await c.unbind();
+    const mails = searchEntries.map((e) => String(e.mailaddress)).filter((m) => m.startsWith('cut')).sort();
+    expect(mails).toEqual(Array.from({ length: 12 }, (_, i) => `cut${i}@exchange.acme.test`).sort());
+  });
+});
