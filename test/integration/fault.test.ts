@@ -3,8 +3,6 @@
  * watermark stays where it was, and the next run completes, with nothing lost or written twice. The
  * Domino agents reach slapd through a relay that cuts the connection after a given number of bytes.
  */
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deploy, type Deployment, type RunReportJson } from './harness/coexistence.js';
@@ -42,19 +40,11 @@ afterAll(async () => {
   await slapd?.stop();
 });
 
-const watermark = (): unknown => {
-  const db = new Database(join(d.dir, 'metaverse.db'), { readonly: true });
-  try {
-    return db.prepare("SELECT value FROM watermark WHERE agent = 'domino-people'").pluck().get();
-  } finally {
-    db.close();
-  }
-};
 
 describe('a directory that goes away mid-step', () => {
   it('during an import: the step stops, the watermark stays, the next run completes', async () => {
     slapd.modify(Array.from({ length: PEOPLE }, (_, i) => `dn: cn=Fault${i} Line,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Moved on\n`).join('\n'));
-    const before = watermark();
+    const before = d.watermark('domino-people');
     peopleLink.cutAfter(5000); // a few pages of the 40 changed people, then the connection dies
     const r = await cli(['run', 'delta-cycle', '--json']);
     expect(peopleLink.cut()).toBe(true);
@@ -63,7 +53,7 @@ describe('a directory that goes away mid-step', () => {
     const step = r.report!.steps[0]!;
     expect(step.stats.updates).toBeGreaterThan(0); // it really stopped in the middle
     expect(step.stats.updates).toBeLessThan(PEOPLE);
-    expect(watermark()).toEqual(before);
+    expect(d.watermark('domino-people')).toEqual(before);
 
     peopleLink.restore();
     expect((await cli(['run', 'delta-cycle', '--json'])).report.status).toBe('success');

@@ -97,24 +97,16 @@ describe('an emptied full import, the error limit and the run lock', () => {
   });
   afterAll(async () => slapd?.stop());
 
-  const watermark = (): unknown => {
-    const db = new Database(join(d.dir, 'metaverse.db'), { readonly: true });
-    try {
-      return db.prepare("SELECT value FROM watermark WHERE agent = 'domino-people'").pluck().get();
-    } finally {
-      db.close();
-    }
-  };
 
   it('a full import that returns nothing is not taken as deletions, and keeps its watermark', async () => {
     emptyPeopleOu(slapd, d);
-    const before = watermark();
+    const before = d.watermark('domino-people');
     const r = d.cli(['run', 'full-cycle', '--json']);
     expect(r.report?.status).toBe('stopped-import-shrunk');
     expect(r.code).toBe(6);
     expect(message(r)).toMatch(/full import of domino-people returned no objects at all.*--allow-deletes 6/);
     expect(r.report!.steps).toHaveLength(1);
-    expect(watermark()).toEqual(before);
+    expect(d.watermark('domino-people')).toEqual(before);
     expect(await contactCount(d)).toBe(6);
 
     const allowed = d.cli(['run', 'full-cycle', '--json', '--allow-deletes', '6']);

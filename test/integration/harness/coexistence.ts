@@ -3,6 +3,7 @@
  * mailboxes and contacts in their own OUs of the shared Samba DC, and the rules of the shipped
  * quickstart configuration (so the tests exercise the rules an administrator starts from).
  */
+import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,8 @@ export interface Deployment {
   adAdd(dn: string, attrs: Record<string, string | string[]>): Promise<void>;
   adModify(dn: string, replace: Record<string, string | string[]>): Promise<void>;
   adMove(dn: string, newDn: string): Promise<void>;
+  /** The agent's stored watermark, read from the metaverse (undefined when none). */
+  watermark(agent: string): string | undefined;
   /** Runs the CLI in the background (for changes made while a cycle runs). */
   cliAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
 }
@@ -146,6 +149,14 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
     adModify: (dn, replace) =>
       withAd((c) => c.modify(dn, Object.entries(replace).map(([type, v]) => new Change({ operation: 'replace', modification: new Attribute({ type, values: Array.isArray(v) ? v : [v] }) })))),
     adMove: (dn, newDn) => withAd((c) => c.modifyDN(dn, newDn)),
+    watermark(agent) {
+      const db = new Database(join(dir, 'metaverse.db'), { readonly: true });
+      try {
+        return db.prepare('SELECT value FROM watermark WHERE agent = ?').pluck().get(agent) as string | undefined;
+      } finally {
+        db.close();
+      }
+    },
     cliAsync: (args) =>
       new Promise((done) => {
         const child = spawn(process.execPath, [CLI, '--config', configFile, ...args], { env });
