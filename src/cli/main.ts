@@ -45,7 +45,7 @@ program
   .option('--staging', 'import and synchronize, but export nothing (exports stay pending)')
   .action(async (agent: string, step: string, opts: RunFlags) => {
     const loaded = config();
-    if (!loaded.config.agents[agent]) throw new ConfigError(loaded.file, [`agents: no agent named "${agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
+    requireAgent(loaded, agent);
     if (!(STEP_TYPES as readonly string[]).includes(step)) throw new UsageError(`unknown step "${step}"; steps are: ${STEP_TYPES.join(', ')}`);
     await execute(loaded, `run-step ${agent} ${step}`, [{ agent, type: step as StepType }], opts);
   });
@@ -65,7 +65,7 @@ program
       agents = agents.filter((a) => exported.includes(a));
     }
     if (opts.agent) {
-      if (!loaded.config.agents[opts.agent]) throw new ConfigError(loaded.file, [`agents: no agent named "${opts.agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
+      requireAgent(loaded, opts.agent);
       agents = agents.filter((a) => a === opts.agent);
     }
     const file = loaded.path(loaded.config.metaverse.file);
@@ -88,6 +88,10 @@ program
   });
 
 class UsageError extends Error {}
+
+function requireAgent(loaded: LoadedConfig, agent: string): void {
+  if (!loaded.config.agents[agent]) throw new ConfigError(loaded.file, [`agents: no agent named "${agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
+}
 
 interface RunFlags {
   json?: boolean;
@@ -113,8 +117,7 @@ async function execute(loaded: LoadedConfig, profile: string, steps: { agent: st
   } finally {
     lock.release();
   }
-  const json = flags.json;
-  if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else printReport(report);
   process.exitCode = EXIT_CODES[report.status];
 }

@@ -55,7 +55,7 @@ const deltaSettings = (defaultStrategy: DeltaStrategyName) =>
       objectSecurity: z.boolean().default(false),
     })
     .strict()
-    .default({ strategy: defaultStrategy, overlapSeconds: 600, timestampAttribute: 'modifyTimestamp', accesslogBase: 'cn=accesslog', objectSecurity: false });
+    .prefault({});
 
 const dominoAgent = z
   .object({
@@ -173,11 +173,9 @@ const deletionThreshold = z
   })
   .strict();
 
-const DEFAULT_THRESHOLD = { count: 500, percent: 20, minimumObjects: 100 };
-
 const safety = z
   .object({
-    deletionThreshold: deletionThreshold.default(DEFAULT_THRESHOLD),
+    deletionThreshold: deletionThreshold.prefault({}),
     /** Per-agent thresholds, replacing the global one for that agent's exports. */
     agents: z.record(z.string(), z.object({ deletionThreshold }).strict()).default({}),
     /**
@@ -191,7 +189,7 @@ const safety = z
     staging: z.union([z.boolean(), z.array(z.string())]).default(false),
   })
   .strict()
-  .default({ deletionThreshold: DEFAULT_THRESHOLD, agents: {}, fullImportShrinkPercent: 50, errorLimit: 5000, staging: false });
+  .prefault({});
 
 export const configSchema = z
   .object({
@@ -214,22 +212,23 @@ export const configSchema = z
     const issue = (path: (string | number)[], message: string): void => {
       ctx.addIssue({ code: 'custom', path, message });
     };
+    const noAgent = (name: string): string => `no agent named "${name}"; agents are: ${[...agents].join(', ')}`;
     for (const [typeName, t] of Object.entries(types)) {
       t.deleteWhenDisconnectedFrom.forEach((a, i) => {
-        if (!agents.has(a)) issue(['metaverse', 'objectTypes', typeName, 'deleteWhenDisconnectedFrom', i], `no agent named "${a}"; agents are: ${[...agents].join(', ')}`);
+        if (!agents.has(a)) issue(['metaverse', 'objectTypes', typeName, 'deleteWhenDisconnectedFrom', i], noAgent(a));
       });
     }
     if (Array.isArray(cfg.safety.staging)) {
       cfg.safety.staging.forEach((a, i) => {
-        if (!agents.has(a)) issue(['safety', 'staging', i], `no agent named "${a}"; agents are: ${[...agents].join(', ')}`);
+        if (!agents.has(a)) issue(['safety', 'staging', i], noAgent(a));
       });
     }
     for (const agent of Object.keys(cfg.safety.agents)) {
-      if (!agents.has(agent)) issue(['safety', 'agents', agent], `no agent named "${agent}"; agents are: ${[...agents].join(', ')}`);
+      if (!agents.has(agent)) issue(['safety', 'agents', agent], noAgent(agent));
     }
     for (const [agent, r] of Object.entries(cfg.rules)) {
       const at = (...p: (string | number)[]): (string | number)[] => ['rules', agent, ...p];
-      if (!agents.has(agent)) issue(['rules', agent], `no agent named "${agent}"; agents are: ${[...agents].join(', ')}`);
+      if (!agents.has(agent)) issue(['rules', agent], noAgent(agent));
       const type = types[r.objectType];
       if (!type) {
         issue(at('objectType'), `unknown metaverse object type "${r.objectType}"; types are: ${Object.keys(types).join(', ')}`);

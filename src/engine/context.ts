@@ -27,9 +27,13 @@ export class StepContext {
     readonly run: RunState = { errors: 0, errorLimit: Number.POSITIVE_INFINITY, allowDeletes: 0 },
   ) {}
 
+  get errorLimitReached(): boolean {
+    return this.run.errors >= this.run.errorLimit;
+  }
+
   /** Called between pages and batches: past the run's error limit the step stops. */
   checkErrorLimit(): void {
-    if (this.run.errors >= this.run.errorLimit) {
+    if (this.errorLimitReached) {
       throw new StepStoppedError('stopped-error-limit', `the run reached its error limit (${this.run.errorLimit} errors, safety.errorLimit); it stopped so that a systematic fault does not touch every object`);
     }
   }

@@ -26,14 +26,9 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   checkDeletionThreshold(ctx, agent.name, pending.filter((p) => p.operation === 'delete').length);
   const queue = new PQueue({ concurrency });
   let serverDown: ServerDownError | undefined;
-  let limitReached = false;
   for (const pe of pending) {
     void queue.add(async () => {
-      if (serverDown || limitReached) return;
-      if (ctx.run.errors >= ctx.run.errorLimit) {
-        limitReached = true;
-        return;
-      }
+      if (serverDown || ctx.errorLimitReached) return;
       const missing = requiredCapability(pe).filter((c) => !agent.capabilities.has(c));
       if (missing.length) {
         ctx.error(pe.dn, undefined, 'not-supported', `agent ${agent.name} cannot ${missing.join(', ')}; the export stays pending`);

@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deploy, type Deployment } from './harness/coexistence.js';
-import { startSlapd, type Slapd } from './harness/slapd.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployWithSlapd, type Deployment } from './harness/coexistence.js';
+import type { Slapd } from './harness/slapd.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -17,10 +17,7 @@ let slapd: Slapd;
 let d: Deployment;
 
 beforeAll(async () => {
-  const samba = inject('samba');
-  if (!samba) throw new Error('the Samba AD domain controller was not started by the global setup');
-  slapd = await startSlapd();
-  d = await deploy(slapd, samba, { dominoDelta: 'accesslog', dominoPeopleOnly: true });
+  ({ slapd, d } = await deployWithSlapd({ dominoDelta: 'accesslog', dominoPeopleOnly: true }));
 });
 
 afterAll(async () => slapd?.stop());

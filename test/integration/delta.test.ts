@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deploy, type Deployment, type RunReportJson } from './harness/coexistence.js';
-import { startSlapd, type Slapd } from './harness/slapd.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployWithSlapd, type Deployment, type RunReportJson } from './harness/coexistence.js';
+import type { Slapd } from './harness/slapd.js';
 
 const variants = [
   { name: 'timestamp (Domino) and DirSync (AD)', dominoDelta: 'timestamp', adDelta: 'dirsync' },
@@ -36,10 +36,7 @@ describe.each(variants)('delta cycles: $name', (variant) => {
   let d: Deployment;
 
   beforeAll(async () => {
-    const samba = inject('samba');
-    if (!samba) throw new Error('the Samba AD domain controller was not started by the global setup');
-    slapd = await startSlapd();
-    d = await deploy(slapd, samba, { dominoDelta: variant.dominoDelta, adDelta: variant.adDelta, dominoPeopleOnly: true });
+    ({ slapd, d } = await deployWithSlapd({ dominoDelta: variant.dominoDelta, adDelta: variant.adDelta, dominoPeopleOnly: true }));
   });
 
   afterAll(async () => {

@@ -6,17 +6,14 @@
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deploy, type Deployment } from './harness/coexistence.js';
-import { startSlapd, type Slapd } from './harness/slapd.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployWithSlapd, type DeployOptions, type Deployment } from './harness/coexistence.js';
+import type { Slapd } from './harness/slapd.js';
 
 const PEOPLE = ['Ada', 'Ben', 'Cleo', 'Dev', 'Eli', 'Fay'];
 
-async function setUp(options: Parameters<typeof deploy>[2]): Promise<{ slapd: Slapd; d: Deployment }> {
-  const samba = inject('samba');
-  if (!samba) throw new Error('the Samba AD domain controller was not started by the global setup');
-  const slapd = await startSlapd();
-  const d = await deploy(slapd, samba, options);
+async function setUp(options: DeployOptions): Promise<{ slapd: Slapd; d: Deployment }> {
+  const { slapd, d } = await deployWithSlapd(options);
   for (const given of PEOPLE) d.addDominoPerson({ given, sn: 'Safe', mail: `${given.toLowerCase()}.safe@notes.acme.test` });
   const r = d.cli(['run', 'initial', '--json']);
   expect({ status: r.report?.status, stderr: r.stderr }).toEqual({ status: 'success', stderr: '' });

@@ -29,9 +29,7 @@ export class DirSyncStrategy implements DeltaStrategy {
     const nc = await view.namingContext();
     let cookie: Buffer = Buffer.alloc(0);
     for await (const round of this.rounds(nc, cookie, [view.config.anchor])) cookie = round.cookie;
-    for await (const entries of view.search(view.config.baseDn, view.config.filter, view.importAttributes(), { scope: view.config.searchScope })) {
-      yield view.toPage(entries);
-    }
+    yield* view.readView();
     yield { objects: [], errors: [], watermark: encodeWatermark('dirsync', { cookie: cookie.toString('base64'), namingContext: nc }) };
   }
 

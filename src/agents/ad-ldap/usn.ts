@@ -9,6 +9,7 @@ import { guidToString } from '../../util/guid.js';
 import { DeltaUnavailableError, type GoneObject, type ImportPage } from '../types.js';
 import type { DeltaStrategy, LdapView } from '../ldap/delta/types.js';
 import { decodeWatermark, encodeWatermark } from '../ldap/delta/watermark.js';
+import { valuesOf } from '../ldap/entry.js';
 import { SHOW_DELETED_OID } from './dirsync-control.js';
 
 interface UsnWatermark {
@@ -21,12 +22,9 @@ export class UsnStrategy implements DeltaStrategy {
   constructor(private readonly view: LdapView) {}
 
   async *fullImport(): AsyncIterable<ImportPage> {
-    const { view } = this;
     // Read before the search: a change made during the import is above it and read again next time.
     const state = await this.controllerState();
-    for await (const entries of view.search(view.config.baseDn, view.config.filter, view.importAttributes(), { scope: view.config.searchScope })) {
-      yield view.toPage(entries);
-    }
+    yield* this.view.readView();
     yield { objects: [], errors: [], watermark: encodeWatermark('usn', { ...state }) };
   }
 
@@ -68,8 +66,7 @@ export class UsnStrategy implements DeltaStrategy {
     const dsServiceName = String(dse.dsServiceName ?? '');
     if (!/^\d+$/.test(usn) || !dsServiceName) throw new Error(`the server at ${view.config.url} reports no highestCommittedUSN / dsServiceName; it is not Active Directory (choose delta.strategy: timestamp)`);
     const { searchEntries } = await view.ldap.search(dsServiceName, { scope: 'base', filter: '(objectClass=*)', attributes: ['invocationId'], explicitBufferAttributes: ['invocationId'] });
-    const raw = searchEntries[0]?.invocationId;
-    const bytes = Array.isArray(raw) ? raw[0] : raw;
+    const bytes = valuesOf(searchEntries[0]?.invocationId)[0];
     if (!Buffer.isBuffer(bytes) || bytes.length !== 16) throw new Error(`cannot read the invocationID of ${dsServiceName}`);
     return { usn, dsServiceName, invocationId: guidToString(bytes) };
   }

@@ -11,6 +11,18 @@ export interface EntryMapping {
   guids: ReadonlySet<string>;
 }
 
+/** An attribute as ldapts returns it (one value, a list, or an empty list when requested but absent), as a list. */
+export function valuesOf(raw: unknown): unknown[] {
+  if (raw === undefined || raw === null) return [];
+  return Array.isArray(raw) ? raw : [raw];
+}
+
+/** The first value as text, or undefined when the entry has none. */
+export function firstText(raw: unknown): string | undefined {
+  const v = valuesOf(raw)[0];
+  return v === undefined || v === '' ? undefined : String(v);
+}
+
 const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 
 export function entryToObject(entry: Entry, m: EntryMapping): ConnectorObject {
@@ -19,7 +31,7 @@ export function entryToObject(entry: Entry, m: EntryMapping): ConnectorObject {
   for (const [name, raw] of Object.entries(entry)) {
     if (name === 'dn') continue;
     const key = name.toLowerCase();
-    const list = Array.isArray(raw) ? raw : [raw];
+    const list = valuesOf(raw);
     const values: string[] = [];
     for (const v of list) {
       if (Buffer.isBuffer(v)) {

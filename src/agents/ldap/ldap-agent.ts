@@ -10,7 +10,7 @@ import { type ConnectionSettings, connect, isConnectionFailure } from './connect
 import { AccesslogStrategy } from './delta/accesslog.js';
 import { TimestampStrategy } from './delta/timestamp.js';
 import type { DeltaStrategy, LdapView } from './delta/types.js';
-import { entryToObject, type EntryMapping } from './entry.js';
+import { entryToObject, type EntryMapping, valuesOf } from './entry.js';
 
 const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
 const GUID_ATTRIBUTES = new Set(['objectguid', 'msexchmailboxguid']);
@@ -68,9 +68,7 @@ export abstract class LdapAgent implements Agent, LdapView {
     if (this.paging !== undefined) return this.paging;
     // Domino does not document its controls: ask the root DSE instead of assuming.
     try {
-      const controls = (await this.rootDse(['supportedControl'])).supportedControl;
-      const list = Array.isArray(controls) ? controls : controls ? [controls] : [];
-      this.paging = list.map(String).includes(PAGED_RESULTS_OID);
+      this.paging = valuesOf((await this.rootDse(['supportedControl'])).supportedControl).map(String).includes(PAGED_RESULTS_OID);
     } catch (e) {
       if (isConnectionFailure(e)) throw e;
       this.paging = false;
@@ -96,6 +94,12 @@ export abstract class LdapAgent implements Agent, LdapView {
     for (let i = 0; i < searchEntries.length; i += this.config.pageSize) yield searchEntries.slice(i, i + this.config.pageSize);
   }
 
+  async *readView(): AsyncIterable<ImportPage> {
+    for await (const entries of this.search(this.config.baseDn, this.config.filter, this.importAttributes(), { scope: this.config.searchScope })) {
+      yield this.toPage(entries);
+    }
+  }
+
   toPage(entries: Entry[]): ImportPage {
     const page: ImportPage = { objects: [], errors: [] };
     for (const entry of entries) {
@@ -119,8 +123,7 @@ export abstract class LdapAgent implements Agent, LdapView {
 
   async namingContext(): Promise<string> {
     if (this.context !== undefined) return this.context;
-    const raw = (await this.rootDse(['namingContexts'])).namingContexts;
-    const contexts = (Array.isArray(raw) ? raw : raw ? [raw] : []).map(String);
+    const contexts = valuesOf((await this.rootDse(['namingContexts'])).namingContexts).map(String);
     // The longest naming context that holds the base; Domino lists none (its directory is the whole tree).
     const holding = contexts.filter((nc) => nc === '' || isWithin(this.config.baseDn, nc, 'sub')).sort((a, b) => b.length - a.length);
     this.context = holding[0] ?? '';

@@ -14,7 +14,8 @@ import { Attribute, Change, Client } from 'ldapts';
 import { escapeDnValue } from '../../../src/util/dn.js';
 import { run } from './process.js';
 import type { SambaInfo } from './samba.js';
-import type { Slapd } from './slapd.js';
+import { inject } from 'vitest';
+import { startSlapd, type Slapd } from './slapd.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -61,6 +62,14 @@ export interface DeployOptions {
   urls?: Record<string, string>;
   /** The config's safety section (guards set low enough for a handful of test objects). */
   safety?: Record<string, unknown>;
+}
+
+/** A private slapd and a deployment on the Samba DC the global setup started: one test file's world. */
+export async function deployWithSlapd(options: DeployOptions = {}): Promise<{ slapd: Slapd; d: Deployment }> {
+  const samba = inject('samba');
+  if (!samba) throw new Error('the Samba AD domain controller was not started by the global setup');
+  const slapd = await startSlapd();
+  return { slapd, d: await deploy(slapd, samba, options) };
 }
 
 export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOptions = {}): Promise<Deployment> {

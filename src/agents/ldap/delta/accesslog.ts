@@ -7,6 +7,7 @@
 import { escapeDnValue, isWithin, splitRdn } from '../../../util/dn.js';
 import { escapeFilterValue } from '../../../util/filter.js';
 import { DeltaUnavailableError, type GoneObject, type ImportPage } from '../../types.js';
+import { firstText } from '../entry.js';
 import type { DeltaStrategy, LdapView } from './types.js';
 import { decodeWatermark, encodeWatermark, formatGeneralizedTime } from './watermark.js';
 
@@ -23,11 +24,6 @@ interface LogEntry {
 
 const HOUR = 3_600_000;
 
-/** ldapts returns a requested attribute the entry lacks as an empty list. */
-function first(value: unknown): string | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  return v === undefined || v === null || v === '' ? undefined : String(v);
-}
 
 export class AccesslogStrategy implements DeltaStrategy {
   constructor(private readonly view: LdapView) {}
@@ -37,12 +33,9 @@ export class AccesslogStrategy implements DeltaStrategy {
   }
 
   async *fullImport(): AsyncIterable<ImportPage> {
-    const { view } = this;
     // Read the log's end before the objects: a change made during the import is then read again, never missed.
     const after = await this.newestLogEntry();
-    for await (const entries of view.search(view.config.baseDn, view.config.filter, view.importAttributes(), { scope: view.config.searchScope })) {
-      yield view.toPage(entries);
-    }
+    yield* this.view.readView();
     yield { objects: [], errors: [], watermark: encodeWatermark('accesslog', { after }) };
   }
 
@@ -75,14 +68,14 @@ export class AccesslogStrategy implements DeltaStrategy {
     const byUuid = new Map<string, LogEntry>();
     for await (const entries of view.search(this.logBase, filter, ['reqStart', 'reqDN', 'reqEntryUUID', 'reqNewRDN', 'reqNewSuperior'], { scope: 'one' })) {
       for (const e of entries) {
-        const reqStart = first(e.reqStart);
-        const dn = first(e.reqDN);
+        const reqStart = firstText(e.reqStart);
+        const dn = firstText(e.reqDN);
         if (reqStart === undefined || dn === undefined || reqStart === after) continue;
-        const uuid = first(e.reqEntryUUID) ?? '';
+        const uuid = firstText(e.reqEntryUUID) ?? '';
         const dns = [dn];
-        const newRdn = first(e.reqNewRDN);
+        const newRdn = firstText(e.reqNewRDN);
         if (newRdn !== undefined) {
-          const parent = first(e.reqNewSuperior) ?? splitRdn(dn).parent;
+          const parent = firstText(e.reqNewSuperior) ?? splitRdn(dn).parent;
           dns.push(parent ? `${newRdn},${parent}` : newRdn);
         }
         // Only writes that touched the view (before or after a move) matter to this agent.
@@ -153,7 +146,7 @@ export class AccesslogStrategy implements DeltaStrategy {
       try {
         for await (const entries of this.view.search(this.logBase, filter, ['reqStart'], { scope: 'one' })) {
           for (const e of entries) {
-            const s = first(e.reqStart);
+            const s = firstText(e.reqStart);
             if (s !== undefined && (newest === null || s > newest)) newest = s;
           }
         }

@@ -7,6 +7,7 @@
 import { escapeFilterValue } from '../../../util/filter.js';
 import type { Entry } from 'ldapts';
 import type { GoneObject, ImportPage } from '../../types.js';
+import { firstText } from '../entry.js';
 import type { DeltaStrategy, LdapView } from './types.js';
 import { decodeWatermark, encodeWatermark, formatGeneralizedTime, parseGeneralizedTime } from './watermark.js';
 
@@ -67,10 +68,9 @@ export class TimestampStrategy implements DeltaStrategy {
     for (const e of entries) {
       const key = Object.keys(e).find((k) => k.toLowerCase() === this.attr.toLowerCase());
       if (!key) continue;
-      const raw = e[key];
-      const text = String(Array.isArray(raw) ? raw[0] : raw);
-      const ms = parseGeneralizedTime(text);
-      if (ms !== undefined && ms > best.ms) best = { text, ms };
+      const text = firstText(e[key]);
+      const ms = text === undefined ? undefined : parseGeneralizedTime(text);
+      if (text !== undefined && ms !== undefined && ms > best.ms) best = { text, ms };
       if (!keep) delete e[key];
     }
     return best;

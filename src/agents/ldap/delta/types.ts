@@ -11,6 +11,8 @@ export interface LdapView {
   importAttributes(): string[];
   /** Raw entries page by page (paged when the server supports it). */
   search(base: string, filter: string, attributes: string[], options?: { scope?: 'base' | 'one' | 'sub'; controls?: Control[] }): AsyncIterable<Entry[]>;
+  /** The agent's whole view (base, scope, filter) as import pages: the plain full import. */
+  readView(): AsyncIterable<ImportPage>;
   /** Entries as connector objects; an entry that cannot be read becomes a per-object error. */
   toPage(entries: Entry[]): ImportPage;
   /** Whether a DN lies under the agent's base (with its scope). */
