@@ -53,6 +53,22 @@ export class ServerDownError extends Error {
 }
 
 /**
+ * A failure the directory says is temporary (busy, unavailable, throttled): the same request may
+ * succeed a moment later, so the engine retries it with backoff a bounded number of times.
+ */
+export class TransientError extends Error {
+  constructor(
+    agent: string,
+    detail: string,
+    /** How long the server asked the client to wait (Retry-After), when it said. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(`agent "${agent}": temporary failure: ${detail}`);
+    this.name = 'TransientError';
+  }
+}
+
+/**
  * The directory cannot give a delta from this watermark (an expired DirSync cookie, a domain controller
  * restored from backup, a purged change log, a watermark of another strategy). The engine says why and
  * runs a full import instead: a gap in the change stream must never be skipped silently.
@@ -96,6 +112,11 @@ export interface Agent {
   readonly anchorAttribute: string;
   open(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * After a ServerDownError: replaces a connection that failed with a new one (a no-op when it was
+   * already replaced, so concurrent exports that failed together reconnect once).
+   */
+  reconnect?(): Promise<void>;
   /** Every object in scope, page by page; the engine never holds a whole directory. */
   fullImport(): AsyncIterable<ImportPage>;
   /** What changed since the watermark; throws DeltaUnavailableError when it cannot say. */

@@ -185,6 +185,18 @@ const safety = z
     fullImportShrinkPercent: z.number().min(0).max(100).default(50),
     /** Errors in one run after which it stops (MIM's default). */
     errorLimit: z.number().int().min(1).default(5000),
+    /**
+     * Retries of a request that failed in a way that may pass (busy, throttled, a broken connection):
+     * attempts after the first, with exponential backoff between initialDelayMs and maxDelayMs.
+     */
+    retry: z
+      .object({
+        attempts: z.number().int().min(0).max(20).default(3),
+        initialDelayMs: z.number().int().min(0).default(1000),
+        maxDelayMs: z.number().int().min(0).default(30_000),
+      })
+      .strict()
+      .prefault({}),
     /** Staging mode: imports and syncs run, exports stay pending (true: every agent; or a list of agents). */
     staging: z.union([z.boolean(), z.array(z.string())]).default(false),
   })

@@ -2,14 +2,15 @@
  * Export: pending exports of one agent go out through p-queue at the agent's concurrency. Each is
  * marked as sent (committed) before it goes out, and its success written back to the connector-space
  * image at once; a failure stays pending for the next run with its error recorded; a server that goes
- * away stops the step. An export marked sent but never recorded is settled with the directory first.
+ * away is retried with backoff (after reconnecting) and then stops the step. An export marked sent but never recorded is settled with the directory first.
  */
 import PQueue from 'p-queue';
-import { type Agent, type Capability, type ExportOperation, type ExportResult, ObjectError, ServerDownError } from '../agents/types.js';
+import { type Agent, type Capability, type ExportOperation, type ExportResult, ObjectError, ServerDownError, TransientError } from '../agents/types.js';
 import type { PendingExport } from '../metaverse/types.js';
 import { normalizeDn, parseDn } from '../util/dn.js';
 import type { StepContext } from './context.js';
 import { settle } from './reconcile.js';
+import { withRetries } from './retry.js';
 import { StepStoppedError } from './status.js';
 
 const ORDER = { delete: 0, update: 1, add: 2 } as const; // free DNs before adds may need them
@@ -35,31 +36,20 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
         return;
       }
       try {
-        let op = toOperation(pe);
-        if (pe.sentAt) {
-          // Sent by an earlier run that never learnt the result: ask the directory first.
-          const settled = await settle(ctx, agent, pe, op);
-          if ('done' in settled) return adopt(ctx, agent, pe, settled.done);
-          op = settled.send;
-        }
-        ctx.store.markExportSent(pe.csId);
-        let result: ExportResult;
-        try {
-          result = await agent.exportObject(op);
-        } catch (e) {
-          // An add refused because the object exists may be our own add whose result was lost.
-          if (!(e instanceof ObjectError && e.code === 'already-exists' && pe.operation === 'add')) throw e;
-          const settled = await settle(ctx, agent, pe, op);
-          if (!('done' in settled)) throw e;
-          return adopt(ctx, agent, pe, settled.done);
-        }
-        ctx.store.transaction(() => recordExported(ctx, pe, result, agent.anchorAttribute));
+        // A retry after a broken connection does not know whether its first attempt arrived: it
+        // settles with the directory first, as an export sent by a run that died does.
+        const outcome = await withRetries(ctx, agent, pe.dn, `${pe.operation} of ${pe.dn}`, (retry) => sendOnce(ctx, agent, pe, retry || Boolean(pe.sentAt)));
+        if ('adopted' in outcome) return adopt(ctx, agent, pe, outcome.adopted);
+        ctx.store.transaction(() => recordExported(ctx, pe, outcome.sent, agent.anchorAttribute));
       } catch (e) {
         if (e instanceof ServerDownError) {
           serverDown ??= e;
           return;
         }
-        const err = e instanceof ObjectError ? e : new ObjectError(pe.dn, undefined, (e as Error).message, 'export-failed');
+        const err =
+          e instanceof ObjectError ? e
+          : e instanceof TransientError ? new ObjectError(pe.dn, undefined, `${e.message}; gave up after ${ctx.config.safety.retry.attempts} retries, the export stays pending`, 'transient-failure')
+          : new ObjectError(pe.dn, undefined, (e as Error).message, 'export-failed');
         ctx.store.transaction(() => {
           ctx.objectError(err);
           ctx.store.recordExportFailure(pe.csId, err.message);
@@ -70,6 +60,26 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   await queue.onIdle();
   if (serverDown) throw serverDown;
   ctx.checkErrorLimit();
+}
+
+/** One attempt at an export; `inDoubt` when an earlier attempt may have reached the directory. */
+async function sendOnce(ctx: StepContext, agent: Agent, pe: PendingExport, inDoubt: boolean): Promise<{ sent: ExportResult } | { adopted: ExportResult }> {
+  let op = toOperation(pe);
+  if (inDoubt) {
+    const settled = await settle(ctx, agent, pe, op);
+    if ('done' in settled) return { adopted: settled.done };
+    op = settled.send;
+  }
+  ctx.store.markExportSent(pe.csId);
+  try {
+    return { sent: await agent.exportObject(op) };
+  } catch (e) {
+    // An add refused because the object exists may be our own add whose result was lost.
+    if (!(e instanceof ObjectError && e.code === 'already-exists' && pe.operation === 'add')) throw e;
+    const settled = await settle(ctx, agent, pe, op);
+    if (!('done' in settled)) throw e;
+    return { adopted: settled.done };
+  }
 }
 
 /**

@@ -11,21 +11,27 @@ import { sameValues } from '../util/attributes.js';
 import { normalizeDn } from '../util/dn.js';
 import { confirmExport, reportNotFound } from './confirm.js';
 import type { StepContext } from './context.js';
+import { withRetries } from './retry.js';
 import { StepStoppedError } from './status.js';
 
 export async function runFullImport(ctx: StepContext, agent: Agent): Promise<void> {
   const { store } = ctx;
   let watermark: string | undefined;
   let seen = 0;
-  for await (const page of agent.fullImport()) {
-    store.transaction(() => {
-      for (const e of page.errors) ctx.objectError(e);
-      for (const o of page.objects) stageObject(ctx, agent, o, true);
-    });
-    seen += page.objects.length;
-    if (page.watermark !== undefined) watermark = page.watermark;
-    ctx.checkErrorLimit();
-  }
+  // A broken connection restarts the read from the beginning: what was staged stays staged (and is
+  // found unchanged), and only a read that reached the end may decide what is gone.
+  await withRetries(ctx, agent, agent.name, `full import of ${agent.name}`, async () => {
+    seen = 0;
+    for await (const page of agent.fullImport()) {
+      store.transaction(() => {
+        for (const e of page.errors) ctx.objectError(e);
+        for (const o of page.objects) stageObject(ctx, agent, o, true);
+      });
+      seen += page.objects.length;
+      if (page.watermark !== undefined) watermark = page.watermark;
+      ctx.checkErrorLimit();
+    }
+  });
   const unseen = store.unseenCsIds(agent.name, ctx.ref.stepId);
   refuseShrunkImport(ctx, agent.name, seen, unseen.length);
   // What the directory no longer returned is gone (or out of the agent's scope). The watermark is
@@ -72,18 +78,21 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
     return runFullImport(ctx, agent);
   }
   try {
-    for await (const page of agent.deltaImport(watermark)) {
-      store.transaction(() => {
-        for (const e of page.errors) ctx.objectError(e);
-        for (const o of page.objects) stageObject(ctx, agent, o, false);
-        for (const g of page.gone ?? []) {
-          const cs = findGone(ctx, agent.name, g);
-          if (cs) stageDeletion(ctx, cs);
-        }
-        if (page.watermark !== undefined) store.setWatermark(ctx.ref, agent.name, page.watermark);
-      });
-      ctx.checkErrorLimit();
-    }
+    // A retry resumes from the watermark of the last page staged: nothing is read twice or skipped.
+    await withRetries(ctx, agent, agent.name, `delta import of ${agent.name}`, async () => {
+      for await (const page of agent.deltaImport!(store.getWatermark(agent.name) ?? watermark)) {
+        store.transaction(() => {
+          for (const e of page.errors) ctx.objectError(e);
+          for (const o of page.objects) stageObject(ctx, agent, o, false);
+          for (const g of page.gone ?? []) {
+            const cs = findGone(ctx, agent.name, g);
+            if (cs) stageDeletion(ctx, cs);
+          }
+          if (page.watermark !== undefined) store.setWatermark(ctx.ref, agent.name, page.watermark);
+        });
+        ctx.checkErrorLimit();
+      }
+    });
   } catch (e) {
     if (!(e instanceof DeltaUnavailableError)) throw e;
     if (!e.expected) ctx.warning(agent.name, undefined, 'delta-unavailable', `${e.reason}; running a full import instead`);
@@ -99,7 +108,8 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
 async function confirmUnchanged(ctx: StepContext, agent: Agent): Promise<void> {
   if (!agent.readObject || !agent.capabilities.has('read-object')) return; // the next full import confirms them
   for (const expected of ctx.store.expectationsBefore(agent.name, ctx.ref.stepId)) {
-    const now = await agent.readObject(expected.dn);
+    const read = agent.readObject.bind(agent);
+    const now = await withRetries(ctx, agent, expected.dn, `reading ${expected.dn} back`, () => read(expected.dn));
     ctx.store.transaction(() => {
       const cs = ctx.store.getCs(expected.csId);
       if (!cs) return;

@@ -1,7 +1,9 @@
 /**
- * A directory that goes away in the middle of a step: the step stops with stopped-server-down, the
- * watermark stays where it was, and the next run completes, with nothing lost or written twice. The
- * Domino agents reach slapd through a relay that cuts the connection after a given number of bytes.
+ * A directory that goes away in the middle of a step. A short outage is retried with backoff after
+ * reconnecting, and the run completes; a server that stays away stops the step with
+ * stopped-server-down, the watermark stays where it was, and the next run completes. Either way
+ * nothing is lost or written twice. The Domino agents reach slapd through a relay that cuts the
+ * connection after a given number of bytes.
  */
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -28,7 +30,12 @@ beforeAll(async () => {
   const port = Number(new URL(slapd.url).port);
   peopleLink = await startFaultProxy(port);
   contactsLink = await startFaultProxy(port);
-  d = await deploy(slapd, samba, { dominoPeopleOnly: true, urls: { 'domino-people': peopleLink.url, 'domino-contacts': contactsLink.url } });
+  d = await deploy(slapd, samba, {
+    dominoPeopleOnly: true,
+    urls: { 'domino-people': peopleLink.url, 'domino-contacts': contactsLink.url },
+    // Two retries, 0.5-1 s then 1-2 s apart: a 200 ms outage is bridged, a lasting one gives up quickly.
+    safety: { retry: { attempts: 2, initialDelayMs: 500, maxDelayMs: 1000 } },
+  });
   for (let i = 0; i < PEOPLE; i++) d.addDominoPerson({ given: `Fault${i}`, sn: 'Line', mail: `fault${i}@notes.acme.test` });
   const first = await cli(['run', 'initial', '--json']);
   expect({ status: first.report?.status, messages: first.report?.steps.map((s) => s.message).filter(Boolean) }).toEqual({ status: 'success', messages: [] });
@@ -41,8 +48,45 @@ afterAll(async () => {
 });
 
 
-describe('a directory that goes away mid-step', () => {
-  it('during an import: the step stops, the watermark stays, the next run completes', async () => {
+const contactMails = async (): Promise<string[]> => {
+  const c = new Client({ url: slapd.url });
+  await c.bind(slapd.rootDn, slapd.password);
+  const { searchEntries } = await c.search(d.dominoContactsOu, { scope: 'sub', filter: '(objectClass=dominoPerson)', attributes: ['mailaddress'] });
+  await c.unbind();
+  return searchEntries.map((e) => String(e.mailaddress)).sort();
+};
+
+describe('a short outage mid-step is retried', () => {
+  it('during an import: the read resumes after reconnecting and the run completes with the retry reported', async () => {
+    slapd.modify(Array.from({ length: PEOPLE }, (_, i) => `dn: cn=Fault${i} Line,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Retried\n`).join('\n'));
+    peopleLink.cutAfter(5000, 200);
+    const r = await cli(['run', 'delta-cycle', '--json']);
+    expect(peopleLink.cut()).toBe(true);
+    expect(r.report.status).toBe('completed-warnings');
+    const problems = r.report.steps.flatMap((s) => s.problems);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((p) => p.code === 'retried' && p.severity === 'warning')).toBe(true);
+    expect(problems[0]!.message).toMatch(/delta import of domino-people failed .*retrying/);
+    const titles = (await d.adSearch(d.adContactsOu, '(objectClass=contact)', ['title'])).map((c) => c.title);
+    expect(titles).toEqual(Array(PEOPLE).fill('Retried'));
+  });
+
+  it('during an export: in-doubt adds are settled with the directory, and every contact is written once', async () => {
+    for (let i = 0; i < 12; i++) await d.addAdMailbox({ given: `Blip${i}`, sn: 'Mailbox', mail: `blip${i}@exchange.acme.test` });
+    contactsLink.cutAfter(1500, 200);
+    const r = await cli(['run', 'delta-cycle', '--json']);
+    expect(contactsLink.cut()).toBe(true);
+    expect(r.report.status).toBe('completed-warnings');
+    const exported = r.report.steps.find((s) => s.agent === 'domino-contacts' && s.type === 'export')!;
+    expect(exported.problems.map((p) => p.code)).toContain('retried');
+    expect(exported.problems.every((p) => p.code === 'retried' || p.code === 'export-outcome-reconciled')).toBe(true);
+    expect((await contactMails()).filter((m) => m.startsWith('blip'))).toEqual(Array.from({ length: 12 }, (_, i) => `blip${i}@exchange.acme.test`).sort());
+    expect((await cli(['run', 'delta-cycle', '--json'])).report.status).toBe('success');
+  });
+});
+
+describe('a directory that stays away mid-step', () => {
+  it('during an import: after the retries the step stops, the watermark stays, the next run completes', async () => {
     slapd.modify(Array.from({ length: PEOPLE }, (_, i) => `dn: cn=Fault${i} Line,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Moved on\n`).join('\n'));
     const before = d.watermark('domino-people');
     peopleLink.cutAfter(5000); // a few pages of the 40 changed people, then the connection dies
@@ -54,6 +98,7 @@ describe('a directory that goes away mid-step', () => {
     expect(step.stats.updates).toBeGreaterThan(0); // it really stopped in the middle
     expect(step.stats.updates).toBeLessThan(PEOPLE);
     expect(d.watermark('domino-people')).toEqual(before);
+    expect(step.problems.filter((p) => p.code === 'retried')).toHaveLength(2);
 
     peopleLink.restore();
     expect((await cli(['run', 'delta-cycle', '--json'])).report.status).toBe('success');
@@ -61,7 +106,7 @@ describe('a directory that goes away mid-step', () => {
     expect(titles).toEqual(Array(PEOPLE).fill('Moved on'));
   });
 
-  it('during an export: the step stops, and the next run writes every contact exactly once', async () => {
+  it('during an export: after the retries the step stops, and the next run writes every contact exactly once', async () => {
     for (let i = 0; i < 12; i++) await d.addAdMailbox({ given: `Cut${i}`, sn: 'Mailbox', mail: `cut${i}@exchange.acme.test` });
     contactsLink.cutAfter(1500); // some adds (each with its read-back) go through, then the server is gone
     const r = await cli(['run', 'delta-cycle', '--json']);
@@ -73,12 +118,7 @@ describe('a directory that goes away mid-step', () => {
     contactsLink.restore();
     const again = await cli(['run', 'delta-cycle', '--json']);
     expect(again.report?.status === 'success' || again.report?.status === 'completed-warnings').toBe(true);
-    expect(again.report!.steps.flatMap((s) => s.problems).filter((p) => p.code !== 'export-outcome-reconciled')).toEqual([]);
-    const c = new Client({ url: slapd.url });
-    await c.bind(slapd.rootDn, slapd.password);
-    const { searchEntries } = await c.search(d.dominoContactsOu, { scope: 'sub', filter: '(objectClass=dominoPerson)', attributes: ['mailaddress'] });
-    await c.unbind();
-    const mails = searchEntries.map((e) => String(e.mailaddress)).filter((m) => m.startsWith('cut')).sort();
-    expect(mails).toEqual(Array.from({ length: 12 }, (_, i) => `cut${i}@exchange.acme.test`).sort());
+    expect(again.report.steps.flatMap((s) => s.problems).filter((p) => p.code !== 'export-outcome-reconciled')).toEqual([]);
+    expect((await contactMails()).filter((m) => m.startsWith('cut'))).toEqual(Array.from({ length: 12 }, (_, i) => `cut${i}@exchange.acme.test`).sort());
   });
 });

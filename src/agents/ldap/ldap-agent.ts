@@ -5,7 +5,7 @@
 import { Attribute, Change, type Client, type Control, type Entry } from 'ldapts';
 import type { DeltaStrategyName, LdapAgentConfig } from '../../config/schema.js';
 import { isWithin, parseDn, sameDn } from '../../util/dn.js';
-import { type Agent, type AttributeMap, type Capability, type ConnectorObject, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, ObjectError, ServerDownError } from '../types.js';
+import { type Agent, type AttributeMap, type Capability, type ConnectorObject, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, ObjectError, ServerDownError, TransientError } from '../types.js';
 import { type ConnectionSettings, connect, isConnectionFailure } from './connection.js';
 import { AccesslogStrategy } from './delta/accesslog.js';
 import { TimestampStrategy } from './delta/timestamp.js';
@@ -14,6 +14,8 @@ import { entryToObject, type EntryMapping, valuesOf } from './entry.js';
 
 const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
 const GUID_ATTRIBUTES = new Set(['objectguid', 'msexchmailboxguid']);
+/** LDAP results that say "not now" rather than "no": busy (51), unavailable (52), time limit (3). */
+const TRANSIENT_RESULTS = new Set(['BusyError', 'UnavailableError', 'TimeLimitExceededError']);
 
 export abstract class LdapAgent implements Agent, LdapView {
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['full-import', 'delta-import', 'read-object', 'export-add', 'export-modify', 'export-delete', 'export-rename']);
@@ -23,6 +25,9 @@ export abstract class LdapAgent implements Agent, LdapView {
   private paging: boolean | undefined;
   private context: string | undefined;
   private chosen: DeltaStrategy | undefined;
+  /** The connection a request failed on; reconnect() replaces it only while it is still the current one. */
+  private failed: Client | undefined;
+  private reconnecting: Promise<void> | undefined;
 
   constructor(
     readonly name: string,
@@ -47,6 +52,23 @@ export abstract class LdapAgent implements Agent, LdapView {
     this.client = await connect(this.settings);
     this.paging = undefined;
     this.context = undefined;
+  }
+
+  async reconnect(): Promise<void> {
+    if (this.reconnecting) return this.reconnecting;
+    if (this.client && this.failed !== this.client) return; // already replaced by a concurrent caller
+    this.reconnecting = (async () => {
+      await this.close();
+      await this.open();
+    })().finally(() => {
+      this.reconnecting = undefined;
+    });
+    return this.reconnecting;
+  }
+
+  /** Remembers that the current connection broke, so the next reconnect() replaces it. */
+  private noteFailure(e: unknown, client: Client | undefined): void {
+    if (e instanceof ServerDownError || isConnectionFailure(e)) this.failed = client;
   }
 
   async close(): Promise<void> {
@@ -132,6 +154,7 @@ export abstract class LdapAgent implements Agent, LdapView {
 
   async readObject(dn: string): Promise<ConnectorObject | undefined> {
     if (!this.inView(dn)) return undefined;
+    const client = this.client;
     try {
       for await (const entries of this.search(dn, this.config.filter, this.importAttributes(), { scope: 'base' })) {
         const page = this.toPage(entries);
@@ -141,6 +164,7 @@ export abstract class LdapAgent implements Agent, LdapView {
       return undefined;
     } catch (e) {
       if ((e as Error).name === 'NoSuchObjectError') return undefined;
+      this.noteFailure(e, client);
       throw this.importError(e, `reading ${dn}`);
     }
   }
@@ -168,21 +192,25 @@ export abstract class LdapAgent implements Agent, LdapView {
   }
 
   private async *guard(source: () => AsyncIterable<ImportPage>, what: string): AsyncIterable<ImportPage> {
+    const client = this.client;
     try {
       yield* source();
     } catch (e) {
+      this.noteFailure(e, client);
       throw this.importError(e, what);
     }
   }
 
   /** A failed read stops the step: the connector space must not be compared against half an answer. */
   private importError(e: unknown, what: string): Error {
-    if (e instanceof ServerDownError || e instanceof DeltaUnavailableError || e instanceof ObjectError) return e;
+    if (e instanceof ServerDownError || e instanceof DeltaUnavailableError || e instanceof ObjectError || e instanceof TransientError) return e;
     if (isConnectionFailure(e)) return new ServerDownError(this.name, (e as Error).message);
+    if (TRANSIENT_RESULTS.has((e as Error).name)) return new TransientError(this.name, `${what}: ${(e as Error).name}: ${(e as Error).message}`);
     return new ServerDownError(this.name, `${what} failed: ${(e as Error).message}`);
   }
 
   async exportObject(op: ExportOperation): Promise<ExportResult> {
+    const client = this.client;
     try {
       if (op.kind === 'add') return await this.add(op.dn, op.objectClasses, op.attributes);
       if (op.kind === 'delete') {
@@ -204,6 +232,7 @@ export abstract class LdapAgent implements Agent, LdapView {
       if (changes.length) await this.ldap.modify(dn, changes);
       return { dn };
     } catch (e) {
+      this.noteFailure(e, client);
       throw this.toExportError(op, e);
     }
   }
@@ -236,6 +265,7 @@ export abstract class LdapAgent implements Agent, LdapView {
     if (e instanceof ObjectError || e instanceof ServerDownError) return e;
     const err = e as Error & { code?: unknown };
     if (isConnectionFailure(e)) return new ServerDownError(this.name, err.message);
+    if (TRANSIENT_RESULTS.has(err.name)) return new TransientError(this.name, `${op.kind} ${op.dn}: ${err.name}: ${err.message}`);
     const attribute = /attribute[^"']*["']?([A-Za-z][A-Za-z0-9-]*)/i.exec(err.message)?.[1];
     const hint = err.name === 'InsufficientAccessError' || err.name === 'UnwillingToPerformError' ? `; ${this.writeRefusedHint()}` : '';
     const verb = op.kind === 'add' ? 'add' : op.kind === 'delete' ? 'delete' : 'modify';

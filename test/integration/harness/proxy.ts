@@ -1,15 +1,18 @@
 /**
  * A TCP relay between dirbridge and a directory, for fault tests: it can cut every connection once
  * the server has sent a given number of bytes (a server going away in the middle of a step), and
- * refuse connections until restored.
+ * refuse connections until restored (by the test, or by itself after a while: a short outage).
  */
 import { createServer, connect, type Socket } from 'node:net';
 import { freePort } from './process.js';
 
 export interface FaultProxy {
   url: string;
-  /** Cut all connections once the server has sent this many more bytes; refuse new ones until restore(). */
-  cutAfter(bytes: number): void;
+  /**
+   * Cut all connections once the server has sent this many more bytes; refuse new ones until
+   * restore(), or for `downForMs` only.
+   */
+  cutAfter(bytes: number, downForMs?: number): void;
   restore(): void;
   /** Whether the last cutAfter() fired. */
   cut(): boolean;
@@ -22,11 +25,17 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   let budget = Number.POSITIVE_INFINITY;
   let down = false;
   let fired = false;
+  let outage: number | undefined;
   const goDown = (): void => {
     down = true;
     fired = true;
     for (const s of open) s.destroy();
     open.clear();
+    if (outage !== undefined) setTimeout(restore, outage);
+  };
+  const restore = (): void => {
+    down = false;
+    budget = Number.POSITIVE_INFINITY;
   };
   const server = createServer((client) => {
     if (down) return void client.destroy();
@@ -58,16 +67,15 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   return {
     url: `ldap://127.0.0.1:${port}`,
-    cutAfter(bytes) {
+    cutAfter(bytes, downForMs) {
       budget = bytes;
       fired = false;
+      outage = downForMs;
     },
-    restore() {
-      down = false;
-      budget = Number.POSITIVE_INFINITY;
-    },
+    restore,
     cut: () => fired,
     stop: () => {
+      outage = undefined;
       goDown();
       return new Promise((r) => server.close(() => r()));
     },
