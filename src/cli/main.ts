@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadProfile, STEP_TYPES, type StepType } from '../engine/profiles.js';
-import { openStore, type RunReport, runSteps } from '../engine/runner.js';
+import { openStore, type RunReport, runSteps, type StepSpec } from '../engine/runner.js';
 import { acquireRunLock, LockedError } from '../engine/lock.js';
 import { EXIT_CODES } from '../engine/status.js';
 import { existsSync } from 'node:fs';
@@ -29,6 +29,7 @@ program
   .option('--json', 'print the run report as JSON')
   .option('--allow-deletes <n>', 'allow this many deletions past the safety guards, for this run only', parseCount)
   .option('--staging', 'import and synchronize, but export nothing (exports stay pending)')
+  .option('--limit <n>', 'stop each step after this many objects (stopped-object-limit), e.g. to try a new rule on a few', parseLimit)
   .action(async (name: string, opts: RunFlags) => {
     const loaded = config();
     const profile = loadProfile(loaded, name);
@@ -43,6 +44,7 @@ program
   .option('--json', 'print the run report as JSON')
   .option('--allow-deletes <n>', 'allow this many deletions past the safety guards, for this run only', parseCount)
   .option('--staging', 'import and synchronize, but export nothing (exports stay pending)')
+  .option('--limit <n>', 'stop the step after this many objects (stopped-object-limit)', parseLimit)
   .action(async (agent: string, step: string, opts: RunFlags) => {
     const loaded = config();
     requireAgent(loaded, agent);
@@ -97,6 +99,12 @@ interface RunFlags {
   json?: boolean;
   allowDeletes?: number;
   staging?: boolean;
+  limit?: number;
+}
+
+function parseLimit(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new UsageError(`--limit takes a number of objects (1 or more), not "${value}"`);
+  return Number(value);
 }
 
 function parseCount(value: string): number {
@@ -104,13 +112,13 @@ function parseCount(value: string): number {
   return Number(value);
 }
 
-async function execute(loaded: LoadedConfig, profile: string, steps: { agent: string; type: StepType }[], flags: RunFlags): Promise<void> {
+async function execute(loaded: LoadedConfig, profile: string, steps: StepSpec[], flags: RunFlags): Promise<void> {
   const lock = acquireRunLock(loaded.path(loaded.config.metaverse.file), profile);
   let report: RunReport;
   try {
     const store = openStore(loaded);
     try {
-      report = await runSteps(loaded, store, profile, steps, { ...(flags.allowDeletes === undefined ? {} : { allowDeletes: flags.allowDeletes }), staging: flags.staging === true });
+      report = await runSteps(loaded, store, profile, steps, { ...(flags.allowDeletes === undefined ? {} : { allowDeletes: flags.allowDeletes }), staging: flags.staging === true, ...(flags.limit === undefined ? {} : { objectLimit: flags.limit }) });
     } finally {
       store.close();
     }

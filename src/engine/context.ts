@@ -25,7 +25,19 @@ export class StepContext {
     readonly ref: StepRef,
     readonly agent: string,
     readonly run: RunState = { errors: 0, errorLimit: Number.POSITIVE_INFINITY, allowDeletes: 0 },
+    /** The step's object limit (run profile `limit`, or --limit), when it has one. */
+    readonly objectLimit?: number,
   ) {}
+
+  /**
+   * Called once `done` objects of `total` (when known) have been processed: at the limit, with work
+   * left, the step stops. What was done is kept; what was not stays pending for the next run.
+   */
+  checkObjectLimit(done: number, what: string, total?: number): void {
+    if (this.objectLimit === undefined || done < this.objectLimit || (total !== undefined && total <= done)) return;
+    const left = total === undefined ? '' : `; ${total - done} left for the next run`;
+    throw new StepStoppedError('stopped-object-limit', `the step reached its object limit after ${done} ${what} (limit ${this.objectLimit})${left}`);
+  }
 
   get errorLimitReached(): boolean {
     return this.run.errors >= this.run.errorLimit;

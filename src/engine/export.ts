@@ -24,10 +24,12 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
     if (pending.length) ctx.warning(agent.name, undefined, 'staging-mode', `staging mode: ${pending.length} exports kept pending (dirbridge plan shows them); nothing was sent`);
     return;
   }
+  // The threshold weighs every pending delete, also those an object limit leaves for a later run.
   checkDeletionThreshold(ctx, agent.name, pending.filter((p) => p.operation === 'delete').length);
   const queue = new PQueue({ concurrency });
   let serverDown: ServerDownError | undefined;
-  for (const pe of pending) {
+  const sent = pending.slice(0, ctx.objectLimit ?? pending.length);
+  for (const pe of sent) {
     void queue.add(async () => {
       if (serverDown || ctx.errorLimitReached) return;
       const missing = requiredCapability(pe).filter((c) => !agent.capabilities.has(c));
@@ -60,6 +62,7 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   await queue.onIdle();
   if (serverDown) throw serverDown;
   ctx.checkErrorLimit();
+  ctx.checkObjectLimit(sent.length, 'exports', pending.length);
 }
 
 /** One attempt at an export; `inDoubt` when an earlier attempt may have reached the directory. */

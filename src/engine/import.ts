@@ -23,6 +23,9 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
   await withRetries(ctx, agent, agent.name, `full import of ${agent.name}`, async () => {
     seen = 0;
     for await (const page of agent.fullImport()) {
+      // Another page after the limit: stopped here, a full import neither deletes nor moves its
+      // watermark, since it did not see everything.
+      ctx.checkObjectLimit(seen, 'objects imported (the limit is checked between pages)');
       store.transaction(() => {
         for (const e of page.errors) ctx.objectError(e);
         for (const o of page.objects) stageObject(ctx, agent, o, true);
@@ -79,8 +82,10 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
   }
   try {
     // A retry resumes from the watermark of the last page staged: nothing is read twice or skipped.
+    let read = 0;
     await withRetries(ctx, agent, agent.name, `delta import of ${agent.name}`, async () => {
       for await (const page of agent.deltaImport!(store.getWatermark(agent.name) ?? watermark)) {
+        ctx.checkObjectLimit(read, 'changes imported (the limit is checked between pages; the rest follow from the watermark)');
         store.transaction(() => {
           for (const e of page.errors) ctx.objectError(e);
           for (const o of page.objects) stageObject(ctx, agent, o, false);
@@ -91,6 +96,7 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
           if (page.watermark !== undefined) store.setWatermark(ctx.ref, agent.name, page.watermark);
         });
         ctx.checkErrorLimit();
+        read += page.objects.length + (page.gone?.length ?? 0);
       }
     });
   } catch (e) {

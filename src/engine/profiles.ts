@@ -16,7 +16,18 @@ export type StepType = (typeof STEP_TYPES)[number];
 const profileSchema = z
   .object({
     description: z.string().optional(),
-    steps: z.array(z.object({ agent: z.string(), type: z.enum(STEP_TYPES) }).strict()).min(1),
+    steps: z
+      .array(
+        z
+          .object({
+            agent: z.string(),
+            type: z.enum(STEP_TYPES),
+            /** MIM's per-step object limit: the step stops (stopped-object-limit) after this many objects. */
+            limit: z.number().int().min(1).optional(),
+          })
+          .strict(),
+      )
+      .min(1),
   })
   .strict();
 

@@ -16,6 +16,8 @@ import { runDeltaSync, runFullSync } from './sync.js';
 export interface StepSpec {
   agent: string;
   type: StepType;
+  /** Stop the step after this many objects. */
+  limit?: number;
 }
 
 export interface StepReport {
@@ -64,6 +66,8 @@ export interface RunOptions {
   allowDeletes?: number;
   /** Staging for this run: imports and syncs, no exports. */
   staging?: boolean;
+  /** --limit: an object limit for every step of this run (the lower one wins over a step's own). */
+  objectLimit?: number;
 }
 
 export async function runSteps(loaded: LoadedConfig, store: Store, profile: string, steps: readonly StepSpec[], options: RunOptions = {}): Promise<RunReport> {
@@ -73,7 +77,8 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
   let status: RunStatus = 'success';
   for (const [i, spec] of steps.entries()) {
     const stepId = store.startStep(runId, i + 1, spec.agent, spec.type);
-    const ctx = new StepContext(loaded, store, { runId, stepId }, spec.agent, run);
+    const limits = [spec.limit, options.objectLimit].filter((l): l is number => l !== undefined);
+    const ctx = new StepContext(loaded, store, { runId, stepId }, spec.agent, run, limits.length ? Math.min(...limits) : undefined);
     const started = Date.now();
     let stepStatus: RunStatus;
     let message: string | undefined;

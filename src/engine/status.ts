@@ -7,7 +7,8 @@ export type RunStatus =
   | 'stopped-error'
   | 'stopped-deletion-threshold-exceeded'
   | 'stopped-import-shrunk'
-  | 'stopped-error-limit';
+  | 'stopped-error-limit'
+  | 'stopped-object-limit';
 
 export const EXIT_CODES = {
   success: 0,
@@ -18,6 +19,7 @@ export const EXIT_CODES = {
   'stopped-deletion-threshold-exceeded': 5,
   'stopped-import-shrunk': 6,
   'stopped-error-limit': 7,
+  'stopped-object-limit': 8,
   usage: 64,
   /** Another run holds the metaverse (EX_TEMPFAIL): try again later. */
   locked: 75,
@@ -32,6 +34,7 @@ const SEVERITY: Record<RunStatus, number> = {
   'stopped-deletion-threshold-exceeded': 3,
   'stopped-import-shrunk': 3,
   'stopped-error-limit': 3,
+  'stopped-object-limit': 3,
   'stopped-error': 4,
 };
 

@@ -27,12 +27,14 @@ export function runDeltaSync(ctx: StepContext): void {
 
 function syncObjects(ctx: StepContext, ids: number[]): void {
   const sync = new Synchronizer(ctx);
-  for (let i = 0; i < ids.length; i += BATCH) {
+  const todo = ids.slice(0, ctx.objectLimit ?? ids.length);
+  for (let i = 0; i < todo.length; i += BATCH) {
     ctx.store.transaction(() => {
-      for (const id of ids.slice(i, i + BATCH)) sync.syncOne(id);
+      for (const id of todo.slice(i, i + BATCH)) sync.syncOne(id);
     });
     ctx.checkErrorLimit();
   }
+  ctx.checkObjectLimit(todo.length, 'objects synchronized', ids.length);
 }
 
 export class Synchronizer {

@@ -1,10 +1,11 @@
 /**
  * The guards an administrator relies on to run dirbridge unattended, against the real directories:
  * the deletion threshold and its one-run override, the refusal of an emptied full import, the error
- * limit, and the run lock.
+ * limit, the run lock, staging mode and the object limit per step.
  */
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployWithSlapd, type DeployOptions, type Deployment } from './harness/coexistence.js';
@@ -142,5 +143,50 @@ describe('an emptied full import, the error limit and the run lock', () => {
     expect(plan.exports).toContainEqual(expect.objectContaining({ operation: 'add', dn: `CN=Gus Staged,${d.adContactsOu}` }));
     d.cli(['run', 'delta-cycle', '--json']);
     expect((await d.adSearch(d.adContactsOu, '(mail=gus.staged@notes.acme.test)')).length).toBe(1);
+  });
+});
+
+describe('an object limit per step', () => {
+  let slapd: Slapd;
+  let d: Deployment;
+  beforeAll(async () => {
+    ({ slapd, d } = await setUp({ dominoPeopleOnly: true }));
+  });
+  afterAll(async () => slapd?.stop());
+
+  const newcomers = ['Gil', 'Hal', 'Ida', 'Jo', 'Kit'];
+
+  it('an export stops after the limit with stopped-object-limit (exit 8); the rest stay pending for the next run', async () => {
+    for (const given of newcomers) d.addDominoPerson({ given, sn: 'Limit', mail: `${given.toLowerCase()}.limit@notes.acme.test` });
+    expect(d.cli(['run', 'delta-cycle', '--staging', '--json']).report?.status).toBe('completed-warnings');
+    const limited = d.cli(['run-step', 'ad-contacts', 'export', '--limit', '2', '--json']);
+    expect(limited.code).toBe(8);
+    expect(limited.report?.status).toBe('stopped-object-limit');
+    expect(limited.report?.steps[0]?.stats.adds).toBe(2);
+    expect(message(limited)).toMatch(/object limit after 2 exports \(limit 2\); 3 left for the next run/);
+    expect(await contactCount(d)).toBe(PEOPLE.length + 2);
+    expect((JSON.parse(d.cli(['plan', '--json']).stdout) as { exports: unknown[] }).exports).toHaveLength(3);
+    expect(d.cli(['run-step', 'ad-contacts', 'export', '--json']).report?.status).toBe('success');
+    expect(await contactCount(d)).toBe(PEOPLE.length + newcomers.length);
+  });
+
+  it('a sync stops after the limit; a full import stops between pages without deleting or moving its watermark', async () => {
+    const sync = d.cli(['run-step', 'domino-people', 'full-sync', '--limit', '4', '--json']);
+    expect(sync.report?.status).toBe('stopped-object-limit');
+    expect(message(sync)).toMatch(/after 4 objects synchronized \(limit 4\); 7 left/);
+
+    // Pages of two: the third page of the eleven people is past a limit of 3.
+    const config = parse(readFileSync(d.configFile, 'utf8')) as { agents: Record<string, { pageSize?: number }> };
+    config.agents['domino-people']!.pageSize = 2;
+    writeFileSync(d.configFile, stringify(config));
+    const before = d.watermark('domino-people');
+    const imported = d.cli(['run-step', 'domino-people', 'full-import', '--limit', '3', '--json']);
+    expect(imported.report?.status).toBe('stopped-object-limit');
+    expect(imported.report?.steps[0]?.stats.deletes).toBe(0);
+    expect(message(imported)).toMatch(/after 4 objects imported/);
+    expect(d.watermark('domino-people')).toEqual(before);
+    const whole = d.cli(['run-step', 'domino-people', 'full-import', '--json']);
+    expect(whole.report?.status).toBe('success');
+    expect(whole.report?.steps[0]?.stats.unchanged).toBe(PEOPLE.length + newcomers.length);
   });
 });
