@@ -8,7 +8,9 @@ import { acquireRunLock, LockedError } from '../engine/lock.js';
 import { EXIT_CODES } from '../engine/status.js';
 import { existsSync } from 'node:fs';
 import { Store } from '../metaverse/store.js';
-import { planLines, planSummary, toCsv } from './plan.js';
+import { conflictLines } from './conflicts.js';
+import { toCsv } from './csv.js';
+import { PLAN_COLUMNS, planLines, planSummary } from './plan.js';
 import { table } from './table.js';
 
 const program = new Command();
@@ -70,13 +72,11 @@ program
       requireAgent(loaded, opts.agent);
       agents = agents.filter((a) => a === opts.agent);
     }
-    const file = loaded.path(loaded.config.metaverse.file);
-    if (!existsSync(file)) throw new UsageError(`no metaverse at ${file} yet: nothing is pending (run the initial profile first)`);
-    const store = Store.open(file, { readonly: true });
+    const store = openReadOnly(loaded, 'nothing is pending');
     try {
       const pending = agents.flatMap((a) => store.pendingExports(a));
       if (opts.json) process.stdout.write(JSON.stringify({ summary: planSummary(pending), exports: pending }, null, 2) + '\n');
-      else if (opts.csv) process.stdout.write(toCsv(planLines(pending)));
+      else if (opts.csv) process.stdout.write(toCsv(PLAN_COLUMNS, planLines(pending)));
       else {
         const summary = planSummary(pending);
         const out = [summary.length ? table(['agent', 'adds', 'modifies', 'renames', 'deletes'], summary.map((s) => [s.agent, s.adds, s.modifies, s.renames, s.deletes])) : 'nothing pending'];
@@ -89,7 +89,32 @@ program
     }
   });
 
+program
+  .command('conflicts')
+  .description('open address conflicts: people who get no contact because an object of the other kind has their address (read-only)')
+  .option('--json', 'as JSON')
+  .option('--csv', 'as CSV')
+  .action((opts: { json?: boolean; csv?: boolean }) => {
+    const store = openReadOnly(config(), 'there are no conflicts');
+    try {
+      const lines = conflictLines(store);
+      if (opts.json) process.stdout.write(JSON.stringify(lines, null, 2) + '\n');
+      else if (opts.csv) process.stdout.write(toCsv(['mvId', 'objectType', 'source', 'agent', 'mail', 'others', 'runId', 'foundAt'], lines));
+      else if (!lines.length) process.stdout.write('no open address conflicts\n');
+      else process.stdout.write(table(['mv', 'type', 'source', 'no contact in', 'mail', 'also held by', 'found (run)'], lines.map((l) => [l.mvId, l.objectType, l.source, l.agent, l.mail, l.others, `${l.foundAt} (${l.runId ?? '-'})`])) + '\n');
+    } finally {
+      store.close();
+    }
+  });
+
 class UsageError extends Error {}
+
+/** The metaverse for a read-only command; before the first run there is nothing to read. */
+function openReadOnly(loaded: LoadedConfig, emptyMeaning: string): Store {
+  const file = loaded.path(loaded.config.metaverse.file);
+  if (!existsSync(file)) throw new UsageError(`no metaverse at ${file} yet: ${emptyMeaning} (run the initial profile first)`);
+  return Store.open(file, { readonly: true });
+}
 
 function requireAgent(loaded: LoadedConfig, agent: string): void {
   if (!loaded.config.agents[agent]) throw new ConfigError(loaded.file, [`agents: no agent named "${agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);

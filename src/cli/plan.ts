@@ -50,8 +50,5 @@ export function planSummary(pending: readonly PendingExport[]): { agent: string;
 }
 
 /** RFC 4180: every field quoted, quotes doubled (values may hold commas, quotes and line breaks). */
-export function toCsv(lines: readonly PlanLine[]): string {
-  const headers: (keyof PlanLine)[] = ['agent', 'operation', 'dn', 'newDn', 'attribute', 'before', 'after', 'attempts', 'lastError'];
-  const field = (v: string | number): string => `"${String(v).replace(/"/g, '""')}"`;
-  return [headers.join(','), ...lines.map((l) => headers.map((h) => field(l[h])).join(','))].join('\r\n') + '\r\n';
-}
+/** The CSV columns of a plan, in order. */
+export const PLAN_COLUMNS: (keyof PlanLine)[] = ['agent', 'operation', 'dn', 'newDn', 'attribute', 'before', 'after', 'attempts', 'lastError'];

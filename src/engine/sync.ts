@@ -34,16 +34,32 @@ function syncObjects(ctx: StepContext, ids: number[]): void {
     });
     ctx.checkErrorLimit();
   }
+  ctx.store.transaction(() => sync.recheckAddressConflicts());
   ctx.checkObjectLimit(todo.length, 'objects synchronized', ids.length);
 }
 
 export class Synchronizer {
   private readonly stamps: { attribute: string; value: string }[];
   private readonly agentOrder: string[];
+  /** Open address conflicts ("mvId agent"), so that ending one costs nothing where there is none. */
+  private readonly conflicted: Set<string>;
 
   constructor(private readonly ctx: StepContext) {
     this.stamps = Object.values(ctx.config.rules).flatMap((r) => (r.ownership ? [r.ownership] : []));
     this.agentOrder = Object.keys(ctx.config.agents);
+    this.conflicted = new Set(ctx.store.addressConflicts().map((c) => `${c.mvId} ${c.agent}`));
+  }
+
+  /**
+   * An address conflict ends when one side goes, wherever that is synchronized: every object still
+   * waiting on one is looked at again at the end of each sync step, and gets its contact if it can.
+   */
+  recheckAddressConflicts(): void {
+    for (const mvId of new Set(this.store.addressConflicts().map((c) => c.mvId))) this.outbound(mvId);
+  }
+
+  private endAddressConflict(mv: MvRow, agent: string, why: string): void {
+    if (this.conflicted.delete(`${mv.id} ${agent}`)) this.store.closeAddressConflict(this.ref, mv, agent, why);
   }
 
   private get store() {
@@ -185,6 +201,7 @@ export class Synchronizer {
         if (action.warning) this.ctx.warning(c.dn, rules?.ownership?.attribute, 'ownership-stamp-missing', action.warning);
       }
     }
+    for (const agent of Object.keys(this.ctx.config.rules)) this.endAddressConflict(mv, agent, 'the object itself is gone');
     this.store.deleteMv(this.ref, mv, reason);
     this.ctx.stats.deletes++;
   }
@@ -201,6 +218,7 @@ export class Synchronizer {
         if (rules.provision) this.provision(mv, agent, rules);
         continue;
       }
+      this.endAddressConflict(mv, agent, `it is now connected to ${mine[0]!.dn} in ${agent}`);
       for (const c of mine) this.stageUpdate(mv, c, rules);
     }
   }
@@ -236,10 +254,21 @@ export class Synchronizer {
         return;
       }
     }
+    // A conflict is reported when found, not on every run; it stays open (dirbridge conflicts lists
+    // it) until the address is no longer shared.
+    const mail = mv.attributes['mail']?.[0];
+    const others = this.othersWithMail(mv);
+    const conflict = addressConflictProblem(mail, others);
+    if (conflict) {
+      if (this.store.openAddressConflict(this.ref, mv, agent, mail!, others)) {
+        this.conflicted.add(`${mv.id} ${agent}`);
+        this.report(mv, conflict);
+      }
+      return;
+    }
+    this.endAddressConflict(mv, agent, mail ? 'no other object holds the address any more' : 'it has no address any more');
     const planned = planNewObject(mv.attributes, rules);
     if ('problem' in planned) return this.report(mv, planned.problem);
-    const conflict = addressConflictProblem(mv.attributes['mail']?.[0], this.othersWithMail(mv));
-    if (conflict) return this.report(mv, conflict);
     const { dn, objectClasses, attributes } = planned.plan;
     const dnKey = normalizeDn(dn);
     const taken = this.store.getCsByDnKey(agent, dnKey)[0];

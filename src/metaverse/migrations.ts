@@ -180,4 +180,21 @@ CREATE INDEX export_expectation_agent ON export_expectation(agent);
     description: 'export intent: when an export was sent, until its result is recorded',
     sql: `ALTER TABLE pending_export ADD COLUMN sent_at TEXT;`,
   },
+  {
+    version: 5,
+    description: 'address conflicts: reported once when found, kept until one side goes',
+    sql: `
+-- An MV object that gets no contact in an agent because its address also belongs to an object of
+-- another type (a person being migrated). Removed when the conflict ends; the change log keeps both.
+CREATE TABLE address_conflict (
+  mv_id INTEGER NOT NULL REFERENCES mv_object(id) ON DELETE CASCADE,
+  agent TEXT NOT NULL,
+  mail TEXT NOT NULL,
+  others TEXT NOT NULL,
+  run_id INTEGER REFERENCES run(id),
+  found_at TEXT NOT NULL,
+  PRIMARY KEY (mv_id, agent)
+);
+`,
+  },
 ];

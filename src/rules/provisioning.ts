@@ -55,7 +55,7 @@ export function addressConflictProblem(mail: string | undefined, othersWithSameM
   return {
     attribute: 'mail',
     code: 'address-conflict',
-    message: `mail ${mail} also belongs to ${othersWithSameMail.join('; ')}; no contact is created while both exist (a person being migrated?)`,
+    message: `mail ${mail} also belongs to ${othersWithSameMail.join('; ')}; no contact is created while both exist (a person being migrated?). Reported once; "dirbridge conflicts" lists open conflicts, and the contact follows by itself when one side goes`,
   };
 }
 
