@@ -9,6 +9,8 @@ import { EXIT_CODES } from '../engine/status.js';
 import { existsSync } from 'node:fs';
 import { Store } from '../metaverse/store.js';
 import { conflictLines } from './conflicts.js';
+import { preview, PreviewNotFoundError } from '../engine/preview.js';
+import { previewText } from './preview.js';
 import { toCsv } from './csv.js';
 import { PLAN_COLUMNS, planLines, planSummary } from './plan.js';
 import { table } from './table.js';
@@ -84,6 +86,27 @@ program
         if (lines.length) out.push('', table(['agent', 'operation', 'dn', 'new dn / attribute', 'before', 'after'], lines.map((l) => [l.agent, l.operation, l.dn, l.newDn || l.attribute, l.before, l.after])));
         process.stdout.write(out.join('\n') + '\n');
       }
+    } finally {
+      store.close();
+    }
+  });
+
+program
+  .command('preview')
+  .description('what a sync would do to one object and why, rule by rule; writes nothing')
+  .argument('<object>', 'a DN, an anchor (objectGUID, UNID, entryUUID) or a mail address')
+  .option('--json', 'as JSON')
+  .action((query: string, opts: { json?: boolean }) => {
+    const loaded = config();
+    openReadOnly(loaded, 'there is nothing to preview').close();
+    // The synchronizer runs for real inside a transaction that is always rolled back: it needs a writable store.
+    const store = openStore(loaded);
+    try {
+      const result = preview(loaded, store, query);
+      process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + '\n' : previewText(result));
+    } catch (e) {
+      if (e instanceof PreviewNotFoundError) throw new UsageError(e.message);
+      throw e;
     } finally {
       store.close();
     }

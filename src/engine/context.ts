@@ -15,8 +15,21 @@ export interface RunState {
   staging?: boolean;
 }
 
+/** One decision of the rules, as `dirbridge preview` shows it. */
+export interface TraceLine {
+  /** The object the decision is about (a connector DN, or an MV object's label). */
+  object: string;
+  /** The agent whose rules decided. */
+  agent: string;
+  /** scope, join, projection, import-flow, deletion, provisioning, address-conflict, export-flow, deprovisioning. */
+  rule: string;
+  decision: string;
+}
+
 export class StepContext {
   readonly stats: StepStats = emptyStats();
+  /** Set by preview: receives every decision of the rules. Unset in runs, where explaining costs nothing. */
+  tracer: ((line: TraceLine) => void) | undefined;
   readonly problems: { severity: 'error' | 'warning'; object: string; attribute?: string; code: string; message: string }[] = [];
 
   constructor(
@@ -48,6 +61,11 @@ export class StepContext {
     if (this.errorLimitReached) {
       throw new StepStoppedError('stopped-error-limit', `the run reached its error limit (${this.run.errorLimit} errors, safety.errorLimit); it stopped so that a systematic fault does not touch every object`);
     }
+  }
+
+  /** Records why the rules decided something; the text is built only when someone listens. */
+  explain(object: string, agent: string, rule: string, decision: () => string): void {
+    this.tracer?.({ object, agent, rule, decision: decision() });
   }
 
   get config(): LoadedConfig['config'] {

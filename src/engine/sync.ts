@@ -15,6 +15,9 @@ import type { StepContext } from './context.js';
 
 const BATCH = 500;
 
+/** Values as preview shows them: quoted, several joined with " | ", none as (none). */
+const shown = (values: readonly string[] | undefined): string => (values?.length ? `"${values.join(' | ')}"` : '(none)');
+
 /** Every connector-space object of the agent through the rules: after a rule change, or nightly. */
 export function runFullSync(ctx: StepContext): void {
   syncObjects(ctx, ctx.store.csIds(ctx.agent));
@@ -84,6 +87,7 @@ export class Synchronizer {
   private syncObject(cs: CsRow): void {
     const { stats } = this.ctx;
     if (cs.pendingImport === 'delete') {
+      this.ctx.explain(cs.dn, cs.agent, 'connector', () => `gone from the directory${cs.mvId === null ? '; not linked to a metaverse object, so only the connector-space object is removed' : ': disconnected from its metaverse object'}`);
       if (cs.mvId !== null) this.disconnect(cs, 'deleted from the directory');
       this.store.deleteCs(this.ref, this.store.getCs(cs.id)!, 'cs-delete');
       stats.deletes++;
@@ -91,11 +95,13 @@ export class Synchronizer {
     }
     const rules = this.ctx.config.rules[cs.agent];
     if (!rules || cs.provisioned || this.store.getPendingExport(cs.id)?.operation === 'delete') {
+      this.ctx.explain(cs.dn, cs.agent, 'connector', () => (!rules ? `the agent has no rules: nothing to do` : cs.provisioned ? 'created by dirbridge and not exported yet: it waits for its export' : 'its deletion is pending export: nothing to do'));
       this.finish(cs);
       stats.unchanged++;
       return;
     }
     const scope = evaluateScope(cs.attributes, rules.scope, rules.project ? this.stamps : []);
+    this.ctx.explain(cs.dn, cs.agent, 'scope', () => `${scope.inScope ? 'in scope' : 'out of scope'}: ${scope.reason}${!scope.inScope && cs.mvId !== null ? '; disconnected from its metaverse object' : ''}`);
     if (!scope.inScope) {
       if (cs.mvId !== null) this.disconnect(cs, `out of scope (${scope.reason})`);
       else stats.filtered++;
@@ -105,7 +111,8 @@ export class Synchronizer {
 
     let mvId = cs.mvId;
     let linkedNow = false;
-    if (mvId === null) {
+    if (mvId !== null) this.ctx.explain(cs.dn, cs.agent, 'join', () => `already linked to ${this.label(this.store.getMv(mvId!)!)} (${cs.linkKind ?? 'link'}${cs.linkedRun ? ` in run ${cs.linkedRun}` : ''})`);
+    else {
       mvId = this.joinOrProject(cs, rules);
       if (mvId === null) {
         this.finish(cs);
@@ -115,12 +122,25 @@ export class Synchronizer {
     }
     const mv = this.store.getMv(mvId)!;
     const flowed = applyImportFlows(mv, cs.agent, cs.attributes, rules.importFlows, (a) => this.precedence(a));
+    if (this.ctx.tracer) this.explainImportFlows(cs, rules, mv, flowed);
     if (flowed.changed.length) {
       this.store.updateMv(this.ref, mv, flowed.attributes, flowed.sources);
       if (!linkedNow) stats.updates++;
     } else if (!linkedNow) stats.unchanged++;
     this.finish(cs);
     this.outbound(mvId);
+  }
+
+  private explainImportFlows(cs: CsRow, rules: AgentRules, mv: MvRow, flowed: ReturnType<typeof applyImportFlows>): void {
+    for (const [attr, flow] of Object.entries(rules.importFlows)) {
+      const from = typeof flow === 'string' ? flow : 'first' in flow ? `the first of ${flow.first.join(', ')}` : 'template' in flow ? `template "${flow.template}"` : `constant "${flow.constant}"`;
+      const before = shown(mv.attributes[attr]);
+      const after = shown(flowed.attributes[attr]);
+      this.ctx.explain(cs.dn, cs.agent, 'import-flow', () =>
+        flowed.overridden.includes(attr) ? `${attr} from ${from}: not applied, ${mv.sources[attr]} has precedence (keeps ${before})`
+        : flowed.changed.includes(attr) ? `${attr} from ${from}: ${before} -> ${after}`
+        : `${attr} from ${from}: unchanged (${after})`);
+    }
   }
 
   private finish(cs: CsRow): void {
@@ -139,6 +159,7 @@ export class Synchronizer {
         .filter((mvId) => !this.store.connectorsOf(mvId).some((c) => c.agent === cs.agent)),
     );
     const decision = decideJoin(rules.join, candidates);
+    this.ctx.explain(cs.dn, cs.agent, 'join', () => (decision.kind === 'none' ? `${decision.reason}${rules.project ? '' : '; the agent does not project, so the object stays a disconnector'}` : decision.kind === 'join' ? `${decision.reason}: joins ${this.label(this.store.getMv(decision.target)!)}` : `${decision.reason}: not joined, reported`));
     if (decision.kind === 'join') {
       const owned = rules.ownership ? carriesStamp(cs.attributes, rules.ownership) : false;
       this.store.link(this.ref, cs, decision.target, 'join', owned, decision.reason + (owned ? "; carries dirbridge's ownership stamp" : ''));
@@ -150,6 +171,7 @@ export class Synchronizer {
       return null;
     }
     if (!rules.project) return null;
+    this.ctx.explain(cs.dn, cs.agent, 'projection', () => `projected as a new ${rules.objectType}`);
     const id = this.store.createMv(this.ref, rules.objectType, {}, {});
     this.store.link(this.ref, cs, id, 'projection', false, `projected as ${rules.objectType}`);
     this.ctx.stats.projections++;
@@ -163,7 +185,10 @@ export class Synchronizer {
     const mv = this.store.getMv(mvId);
     if (!mv) return;
     const type = this.ctx.config.metaverse.objectTypes[mv.objectType];
-    if (type && deletesMvObject(type.deleteWhenDisconnectedFrom, cs.agent)) {
+    const deletes = Boolean(type && deletesMvObject(type.deleteWhenDisconnectedFrom, cs.agent));
+    this.ctx.explain(this.label(mv), cs.agent, 'deletion', () =>
+      deletes ? `metaverse.objectTypes.${mv.objectType}.deleteWhenDisconnectedFrom names ${cs.agent}: the ${mv.objectType} is deleted` : `${mv.objectType} objects are not deleted when ${cs.agent} disconnects: its contributions are removed`);
+    if (deletes) {
       this.deleteMvObject(mv, `its connector in ${cs.agent} was ${reason}`);
       return;
     }
@@ -191,6 +216,7 @@ export class Synchronizer {
         continue;
       }
       const action = deprovisionAction(c, rules);
+      this.ctx.explain(c.dn, c.agent, 'deprovisioning', () => `${action.kind === 'delete' ? 'delete staged' : 'disconnected, left in the directory'}: ${action.reason}`);
       if (action.kind === 'delete') {
         this.store.unlink(this.ref, c, 'deprovision', action.reason);
         this.store.putPendingExport(this.ref.runId, { csId: c.id, agent: c.agent, operation: 'delete', dn: c.dn, attempts: 0, lastError: null });
@@ -216,6 +242,7 @@ export class Synchronizer {
       const mine = connectors.filter((c) => c.agent === agent);
       if (mine.length === 0) {
         if (rules.provision) this.provision(mv, agent, rules);
+        else this.ctx.explain(this.label(mv), agent, 'provisioning', () => `no connector in ${agent}, and rules.${agent} has no provision rule`);
         continue;
       }
       this.endAddressConflict(mv, agent, `it is now connected to ${mine[0]!.dn} in ${agent}`);
@@ -247,6 +274,7 @@ export class Synchronizer {
       }
       const [only] = found.values();
       if (only) {
+        this.ctx.explain(this.label(mv), agent, 'provisioning', () => `joins the existing ${only.dn} by join rule ${i + 1} (${rule.cs} = ${rule.mv}) instead of creating a contact`);
         const owned = rules.ownership ? carriesStamp(only.attributes, rules.ownership) : false;
         this.store.link(this.ref, only, mv.id, 'join', owned, `joined before provisioning by join rule ${i + 1} (${rule.cs} = ${rule.mv})`);
         this.ctx.stats.joins++;
@@ -259,6 +287,7 @@ export class Synchronizer {
     const mail = mv.attributes['mail']?.[0];
     const others = this.othersWithMail(mv);
     const conflict = addressConflictProblem(mail, others);
+    this.ctx.explain(this.label(mv), agent, 'address-conflict', () => (conflict ? conflict.message : `no other object holds ${mail ?? 'its address'}`));
     if (conflict) {
       if (this.store.openAddressConflict(this.ref, mv, agent, mail!, others)) {
         this.conflicted.add(`${mv.id} ${agent}`);
@@ -268,6 +297,7 @@ export class Synchronizer {
     }
     this.endAddressConflict(mv, agent, mail ? 'no other object holds the address any more' : 'it has no address any more');
     const planned = planNewObject(mv.attributes, rules);
+    this.ctx.explain(this.label(mv), agent, 'provisioning', () => ('problem' in planned ? `not provisioned: ${planned.problem.attribute ? `${planned.problem.attribute}: ` : ''}${planned.problem.message}` : `a new object ${planned.plan.dn} with ${Object.entries(planned.plan.attributes).map(([k, v]) => `${k}="${v.join(' | ')}"`).join(', ')}`));
     if ('problem' in planned) return this.report(mv, planned.problem);
     const { dn, objectClasses, attributes } = planned.plan;
     const dnKey = normalizeDn(dn);
@@ -314,6 +344,7 @@ export class Synchronizer {
       if (pending?.sentAt) return;
       // Still waiting for its add: re-plan the add with the latest values.
       const planned = planNewObject(mv.attributes, rules);
+      this.ctx.explain(c.dn, c.agent, 'provisioning', () => ('problem' in planned ? `waiting for its first export, and can no longer be planned: ${planned.problem.message}` : `waiting for its first export: the add is planned again with the latest values (${planned.plan.dn})`));
       if ('problem' in planned) return this.report(mv, planned.problem);
       const p = planned.plan;
       this.store.updateCsImage(this.ref, c, { dn: p.dn, dnKey: normalizeDn(p.dn), objectClasses: p.objectClasses ?? [], attributes: p.attributes }, 'provision-update');
@@ -338,6 +369,13 @@ export class Synchronizer {
       }
     }
     const changes = exportChanges(c.attributes, desired, skip);
+    if (this.ctx.tracer) {
+      for (const attr of Object.keys(desired)) {
+        if (skip.has(attr)) continue;
+        this.ctx.explain(c.dn, c.agent, 'export-flow', () => (attr in changes ? `${attr}: ${shown(c.attributes[attr])} -> ${shown(changes[attr])}` : `${attr}: unchanged (${shown(desired[attr])})`));
+      }
+      if (newDn) this.ctx.explain(c.dn, c.agent, 'export-flow', () => `renamed to ${newDn} (rules.${c.agent}.provision.dn)`);
+    }
     if (!Object.keys(changes).length && !newDn) {
       if (pending) this.store.removePendingExport(c.id);
       return;

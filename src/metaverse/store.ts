@@ -160,6 +160,12 @@ export class Store {
       .run(step?.runId ?? null, step?.stepId ?? null, space, agent, objectId, objectRef, operation, before === undefined ? null : json(before), after === undefined ? null : json(after), now());
   }
 
+  /** Every change a run made, in order. */
+  changesOfRun(runId: number): { space: 'mv' | 'cs'; agent: string | null; objectId: number; objectRef: string; operation: string; before: unknown; after: unknown }[] {
+    const rows = this.db.prepare('SELECT space, agent, object_id, object_ref, operation, before, after FROM change_log WHERE run_id = ? ORDER BY id').all(runId) as { space: 'mv' | 'cs'; agent: string | null; object_id: number; object_ref: string; operation: string; before: string | null; after: string | null }[];
+    return rows.map((r) => ({ space: r.space, agent: r.agent, objectId: r.object_id, objectRef: r.object_ref, operation: r.operation, before: r.before === null ? undefined : JSON.parse(r.before), after: r.after === null ? undefined : JSON.parse(r.after) }));
+  }
+
   changesOf(space: 'mv' | 'cs', objectId: number): { runId: number | null; operation: string; before: unknown; after: unknown; at: string }[] {
     const rows = this.db.prepare('SELECT run_id AS runId, operation, before, after, at FROM change_log WHERE space = ? AND object_id = ? ORDER BY id').all(space, objectId) as {
       runId: number | null; operation: string; before: string | null; after: string | null; at: string;

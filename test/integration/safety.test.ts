@@ -190,3 +190,80 @@ describe('an object limit per step', () => {
     expect(whole.report?.steps[0]?.stats.unchanged).toBe(PEOPLE.length + newcomers.length);
   });
 });
+
+describe('preview: what a sync would do to one object, rule by rule', () => {
+  let slapd: Slapd;
+  let d: Deployment;
+  beforeAll(async () => {
+    ({ slapd, d } = await setUp({ dominoPeopleOnly: true }));
+  });
+  afterAll(async () => slapd?.stop());
+
+  interface Preview {
+    matchedBy: string;
+    objects: { agent: string; dn: string }[];
+    trace: { object: string; agent: string; rule: string; decision: string }[];
+    changes: { operation: string; before: unknown; after: unknown }[];
+    exports: { staged: { operation: string; dn: string; agent: string; changes?: Record<string, { before: string[]; after: string[] }> }[]; withdrawn: unknown[] };
+    problems: { code: string }[];
+  }
+  const previewOf = (q: string): Preview => JSON.parse(d.cli(['preview', q, '--json']).stdout) as Preview;
+  const counts = (): unknown => {
+    const mv = new Database(join(d.dir, 'metaverse.db'), { readonly: true });
+    const n = ['run', 'run_step', 'run_error', 'change_log', 'lineage', 'pending_export', 'mv_object', 'cs_object'].map((t) => [t, mv.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get()]);
+    const pending = mv.prepare('SELECT COUNT(*) FROM cs_object WHERE pending_import IS NOT NULL').pluck().get();
+    mv.close();
+    return { n, pending };
+  };
+
+  it('an imported change: scope, join, each import and export flow with its source, the export it would stage; nothing written', () => {
+    slapd.modify(`dn: cn=Ben Safe,${d.dominoPeopleOu}\nchangetype: modify\nreplace: sn\nsn: Safer\n-\nreplace: title\ntitle: Engineer\n`);
+    expect(d.cli(['run-step', 'domino-people', 'delta-import', '--json']).report?.status).toBe('success');
+    const before = counts();
+    const p = previewOf('ben.safe@notes.acme.test');
+    expect(counts()).toEqual(before);
+    expect(p.matchedBy).toBe('mail');
+    expect(p.objects).toEqual([expect.objectContaining({ agent: 'domino-people', dn: `cn=Ben Safe,${d.dominoPeopleOu}` })]);
+    const decisions = p.trace.map((t) => `${t.agent} ${t.rule}: ${t.decision}`);
+    expect(decisions).toContainEqual(expect.stringMatching(/^domino-people scope: in scope/));
+    expect(decisions).toContainEqual(expect.stringMatching(/^domino-people join: already linked to DominoUser .* \(projection in run 1\)/));
+    expect(decisions).toContainEqual('domino-people import-flow: sn from sn: "Safe" -> "Safer"');
+    expect(decisions).toContainEqual(expect.stringMatching(/^domino-people import-flow: mail from .*: unchanged \("ben.safe@notes.acme.test"\)/));
+    expect(decisions).toContainEqual('ad-contacts export-flow: sn: "Safe" -> "Safer"');
+    expect(decisions).toContainEqual('ad-contacts export-flow: title: (none) -> "Engineer"');
+    expect(p.changes).toContainEqual(expect.objectContaining({ operation: 'mv-update', before: { sn: ['Safe'], title: [] }, after: { sn: ['Safer'], title: ['Engineer'] } }));
+    expect(p.exports.staged).toEqual([expect.objectContaining({ agent: 'ad-contacts', operation: 'update', dn: `CN=Ben Safe,${d.adContactsOu}`, changes: expect.objectContaining({ sn: { before: ['Safe'], after: ['Safer'] } }) })]);
+    const text = d.cli(['preview', 'ben.safe@notes.acme.test']).stdout;
+    expect(text).toMatch(/nothing is written/);
+    expect(text).toMatch(/stage export: modify CN=Ben Safe,.* \(ad-contacts\): .*sn: \["Safe"\] -> \["Safer"\]/);
+
+    // The sync then does exactly what the preview said.
+    expect(d.cli(['run-step', 'domino-people', 'delta-sync', '--json']).report?.status).toBe('success');
+    const staged = JSON.parse(d.cli(['plan', '--json']).stdout) as { exports: unknown[] };
+    expect(staged.exports).toEqual(p.exports.staged.map((e) => expect.objectContaining({ operation: e.operation, dn: e.dn, changes: e.changes })));
+  });
+
+  it('a new person by DN: projection and the contact it would provision; a contact by DN is previewed through its person', () => {
+    d.addDominoPerson({ given: 'Cara', sn: 'New', mail: 'cara.new@notes.acme.test' });
+    d.cli(['run-step', 'domino-people', 'delta-import', '--json']);
+    const p = previewOf(`cn=Cara New,${d.dominoPeopleOu}`);
+    expect(p.matchedBy).toBe('dn');
+    const decisions = p.trace.map((t) => `${t.agent} ${t.rule}: ${t.decision}`);
+    expect(decisions).toContainEqual('domino-people join: no join rule found a match');
+    expect(decisions).toContainEqual('domino-people projection: projected as a new DominoUser');
+    expect(decisions).toContainEqual(expect.stringMatching(/^ad-contacts address-conflict: no other object holds cara.new@notes.acme.test/));
+    expect(decisions).toContainEqual(expect.stringMatching(new RegExp(`^ad-contacts provisioning: a new object CN=Cara New,${d.adContactsOu} with .*mail="cara.new@notes.acme.test"`)));
+    expect(p.exports.staged).toEqual([expect.objectContaining({ operation: 'add', dn: `CN=Cara New,${d.adContactsOu}`, agent: 'ad-contacts' })]);
+
+    const contact = previewOf(`CN=Ada Safe,${d.adContactsOu}`);
+    expect(contact.objects).toEqual([expect.objectContaining({ agent: 'domino-people', dn: `cn=Ada Safe,${d.dominoPeopleOu}` })]);
+    expect(contact.exports.staged).toEqual([]);
+    expect(contact.trace.filter((t) => t.rule === 'export-flow').every((t) => t.decision.includes('unchanged'))).toBe(true);
+  });
+
+  it('an unknown object is named, with exit code 64', () => {
+    const r = d.cli(['preview', 'nobody@nowhere.test']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/no object matches "nobody@nowhere.test" as a mail/);
+  });
+});
