@@ -38,6 +38,8 @@ export class ObjectError extends Error {
     readonly attribute: string | undefined,
     readonly problem: string,
     readonly code = 'object-error',
+    /** The object's anchor, when it could be read: an import uses it to keep the object's last good image. */
+    readonly anchor?: string,
   ) {
     super(`${object}${attribute ? ` [${attribute}]` : ''}: ${problem}`);
     this.name = 'ObjectError';

@@ -5,7 +5,7 @@
  * changed since the agent's watermark. Each page is staged in one transaction together with the
  * watermark that covers it, so a crash never leaves a watermark ahead of its data.
  */
-import { type Agent, type ConnectorObject, DeltaUnavailableError, type GoneObject } from '../agents/types.js';
+import { type Agent, type ConnectorObject, DeltaUnavailableError, type GoneObject, ObjectError } from '../agents/types.js';
 import type { CsRow } from '../metaverse/types.js';
 import { sameValues } from '../util/attributes.js';
 import { normalizeDn } from '../util/dn.js';
@@ -27,7 +27,7 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
       // watermark, since it did not see everything.
       ctx.checkObjectLimit(seen, 'objects imported (the limit is checked between pages)');
       store.transaction(() => {
-        for (const e of page.errors) ctx.objectError(e);
+        for (const e of page.errors) rejectEntry(ctx, agent, e, true);
         for (const o of page.objects) stageObject(ctx, agent, o, true);
       });
       seen += page.objects.length;
@@ -87,7 +87,7 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
       for await (const page of agent.deltaImport!(store.getWatermark(agent.name) ?? watermark)) {
         ctx.checkObjectLimit(read, 'changes imported (the limit is checked between pages; the rest follow from the watermark)');
         store.transaction(() => {
-          for (const e of page.errors) ctx.objectError(e);
+          for (const e of page.errors) rejectEntry(ctx, agent, e, false);
           for (const o of page.objects) stageObject(ctx, agent, o, false);
           for (const g of page.gone ?? []) {
             const cs = findGone(ctx, agent.name, g);
@@ -115,7 +115,14 @@ async function confirmUnchanged(ctx: StepContext, agent: Agent): Promise<void> {
   if (!agent.readObject || !agent.capabilities.has('read-object')) return; // the next full import confirms them
   for (const expected of ctx.store.expectationsBefore(agent.name, ctx.ref.stepId)) {
     const read = agent.readObject.bind(agent);
-    const now = await withRetries(ctx, agent, expected.dn, `reading ${expected.dn} back`, () => read(expected.dn));
+    let now: ConnectorObject | undefined;
+    try {
+      now = await withRetries(ctx, agent, expected.dn, `reading ${expected.dn} back`, () => read(expected.dn));
+    } catch (e) {
+      if (!(e instanceof ObjectError)) throw e;
+      ctx.store.transaction(() => rejectEntry(ctx, agent, e, false));
+      continue;
+    }
     ctx.store.transaction(() => {
       const cs = ctx.store.getCs(expected.csId);
       if (!cs) return;
@@ -125,6 +132,26 @@ async function confirmUnchanged(ctx: StepContext, agent: Agent): Promise<void> {
         stageDeletion(ctx, cs);
       }
     });
+  }
+}
+
+/**
+ * An entry the agent could not read (bad bytes, control characters, no anchor) is reported and not
+ * staged. An object already known keeps its last good image, and a full import counts it as seen:
+ * a bad value must never make a person look deleted.
+ */
+function rejectEntry(ctx: StepContext, agent: Agent, e: ObjectError, full: boolean): void {
+  const { store } = ctx;
+  const known = (e.anchor !== undefined ? store.getCsByAnchor(agent.name, e.anchor) : undefined) ?? store.getCsByDnKey(agent.name, safeDnKey(e.object)).find((c) => !c.provisioned);
+  if (known && full) store.markSeen(known.id, ctx.ref.stepId);
+  ctx.error(e.object, e.attribute, e.code, known ? `${e.problem}; the object keeps the values of its last good import until this is fixed` : `${e.problem}; the object is not imported until this is fixed`);
+}
+
+function safeDnKey(dn: string): string {
+  try {
+    return normalizeDn(dn);
+  } catch {
+    return dn.toLowerCase();
   }
 }
 

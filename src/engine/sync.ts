@@ -8,7 +8,7 @@ import type { CsRow, MvRow } from '../metaverse/types.js';
 import { deletesMvObject, deprovisionAction } from '../rules/deletion.js';
 import { applyImportFlows, desiredExportAttributes, exportChanges, removeContributions } from '../rules/flows.js';
 import { csIndexKey, decideJoin, joinValues } from '../rules/join.js';
-import { addressConflictProblem, buildDn, mailSourceAttributes, planNewObject, provisioningProblem, type Problem } from '../rules/provisioning.js';
+import { type AddressHolder, addressConflictProblem, buildDn, mailSourceAttributes, planNewObject, provisioningProblem, type Problem } from '../rules/provisioning.js';
 import { carriesStamp, evaluateScope } from '../rules/scope.js';
 import { normalizeDn, parseDn } from '../util/dn.js';
 import type { StepContext } from './context.js';
@@ -289,7 +289,7 @@ export class Synchronizer {
     const conflict = addressConflictProblem(mail, others);
     this.ctx.explain(this.label(mv), agent, 'address-conflict', () => (conflict ? conflict.message : `no other object holds ${mail ?? 'its address'}`));
     if (conflict) {
-      if (this.store.openAddressConflict(this.ref, mv, agent, mail!, others)) {
+      if (this.store.openAddressConflict(this.ref, mv, agent, mail!, others.map((o) => o.label))) {
         this.conflicted.add(`${mv.id} ${agent}`);
         this.report(mv, conflict);
       }
@@ -313,26 +313,29 @@ export class Synchronizer {
   }
 
   /**
-   * Who else has this object's mail: MV objects of another type, and (so that the order of the sync
-   * steps does not matter) in-scope source objects of another type not yet synced.
+   * Who else has this object's mail: other MV objects (of the other type: a person being migrated; of
+   * the same type: one address on two people), and, so that the order of the sync steps does not
+   * matter, in-scope source objects not yet synced.
    */
-  private othersWithMail(mv: MvRow): string[] {
+  private othersWithMail(mv: MvRow): AddressHolder[] {
     const mail = mv.attributes['mail']?.[0];
     if (!mail) return [];
-    const found = new Set<string>();
+    const found = new Map<string, AddressHolder>();
     for (const id of this.store.findMv('mail', mail)) {
-      const other = this.store.getMv(id);
-      if (other && id !== mv.id && other.objectType !== mv.objectType) found.add(this.label(other));
+      const other = id === mv.id ? undefined : this.store.getMv(id);
+      if (other) found.set(this.label(other), { label: this.label(other), sameType: other.objectType === mv.objectType });
     }
     for (const [agent, rules] of Object.entries(this.ctx.config.rules)) {
-      if (!rules.project || rules.objectType === mv.objectType) continue;
+      if (!rules.project) continue;
       for (const attr of mailSourceAttributes(rules)) {
         for (const c of this.store.findCsByIndex(agent, attr.toLowerCase(), mail)) {
-          if (c.mvId === null && evaluateScope(c.attributes, rules.scope, this.stamps).inScope) found.add(`${rules.objectType} ${c.dn} (${agent}, not yet synchronized)`);
+          if (c.mvId !== null || !evaluateScope(c.attributes, rules.scope, this.stamps).inScope) continue;
+          const label = `${rules.objectType} ${c.dn} (${agent}, not yet synchronized)`;
+          found.set(label, { label, sameType: rules.objectType === mv.objectType });
         }
       }
     }
-    return [...found];
+    return [...found.values()];
   }
 
   private stageUpdate(mv: MvRow, c: CsRow, rules: AgentRules): void {

@@ -411,8 +411,9 @@ export class Store {
     this.db.prepare('DELETE FROM pending_export WHERE cs_id = ?').run(csId);
   }
 
+  /** The directory refused the export: its outcome is known (not done), so it is no longer in doubt. */
   recordExportFailure(csId: number, message: string): void {
-    this.db.prepare('UPDATE pending_export SET attempts = attempts + 1, last_error = ? WHERE cs_id = ?').run(message, csId);
+    this.db.prepare('UPDATE pending_export SET attempts = attempts + 1, last_error = ?, sent_at = NULL WHERE cs_id = ?').run(message, csId);
   }
 
   /** The intent, committed before the export goes out: if the process dies now, the next run knows. */

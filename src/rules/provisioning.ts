@@ -46,17 +46,26 @@ export function provisioningProblem(mvAttributes: AttributeMap, required: readon
   return undefined;
 }
 
+/** Another object that has the same address; `sameType` when it is of the same kind (two people). */
+export interface AddressHolder {
+  label: string;
+  sameType: boolean;
+}
+
+const CONFLICT_FOLLOW_UP = 'Reported once; "dirbridge conflicts" lists open conflicts, and the contact follows by itself when the address is no longer shared';
+
 /**
- * A contact must never capture the mail of a real mailbox or person: if another MV object (of another
- * type) has the same address, the person is probably being migrated and no contact is created.
+ * A contact must never capture the mail of a real mailbox or person. The same address on an object of
+ * the other type is most often a person being migrated; on two objects of the same type it is a data
+ * error in the source. Either way no contact is created while the address is shared.
  */
-export function addressConflictProblem(mail: string | undefined, othersWithSameMail: readonly string[]): Problem | undefined {
-  if (!mail || othersWithSameMail.length === 0) return undefined;
-  return {
-    attribute: 'mail',
-    code: 'address-conflict',
-    message: `mail ${mail} also belongs to ${othersWithSameMail.join('; ')}; no contact is created while both exist (a person being migrated?). Reported once; "dirbridge conflicts" lists open conflicts, and the contact follows by itself when one side goes`,
-  };
+export function addressConflictProblem(mail: string | undefined, holders: readonly AddressHolder[]): Problem | undefined {
+  if (!mail || holders.length === 0) return undefined;
+  const names = holders.map((h) => h.label).join('; ');
+  if (holders.some((h) => h.sameType)) {
+    return { attribute: 'mail', code: 'duplicate-address', message: `mail ${mail} is also the address of ${names}; one address on two people is a data error in the source, so no contact is created for it until the address is corrected. ${CONFLICT_FOLLOW_UP}` };
+  }
+  return { attribute: 'mail', code: 'address-conflict', message: `mail ${mail} also belongs to ${names}; no contact is created while both exist (a person being migrated?). ${CONFLICT_FOLLOW_UP}` };
 }
 
 /** The connector attributes a source agent's import flow takes `mail` from. */

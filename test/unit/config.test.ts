@@ -29,9 +29,12 @@ const withAgent = (agent: Record<string, unknown>): unknown => ({ ...quickstart,
 const ldapAgent = { type: 'domino-ldap', url: 'ldaps://domino.example:636', bindDn: 'cn=sync,o=Acme', password: { env: 'DOMINO_PW' }, baseDn: 'o=Acme', objectClasses: ['dominoPerson'], attributes: ['cn', 'sn'] };
 
 describe('safety settings', () => {
-  it('guards are on by default: 500 deletions or 20% per export, shrunk imports refused, 5000 errors', () => {
+  it('guards are on by default: 500 deletions or 20% per export, shrunk imports refused, 5000 errors, 3 retries', () => {
     const cfg = loadConfig(write(quickstart), {}).config;
-    expect(cfg.safety).toEqual({ deletionThreshold: { count: 500, percent: 20, minimumObjects: 100 }, agents: {}, fullImportShrinkPercent: 50, errorLimit: 5000, staging: false });
+    expect(cfg.safety).toEqual({
+      deletionThreshold: { count: 500, percent: 20, minimumObjects: 100 }, agents: {}, fullImportShrinkPercent: 50, errorLimit: 5000,
+      retry: { attempts: 3, initialDelayMs: 1000, maxDelayMs: 30_000 }, staging: false,
+    });
   });
   it('a threshold for an agent that does not exist, or with a wrong type, is named', () => {
     expect(problems({ ...quickstart, safety: { agents: { 'ad-contact': { deletionThreshold: { count: 5 } } } } })).toContainEqual(expect.stringMatching(/safety\.agents\.ad-contact.*no agent named "ad-contact"/));

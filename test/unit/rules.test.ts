@@ -85,7 +85,8 @@ describe('provisioning', () => {
   });
   it('reports an address that another person already has', () => {
     expect(addressConflictProblem('a@b.c', [])).toBeUndefined();
-    expect(addressConflictProblem('a@b.c', ['ExchangeUser CN=A'])).toMatchObject({ code: 'address-conflict', attribute: 'mail' });
+    expect(addressConflictProblem('a@b.c', [{ label: 'ExchangeUser CN=A', sameType: false }])).toMatchObject({ code: 'address-conflict', attribute: 'mail' });
+    expect(addressConflictProblem('a@b.c', [{ label: 'DominoUser cn=B', sameType: true }])).toMatchObject({ code: 'duplicate-address', attribute: 'mail', message: expect.stringContaining('data error in the source') });
   });
 });
 

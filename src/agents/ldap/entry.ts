@@ -25,30 +25,36 @@ export function firstText(raw: unknown): string | undefined {
 
 const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 
+/**
+ * A value that is not valid UTF-8, or that holds control characters, rejects the whole entry: taking
+ * the rest would flow a removal of that attribute to every contact. The error carries the anchor when
+ * it could be read, so an import keeps the object's last good image instead of taking it as gone.
+ */
 export function entryToObject(entry: Entry, m: EntryMapping): ConnectorObject {
   const attributes: AttributeMap = {};
   let objectClasses: string[] = [];
+  let problem: { attribute: string; message: string; code: string } | undefined;
   for (const [name, raw] of Object.entries(entry)) {
     if (name === 'dn') continue;
     const key = name.toLowerCase();
-    const list = valuesOf(raw);
     const values: string[] = [];
-    for (const v of list) {
+    for (const v of valuesOf(raw)) {
       if (Buffer.isBuffer(v)) {
         if (m.guids.has(key) && v.length === 16) values.push(guidToString(v));
         else if (m.binary.has(key)) values.push(v.toString('base64'));
-        else throw new ObjectError(entry.dn, name, 'holds a value that is not valid UTF-8', 'invalid-utf8');
+        else problem ??= { attribute: name, message: `holds a value that is not valid UTF-8 (bytes ${v.subarray(0, 16).toString('hex')}${v.length > 16 ? '...' : ''})`, code: 'invalid-utf8' };
       } else {
         const s = String(v);
-        if (CONTROL_CHARS.test(s)) throw new ObjectError(entry.dn, name, 'holds control characters', 'control-characters');
-        values.push(s);
+        const control = CONTROL_CHARS.exec(s);
+        if (control) problem ??= { attribute: name, message: `holds a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at position ${control.index + 1})`, code: 'control-characters' };
+        else values.push(s);
       }
     }
     if (key === 'objectclass') objectClasses = values;
     else attributes[key] = values;
   }
-  const anchorKey = m.anchor.toLowerCase();
-  const anchor = attributes[anchorKey]?.[0];
+  const anchor = attributes[m.anchor.toLowerCase()]?.[0];
+  if (problem) throw new ObjectError(entry.dn, problem.attribute, problem.message, problem.code, anchor);
   if (!anchor) throw new ObjectError(entry.dn, m.anchor, 'has no anchor value (is the attribute readable by the bind account?)', 'missing-anchor');
   return { anchor, dn: entry.dn, objectClasses, attributes };
 }

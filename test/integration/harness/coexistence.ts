@@ -33,7 +33,8 @@ export interface Deployment {
   adAwayOu: string;
   /** Runs the CLI; returns exit code, parsed --json report (when asked) and output. */
   cli(args: string[]): { code: number; stdout: string; stderr: string; report?: RunReportJson };
-  addDominoPerson(p: { given: string; sn: string; mail?: string; unid?: string }): string;
+  /** Adds a person to the Domino people OU; `extra` attributes are written as raw bytes (any value a directory may hold). */
+  addDominoPerson(p: { given: string; sn: string; mail?: string; unid?: string; extra?: Record<string, string | Buffer> }): string;
   addAdMailbox(p: { given: string; sn: string; mail: string; nickname?: string }): Promise<string>;
   adSearch(base: string, filter: string, attributes?: string[]): Promise<Record<string, unknown>[]>;
   adDelete(dn: string): Promise<void>;
@@ -132,12 +133,15 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
       const out = { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
       return args.includes('--json') && r.stdout.trim().startsWith('{') ? { ...out, report: JSON.parse(r.stdout) as RunReportJson } : out;
     },
-    addDominoPerson({ given, sn, mail, unid }) {
+    addDominoPerson({ given, sn, mail, unid, extra = {} }) {
       const cn = `${given} ${sn}`;
       const dn = `cn=${escapeDnValue(cn)},${dominoPeopleOu}`;
-      const b64 = (k: string, v: string): string => `${k}:: ${Buffer.from(v).toString('base64')}`;
+      const b64 = (k: string, v: string | Buffer): string => `${k}:: ${Buffer.from(v).toString('base64')}`;
       slapd.add(
-        [b64('dn', dn), 'objectClass: dominoPerson', b64('cn', cn), b64('givenName', given), b64('sn', sn), `dominoUNID: ${unid ?? randomBytes(16).toString('hex').toUpperCase()}`, 'mailsystem: 1', ...(mail ? [b64('internetaddress', mail)] : []), ''].join('\n'),
+        [
+          b64('dn', dn), 'objectClass: dominoPerson', b64('cn', cn), b64('givenName', given), b64('sn', sn), `dominoUNID: ${unid ?? randomBytes(16).toString('hex').toUpperCase()}`, 'mailsystem: 1',
+          ...(mail ? [b64('internetaddress', mail)] : []), ...Object.entries(extra).map(([k, v]) => b64(k, v)), '',
+        ].join('\n'),
       );
       return dn;
     },
