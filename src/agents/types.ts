@@ -48,7 +48,12 @@ export class ObjectError extends Error {
 
 /** The directory cannot be reached or went away; the step stops and nothing is committed as done. */
 export class ServerDownError extends Error {
-  constructor(agent: string, detail: string) {
+  constructor(
+    agent: string,
+    detail: string,
+    /** The agent already retried as configured: the engine must not retry it again. */
+    readonly final = false,
+  ) {
     super(`agent "${agent}": directory unavailable: ${detail}`);
     this.name = 'ServerDownError';
   }
@@ -105,6 +110,11 @@ export interface ImportPage {
    * changes; a full import's only when the whole import (and its deletion pass) has been staged.
    */
   watermark?: string;
+}
+
+/** What the engine offers an agent while it runs: a place to report retries (they become warnings). */
+export interface AgentHooks {
+  onRetry?: (object: string, message: string) => void;
 }
 
 export interface Agent {

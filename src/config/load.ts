@@ -53,9 +53,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const secrets = new Map<string, string>();
   const problems: string[] = [];
   for (const [name, agent] of Object.entries(config.agents)) {
-    if (agent.type === 'ldif' || !agent.password) continue;
-    const got = readSecret(agent.password, env, path);
-    if ('error' in got) problems.push(`agents.${name}.password: ${got.error}`);
+    // One secret per agent: an LDAP bind password, or an Entra app's client secret or certificate PEM.
+    const [key, ref] = agent.type === 'ldif' ? [] : agent.type === 'graph' || agent.type === 'exo-contacts' ? (agent.clientSecret ? ['clientSecret', agent.clientSecret] : ['certificate', agent.certificate]) : ['password', agent.password];
+    if (!key || !ref) continue;
+    const got = readSecret(ref, env, path);
+    if ('error' in got) problems.push(`agents.${name}.${key}: ${got.error}`);
     else secrets.set(name, got.value);
   }
   if (problems.length) throw new ConfigError(abs, problems);

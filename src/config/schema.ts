@@ -98,7 +98,63 @@ const ldifAgent = z
   })
   .strict();
 
-export const agentConfig = z.discriminatedUnion('type', [dominoAgent, adAgent, ldifAgent]);
+const httpsUrl = z.string().regex(/^https:\/\/[^/\s]+\/?$/, 'an https:// origin, e.g. https://graph.microsoft.com');
+
+/**
+ * App-only sign-in to Microsoft Entra ID (client credentials): a client secret or a certificate (a PEM
+ * holding the private key and the certificate), each from the environment or a file, never inline.
+ */
+const entraFields = {
+  tenantId: z.string().min(1),
+  clientId: z.string().min(1),
+  clientSecret: secretRef.optional(),
+  certificate: secretRef.optional(),
+  /** login.microsoftonline.com; national clouds: login.microsoftonline.us, login.chinacloudapi.cn. */
+  authorityHost: httpsUrl.default('https://login.microsoftonline.com'),
+  timeoutMs: z.number().int().min(1000).default(60_000),
+};
+const oneCredential = (a: { clientSecret?: unknown; certificate?: unknown }, ctx: z.RefinementCtx): void => {
+  if ((a.clientSecret === undefined) === (a.certificate === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'give exactly one of clientSecret or certificate (each as { env: NAME } or { file: PATH })' });
+  }
+};
+
+/** The Graph attributes a user is read with; $select is part of the delta token, so changing it means a new round. */
+export const GRAPH_USER_SELECT = ['displayName', 'givenName', 'surname', 'mail', 'mailNickname', 'proxyAddresses', 'userPrincipalName', 'jobTitle', 'businessPhones', 'accountEnabled'];
+
+const graphAgent = z
+  .object({
+    type: z.literal('graph'),
+    ...entraFields,
+    /** https://graph.microsoft.com; national clouds: graph.microsoft.us, microsoftgraph.chinacloudapi.cn. */
+    graphUrl: httpsUrl.default('https://graph.microsoft.com'),
+    select: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'a Graph property name')).min(1).default(GRAPH_USER_SELECT),
+    /**
+     * How a user is known to have an Exchange Online mailbox: mailboxSettings (asked per new or changed
+     * user; exact; needs MailboxSettings.Read) or assignedPlans (an enabled Exchange plan; no extra
+     * request, but a licence is not a mailbox).
+     */
+    mailboxDetection: z.enum(['mailboxSettings', 'assignedPlans']).default('mailboxSettings'),
+    /** Requests in flight at once (mailbox checks); Graph throttles per app and tenant. */
+    concurrency: z.number().int().min(1).max(16).default(4),
+  })
+  .strict()
+  .superRefine(oneCredential);
+
+const exoContactsAgent = z
+  .object({
+    type: z.literal('exo-contacts'),
+    ...entraFields,
+    /** Exchange Online's admin REST endpoint (beta, undocumented): https://outlook.office365.com. */
+    adminUrl: httpsUrl.default('https://outlook.office365.com'),
+    /** The pseudo-DN under which contacts appear in the connector space (Exchange Online has no DNs). */
+    baseDn: z.string().default('OU=Contacts,DC=exchange-online'),
+    exportConcurrency: z.number().int().min(1).max(8).default(2),
+  })
+  .strict()
+  .superRefine(oneCredential);
+
+export const agentConfig = z.discriminatedUnion('type', [dominoAgent, adAgent, ldifAgent, graphAgent, exoContactsAgent]);
 
 const flowValue = z.union([
   z.string(),
@@ -266,7 +322,7 @@ export const configSchema = z
       }
       if (r.project && r.provision) issue(at('project'), 'an agent either projects (a source) or is provisioned (a target), not both');
       const agentCfg = cfg.agents[agent];
-      if (agentCfg && agentCfg.type !== 'ldif') {
+      if (agentCfg && 'attributes' in agentCfg) {
         // What dirbridge writes must also be read back, or every sync would see a difference.
         const read = new Set(agentCfg.attributes.map((a) => a.toLowerCase()));
         for (const csAttr of [...Object.keys(r.exportFlows), ...(r.ownership ? [r.ownership.attribute] : [])]) {
@@ -280,6 +336,9 @@ export type DirbridgeConfig = z.infer<typeof configSchema>;
 export type AgentConfig = z.infer<typeof agentConfig>;
 export type LdapAgentConfig = Extract<AgentConfig, { type: 'domino-ldap' | 'ad-ldap' }>;
 export type LdifAgentConfig = Extract<AgentConfig, { type: 'ldif' }>;
+export type GraphAgentConfig = Extract<AgentConfig, { type: 'graph' }>;
+export type ExoContactsAgentConfig = Extract<AgentConfig, { type: 'exo-contacts' }>;
+export type EntraAgentConfig = GraphAgentConfig | ExoContactsAgentConfig;
 export type AgentRules = z.infer<typeof agentRules>;
 export type FlowValue = z.infer<typeof flowValue>;
 export type ScopeCondition = z.infer<typeof scopeCondition>;

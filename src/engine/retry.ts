@@ -10,7 +10,7 @@ import { type Agent, ServerDownError, TransientError } from '../agents/types.js'
 import type { StepContext } from './context.js';
 
 export function isRetryable(e: unknown): e is ServerDownError | TransientError {
-  return e instanceof ServerDownError || e instanceof TransientError;
+  return (e instanceof ServerDownError && !e.final) || e instanceof TransientError;
 }
 
 /**

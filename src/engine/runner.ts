@@ -101,7 +101,7 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
 async function runStep(ctx: StepContext, spec: StepSpec): Promise<void> {
   if (spec.type === 'full-sync') return runFullSync(ctx);
   if (spec.type === 'delta-sync') return runDeltaSync(ctx);
-  const agent = createAgent(ctx.loaded, spec.agent);
+  const agent = createAgent(ctx.loaded, spec.agent, { onRetry: (object, message) => ctx.warning(object, undefined, 'retried', message) });
   if (spec.type === 'full-import' && !agent.capabilities.has('full-import')) throw new Error(`agent ${spec.agent} cannot run a full import`);
   await agent.open();
   try {

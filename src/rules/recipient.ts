@@ -1,4 +1,4 @@
-/** How an Active Directory object is recognised as an Exchange mailbox user. */
+/** How an object is recognised as an Exchange mailbox user: on-premises AD attributes, or Exchange Online's mailbox purpose. */
 import type { AttributeMap } from '../agents/types.js';
 
 /**
@@ -10,6 +10,8 @@ const MAILBOX_TYPES = [1n, 2n, 4n, 8n, 16n, 32n, 2147483648n, 8589934592n, 17179
 const MAILBOX_MASK = MAILBOX_TYPES.reduce((a, b) => a | b, 0n);
 
 export function isExchangeMailbox(attributes: AttributeMap): boolean {
+  // Exchange Online through Graph: the agent records the mailbox's userPurpose when it has one.
+  if ((attributes['mailboxpurpose']?.length ?? 0) > 0) return true;
   const details = attributes['msexchrecipienttypedetails']?.[0];
   if (details !== undefined && /^-?[0-9]+$/.test(details.trim())) {
     const v = BigInt(details.trim());

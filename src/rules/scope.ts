@@ -20,7 +20,7 @@ export function evaluateScope(attributes: AttributeMap, conditions: readonly Sco
   for (const c of conditions) {
     if ('exchangeMailbox' in c) {
       const mailbox = isExchangeMailbox(attributes);
-      if (mailbox !== c.exchangeMailbox) return { inScope: false, reason: mailbox ? 'is an Exchange mailbox' : 'is not an Exchange mailbox (no homeMDB, msExchMailboxGuid or mailbox msExchRecipientTypeDetails)' };
+      if (mailbox !== c.exchangeMailbox) return { inScope: false, reason: mailbox ? 'is an Exchange mailbox' : 'is not an Exchange mailbox (no homeMDB, msExchMailboxGuid or mailbox msExchRecipientTypeDetails; no Exchange Online mailboxPurpose)' };
       continue;
     }
     const values = (attributes[c.attribute.toLowerCase()] ?? []).map((v) => v.toLowerCase());

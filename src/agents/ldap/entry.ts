@@ -1,6 +1,7 @@
 /** Turns an ldapts search entry into a neutral connector object. */
 import type { Entry } from 'ldapts';
 import { guidToString } from '../../util/guid.js';
+import { controlCharacterProblem } from '../../util/text.js';
 import { type AttributeMap, type ConnectorObject, ObjectError } from '../types.js';
 
 export interface EntryMapping {
@@ -23,8 +24,6 @@ export function firstText(raw: unknown): string | undefined {
   return v === undefined || v === '' ? undefined : String(v);
 }
 
-const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
-
 /**
  * A value that is not valid UTF-8, or that holds control characters, rejects the whole entry: taking
  * the rest would flow a removal of that attribute to every contact. The error carries the anchor when
@@ -45,8 +44,8 @@ export function entryToObject(entry: Entry, m: EntryMapping): ConnectorObject {
         else problem ??= { attribute: name, message: `holds a value that is not valid UTF-8 (bytes ${v.subarray(0, 16).toString('hex')}${v.length > 16 ? '...' : ''})`, code: 'invalid-utf8' };
       } else {
         const s = String(v);
-        const control = CONTROL_CHARS.exec(s);
-        if (control) problem ??= { attribute: name, message: `holds a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at position ${control.index + 1})`, code: 'control-characters' };
+        const control = controlCharacterProblem(s);
+        if (control) problem ??= { attribute: name, message: control, code: 'control-characters' };
         else values.push(s);
       }
     }

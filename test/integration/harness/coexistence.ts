@@ -128,23 +128,8 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
 
   return {
     dir, configFile, env, adPeopleOu, adContactsOu, dominoPeopleOu, dominoContactsOu, dominoAwayOu, adAwayOu,
-    cli(args) {
-      const r = spawnSync(process.execPath, [CLI, '--config', configFile, ...args], { env, encoding: 'utf8' });
-      const out = { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-      return args.includes('--json') && r.stdout.trim().startsWith('{') ? { ...out, report: JSON.parse(r.stdout) as RunReportJson } : out;
-    },
-    addDominoPerson({ given, sn, mail, unid, extra = {} }) {
-      const cn = `${given} ${sn}`;
-      const dn = `cn=${escapeDnValue(cn)},${dominoPeopleOu}`;
-      const b64 = (k: string, v: string | Buffer): string => `${k}:: ${Buffer.from(v).toString('base64')}`;
-      slapd.add(
-        [
-          b64('dn', dn), 'objectClass: dominoPerson', b64('cn', cn), b64('givenName', given), b64('sn', sn), `dominoUNID: ${unid ?? randomBytes(16).toString('hex').toUpperCase()}`, 'mailsystem: 1',
-          ...(mail ? [b64('internetaddress', mail)] : []), ...Object.entries(extra).map(([k, v]) => b64(k, v)), '',
-        ].join('\n'),
-      );
-      return dn;
-    },
+    ...runners(configFile, env),
+    addDominoPerson: dominoPersonAdder(slapd, dominoPeopleOu),
     async addAdMailbox({ given, sn, mail, nickname }) {
       const cn = `${given} ${sn}`;
       const dn = `CN=${escapeDnValue(cn)},${adPeopleOu}`;
@@ -162,13 +147,18 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
     adModify: (dn, replace) =>
       withAd((c) => c.modify(dn, Object.entries(replace).map(([type, v]) => new Change({ operation: 'replace', modification: new Attribute({ type, values: Array.isArray(v) ? v : [v] }) })))),
     adMove: (dn, newDn) => withAd((c) => c.modifyDN(dn, newDn)),
-    watermark(agent) {
-      const db = new Database(join(dir, 'metaverse.db'), { readonly: true });
-      try {
-        return db.prepare('SELECT value FROM watermark WHERE agent = ?').pluck().get(agent) as string | undefined;
-      } finally {
-        db.close();
-      }
+    watermark: watermarkReader(dir),
+    adAdd: (dn, attrs) => withAd((c) => c.add(dn, attrs)),
+  };
+}
+
+/** The CLI against one config file, in the foreground (with the --json report parsed) or the background. */
+export function runners(configFile: string, env: NodeJS.ProcessEnv): Pick<Deployment, 'cli' | 'cliAsync'> {
+  return {
+    cli(args) {
+      const r = spawnSync(process.execPath, [CLI, '--config', configFile, ...args], { env, encoding: 'utf8' });
+      const out = { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+      return args.includes('--json') && r.stdout.trim().startsWith('{') ? { ...out, report: JSON.parse(r.stdout) as RunReportJson } : out;
     },
     cliAsync: (args) =>
       new Promise((done) => {
@@ -179,7 +169,32 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
         child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
         child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
       }),
-    adAdd: (dn, attrs) => withAd((c) => c.add(dn, attrs)),
+  };
+}
+
+export function watermarkReader(dir: string): Deployment['watermark'] {
+  return (agent) => {
+    const db = new Database(join(dir, 'metaverse.db'), { readonly: true });
+    try {
+      return db.prepare('SELECT value FROM watermark WHERE agent = ?').pluck().get(agent) as string | undefined;
+    } finally {
+      db.close();
+    }
+  };
+}
+
+export function dominoPersonAdder(slapd: Slapd, ou: string): Deployment['addDominoPerson'] {
+  return ({ given, sn, mail, unid, extra = {} }) => {
+    const cn = `${given} ${sn}`;
+    const dn = `cn=${escapeDnValue(cn)},${ou}`;
+    const b64 = (k: string, v: string | Buffer): string => `${k}:: ${Buffer.from(v).toString('base64')}`;
+    slapd.add(
+      [
+        b64('dn', dn), 'objectClass: dominoPerson', b64('cn', cn), b64('givenName', given), b64('sn', sn), `dominoUNID: ${unid ?? randomBytes(16).toString('hex').toUpperCase()}`, 'mailsystem: 1',
+        ...(mail ? [b64('internetaddress', mail)] : []), ...Object.entries(extra).map(([k, v]) => b64(k, v)), '',
+      ].join('\n'),
+    );
+    return dn;
   };
 }
 

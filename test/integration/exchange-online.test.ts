@@ -1,0 +1,69 @@
+/**
+ * The coexistence walkthrough with Exchange Online in place of AD: Graph (users/delta, mailbox
+ * detection) and the admin endpoint (mail contacts) served by a local HTTPS server, Domino by slapd.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployExchangeOnline, type ExoDeployment } from './harness/exchange-online.js';
+
+let d: ExoDeployment;
+beforeAll(async () => {
+  d = await deployExchangeOnline();
+});
+afterAll(async () => d?.stop());
+
+const mailbox = (given: string, sn: string, extra: Record<string, unknown> = {}) =>
+  d.cloud.upsertUser({ userPrincipalName: `${given.toLowerCase()}.${sn.toLowerCase()}@acme.onmicrosoft.com`, displayName: `${given} ${sn}`, givenName: given, surname: sn, mail: `${given.toLowerCase()}.${sn.toLowerCase()}@acme.example`, mailNickname: `${given.toLowerCase()}.${sn.toLowerCase()}`, mailbox: 'user', ...extra });
+
+describe('coexistence walkthrough with Exchange Online (local Graph server) and Domino (slapd)', () => {
+  it('first setup: mailboxes become Domino contacts, Domino people become Exchange Online mail contacts', async () => {
+    mailbox('Ola', 'Online');
+    mailbox('Una', 'Unlicensed', { mailbox: false }); // a user without a mailbox gets no contact
+    mailbox('Sam', 'Shared', { mailbox: 'shared' });
+    d.addDominoPerson({ given: 'Nora', sn: 'Notes', mail: 'nora.notes@notes.acme.example' });
+    d.addDominoPerson({ given: 'Nils', sn: 'Notes', mail: 'nils.notes@notes.acme.example' });
+    const r = await d.cli(['run', 'initial', '--json']);
+    expect({ status: r.report?.status, stderr: r.stderr, problems: r.report?.steps.flatMap((s) => s.problems) }).toEqual({ status: 'success', stderr: '', problems: [] });
+    expect((await d.dominoContacts()).map((c) => [c.cn, c.mailaddress])).toEqual([
+      ['Ola Online', 'ola.online@acme.example'],
+      ['Sam Shared', 'sam.shared@acme.example'],
+    ]);
+    expect(d.cloud.contacts().sort((a, b) => a.Name.localeCompare(b.Name))).toEqual([
+      expect.objectContaining({ Name: 'Nils Notes', ExternalEmailAddress: 'SMTP:nils.notes@notes.acme.example' }),
+      expect.objectContaining({ Name: 'Nora Notes', DisplayName: 'Nora Notes', Alias: expect.any(String), ExternalEmailAddress: 'SMTP:nora.notes@notes.acme.example', CustomAttribute15: 'dirbridge:managed' }),
+    ]);
+    expect(JSON.parse(d.watermark('exo-mailboxes')!)).toMatchObject({ strategy: 'graph-delta', link: expect.stringContaining('$deltatoken=') });
+  });
+
+  it('a second cycle with nothing changed writes nothing', async () => {
+    const r = await d.cli(['run', 'delta-cycle', '--json']);
+    expect(r.report?.status).toBe('success');
+    const written = r.report!.steps.filter((s) => s.type === 'export').reduce((n, s) => n + s.stats.adds! + s.stats.updates! + s.stats.deletes!, 0);
+    expect(written).toBe(0);
+  });
+
+  it('a new cloud mailbox gets a Domino contact in one delta cycle; a change follows; a deleted one loses it', async () => {
+    const user = mailbox('Neil', 'New');
+    const r = await d.cli(['run', 'delta-cycle', '--json']);
+    expect({ status: r.report?.status, problems: r.report?.steps.flatMap((s) => s.problems) }).toEqual({ status: 'success', problems: [] });
+    expect((await d.dominoContacts()).map((c) => c.cn)).toContain('Neil New');
+
+    d.cloud.upsertUser({ ...user, jobTitle: 'Pilot' });
+    expect((await d.cli(['run', 'delta-cycle', '--json'])).report?.status).toBe('success');
+    expect((await d.dominoContacts()).find((c) => c.cn === 'Neil New')?.title).toBe('Pilot');
+
+    d.cloud.removeUser(user.id);
+    expect((await d.cli(['run', 'delta-cycle', '--json'])).report?.status).toBe('success');
+    expect((await d.dominoContacts()).map((c) => c.cn)).not.toContain('Neil New');
+  });
+
+  it('a mailbox that goes away (licence removed) loses its contact; a deleted Domino person loses the Exchange Online contact', async () => {
+    const sam = d.cloud.upsertUser({ userPrincipalName: 'sam.shared@acme.onmicrosoft.com', mailbox: false });
+    void sam;
+    expect((await d.cli(['run', 'delta-cycle', '--json'])).report?.status).toBe('success');
+    expect((await d.dominoContacts()).map((c) => c.cn)).toEqual(['Ola Online']);
+
+    d.slapd.modify(`dn: cn=Nora Notes,${d.dominoPeopleOu}\nchangetype: delete\n`);
+    expect((await d.cli(['run', 'full-cycle', '--json'])).report?.status).toBe('success');
+    expect(d.cloud.contacts().map((c) => c.Name)).toEqual(['Nils Notes']);
+  });
+});

@@ -1,0 +1,287 @@
+/**
+ * A local HTTPS server that speaks the Microsoft protocols the cloud agents use, faithfully enough to
+ * test them for real: the Entra ID token endpoint (client credentials, tokens that expire), Graph's
+ * /users/delta (pages linked by @odata.nextLink, a final @odata.deltaLink, @removed for deletions,
+ * 410 Gone for an expired token), /users/{id}/mailboxSettings (404 MailboxNotEnabledForRESTAPI
+ * without a mailbox), and Exchange Online's admin InvokeCommand for the mail-contact cmdlets. Faults
+ * are injected per request: throttling with Retry-After, 5xx, a token that expires early.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeCertificates } from './slapd.js';
+
+export interface GraphUser {
+  id: string;
+  userPrincipalName: string;
+  displayName?: string;
+  givenName?: string;
+  surname?: string;
+  mail?: string;
+  mailNickname?: string;
+  proxyAddresses?: string[];
+  jobTitle?: string | null;
+  businessPhones?: string[];
+  accountEnabled?: boolean;
+  /** Not a Graph property: whether the user has an Exchange Online mailbox (and which purpose). */
+  mailbox?: 'user' | 'shared' | 'room' | 'equipment' | false;
+}
+
+export interface MailContact {
+  Guid: string;
+  Name: string;
+  DisplayName: string;
+  Alias: string;
+  ExternalEmailAddress: string;
+  [custom: `CustomAttribute${number}`]: string;
+}
+
+interface Fault {
+  /** Which requests: a path fragment ("/users/delta", "mailboxSettings", "InvokeCommand"). */
+  path: string;
+  status: number;
+  retryAfter?: number;
+  code?: string;
+  /** Skip this many matching requests first (a fault in the middle of a page sequence). */
+  after: number;
+  times: number;
+}
+
+export interface FakeMicrosoft {
+  origin: string;
+  /** The CA that signed the server certificate: give it to Node with NODE_EXTRA_CA_CERTS. */
+  caFile: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** Users per /users/delta page. */
+  pageSize: number;
+  /** How long the server honours a token it issued (the token says one hour, as Entra's do). */
+  tokenLifetimeMs: number;
+  upsertUser(user: Partial<GraphUser> & { userPrincipalName: string }): GraphUser;
+  removeUser(id: string): void;
+  /** Every delta token issued so far is refused with 410 Gone from now on. */
+  expireDeltaTokens(): void;
+  fail(fault: { path: string; status: number; retryAfter?: number; code?: string; after?: number; times?: number }): void;
+  contacts(): MailContact[];
+  /** Requests served, in order, as "METHOD path -> status". */
+  log: string[];
+  tokensIssued(): number;
+  stop(): Promise<void>;
+}
+
+const MAILBOX_MISSING = { error: { code: 'MailboxNotEnabledForRESTAPI', message: 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.' } };
+
+export async function startFakeMicrosoft(options: { pageSize?: number } = {}): Promise<FakeMicrosoft> {
+  const dir = mkdtempSync(join(tmpdir(), 'dirbridge-graph-'));
+  const certs = makeCertificates(dir);
+  const tenantId = randomUUID();
+  const clientId = randomUUID();
+  const clientSecret = randomBytes(18).toString('base64url');
+  const users = new Map<string, GraphUser>();
+  /** Change sequence: each user's last change; a delta token is a position in it. */
+  const changed = new Map<string, number>();
+  const removed = new Map<string, number>();
+  let seq = 0;
+  let expiredBefore = 0;
+  const rounds = new Map<string, { items: Record<string, unknown>[]; until: number; select: string }>();
+  const tokens = new Map<string, number>();
+  const faults: Fault[] = [];
+  const contacts = new Map<string, MailContact>();
+  const log: string[] = [];
+  let origin = '';
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+  const select = (u: GraphUser, fields: string[]): Record<string, unknown> => {
+    const out: Record<string, unknown> = { id: u.id };
+    for (const f of fields) if (f !== 'id') out[f] = (u as unknown as Record<string, unknown>)[f] ?? null;
+    return out;
+  };
+
+  function delta(url: URL, res: ServerResponse): void {
+    const skip = url.searchParams.get('$skiptoken');
+    let roundId: string;
+    let offset = 0;
+    if (skip) {
+      [roundId, offset] = [skip.split('.')[0]!, Number(skip.split('.')[1])];
+      if (!rounds.has(roundId)) return send(res, 400, { error: { code: 'syncStateNotFound', message: 'The sync state is not found' } });
+    } else {
+      // As in Graph, the $select of the first request is encoded in the tokens that follow.
+      const token = url.searchParams.get('$deltatoken');
+      const [position, encodedSelect] = (token ?? '').split('.');
+      const selected = token === null ? (url.searchParams.get('$select') ?? '') : Buffer.from(encodedSelect ?? '', 'base64url').toString();
+      const fields = selected.split(',').filter(Boolean);
+      const since = token === null ? undefined : Number(position);
+      if (since !== undefined && since < expiredBefore) {
+        return send(res, 410, { error: { code: 'resyncRequired', message: 'Resync required: the delta token is expired.' } }, { Location: `${origin}/v1.0/users/delta?$deltatoken=` });
+      }
+      // A round is a snapshot: changes made while it is read belong to the next round.
+      const items: Record<string, unknown>[] = [];
+      for (const u of [...users.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+        if (since === undefined || (changed.get(u.id) ?? 0) > since) items.push(select(u, fields));
+      }
+      if (since !== undefined) for (const [id, at] of removed) if (at > since) items.push({ id, '@removed': { reason: 'deleted' } });
+      roundId = randomBytes(6).toString('hex');
+      rounds.set(roundId, { items, until: seq, select: selected });
+    }
+    const round = rounds.get(roundId)!;
+    const page = round.items.slice(offset, offset + pageSize);
+    const next = offset + pageSize < round.items.length;
+    send(res, 200, {
+      '@odata.context': `${origin}/v1.0/$metadata#users(${round.select})`,
+      value: page,
+      ...(next ? { '@odata.nextLink': `${origin}/v1.0/users/delta?$skiptoken=${roundId}.${offset + pageSize}` } : { '@odata.deltaLink': `${origin}/v1.0/users/delta?$deltatoken=${round.until}.${Buffer.from(round.select).toString('base64url')}` }),
+    });
+  }
+
+  function invoke(body: { CmdletInput?: { CmdletName?: string; Parameters?: Record<string, unknown> } }, url: URL, res: ServerResponse): void {
+    const name = body.CmdletInput?.CmdletName;
+    const p = body.CmdletInput?.Parameters ?? {};
+    const find = (identity: unknown): MailContact | undefined => [...contacts.values()].find((c) => c.Guid === identity || c.Name === identity || c.Alias === identity);
+    const notFound = (): void => send(res, 404, { error: { code: 'ManagementObjectNotFoundException', message: `|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be performed because object '${String(p.Identity)}' couldn't be found.` } });
+    const conflict = (c: Partial<MailContact>, self?: MailContact): string | undefined => {
+      for (const o of contacts.values()) {
+        if (o === self) continue;
+        if (c.Name !== undefined && o.Name.toLowerCase() === c.Name.toLowerCase()) return `The name "${c.Name}" is already being used. Please try another name.`;
+        if (c.ExternalEmailAddress !== undefined && o.ExternalEmailAddress.toLowerCase() === c.ExternalEmailAddress.toLowerCase()) return `The proxy address "${c.ExternalEmailAddress}" is already being used by the proxy addresses or LegacyExchangeDN of "${o.Name}".`;
+      }
+      return undefined;
+    };
+    if (name === 'Get-MailContact') {
+      if (p.Identity !== undefined) {
+        const c = find(p.Identity);
+        return c ? send(res, 200, { value: [c] }) : notFound();
+      }
+      const all = [...contacts.values()];
+      const offset = Number(url.searchParams.get('$skiptoken') ?? 0);
+      const next = offset + pageSize < all.length;
+      return send(res, 200, { value: all.slice(offset, offset + pageSize), ...(next ? { '@odata.nextLink': `${origin}${url.pathname}?$skiptoken=${offset + pageSize}` } : {}) });
+    }
+    if (name === 'New-MailContact') {
+      if (typeof p.Name !== 'string' || typeof p.ExternalEmailAddress !== 'string') return send(res, 400, { error: { code: 'ParameterBindingException', message: 'Name and ExternalEmailAddress are mandatory' } });
+      const fresh = { Guid: randomUUID(), Name: p.Name, DisplayName: String(p.DisplayName ?? p.Name), Alias: String(p.Alias ?? p.Name.replace(/\W/g, '')), ExternalEmailAddress: p.ExternalEmailAddress } as MailContact;
+      const why = conflict(fresh);
+      if (why) return send(res, 400, { error: { code: 'ProxyAddressExistsException', message: why } });
+      contacts.set(fresh.Guid, fresh);
+      return send(res, 200, { value: [fresh] });
+    }
+    if (name === 'Set-MailContact') {
+      const c = find(p.Identity);
+      if (!c) return notFound();
+      const { Identity: _identity, ...changes } = p;
+      const why = conflict(changes as Partial<MailContact>, c);
+      if (why) return send(res, 400, { error: { code: 'ProxyAddressExistsException', message: why } });
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === null) delete (c as Record<string, unknown>)[k];
+        else (c as Record<string, unknown>)[k] = String(v);
+      }
+      return send(res, 200, { value: [] });
+    }
+    if (name === 'Remove-MailContact') {
+      const c = find(p.Identity);
+      if (!c) return notFound();
+      contacts.delete(c.Guid);
+      return send(res, 200, { value: [] });
+    }
+    send(res, 400, { error: { code: 'CommandNotFoundException', message: `The term '${String(name)}' is not recognized` } });
+  }
+
+  const server = createServer({ key: readFileSync(certs.key), cert: readFileSync(certs.cert) }, (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', origin);
+      const text = Buffer.concat(chunks).toString();
+      const status = (s: number): void => void log.push(`${req.method} ${url.pathname} -> ${s}`);
+      const reply = res.writeHead.bind(res);
+      res.writeHead = ((code: number, ...rest: never[]) => {
+        status(code);
+        return reply(code, ...rest);
+      }) as typeof res.writeHead;
+
+      if (url.pathname.endsWith('/.well-known/openid-configuration')) {
+        const base = `${origin}/${tenantId}`;
+        return send(res, 200, { token_endpoint: `${base}/oauth2/v2.0/token`, issuer: `${base}/v2.0`, authorization_endpoint: `${base}/oauth2/v2.0/authorize`, end_session_endpoint: `${base}/oauth2/v2.0/logout`, jwks_uri: `${base}/discovery/v2.0/keys` });
+      }
+      if (url.pathname === `/${tenantId}/oauth2/v2.0/token` && req.method === 'POST') {
+        const form = new URLSearchParams(text);
+        const byCertificate = form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' && (form.get('client_assertion') ?? '').split('.').length === 3;
+        if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== clientId || (!byCertificate && form.get('client_secret') !== clientSecret)) {
+          return send(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+        }
+        const token = randomBytes(24).toString('base64url');
+        tokens.set(token, Date.now() + fake.tokenLifetimeMs);
+        return send(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
+      }
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const expires = bearer ? tokens.get(bearer) : undefined;
+      if (expires === undefined || expires < Date.now()) {
+        return send(res, 401, { error: { code: 'InvalidAuthenticationToken', message: expires === undefined ? 'Access token is empty or not valid.' : 'Lifetime validation failed, the token is expired.' } });
+      }
+      const fault = faults.find((f) => url.pathname.includes(f.path) || url.search.includes(f.path));
+      if (fault) {
+        if (fault.after > 0) fault.after--;
+        else {
+          if (--fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
+          return send(res, fault.status, { error: { code: fault.code ?? (fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable'), message: 'injected by the test' } }, fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {});
+        }
+      }
+      if (url.pathname === '/v1.0/users/delta' && req.method === 'GET') return delta(url, res);
+      const settings = /^\/v1\.0\/users\/([^/]+)\/mailboxSettings$/.exec(url.pathname);
+      if (settings && req.method === 'GET') {
+        const u = users.get(decodeURIComponent(settings[1]!));
+        if (!u) return send(res, 404, { error: { code: 'Request_ResourceNotFound', message: 'Resource does not exist' } });
+        return u.mailbox ? send(res, 200, { userPurpose: u.mailbox }) : send(res, 404, MAILBOX_MISSING);
+      }
+      if (url.pathname === `/adminapi/beta/${tenantId}/InvokeCommand` && req.method === 'POST') return invoke(JSON.parse(text || '{}') as never, url, res);
+      send(res, 404, { error: { code: 'NotFound', message: `no such endpoint ${req.method} ${url.pathname}` } });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  origin = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const pageSize = options.pageSize ?? 3;
+
+  const fake: FakeMicrosoft = {
+    origin,
+    caFile: certs.ca,
+    tenantId,
+    clientId,
+    clientSecret,
+    pageSize,
+    tokenLifetimeMs: 60 * 60 * 1000,
+    upsertUser(partial) {
+      const existing = [...users.values()].find((u) => u.id === partial.id || u.userPrincipalName === partial.userPrincipalName);
+      const user: GraphUser = { id: randomUUID(), accountEnabled: true, businessPhones: [], ...existing, ...partial } as GraphUser;
+      users.set(user.id, user);
+      removed.delete(user.id);
+      changed.set(user.id, ++seq);
+      return user;
+    },
+    removeUser(id) {
+      users.delete(id);
+      changed.delete(id);
+      removed.set(id, ++seq);
+    },
+    expireDeltaTokens() {
+      expiredBefore = seq + 1;
+    },
+    fail({ path, status, retryAfter, code, after = 0, times = 1 }) {
+      faults.push({ path, status, after, times, ...(retryAfter !== undefined ? { retryAfter } : {}), ...(code ? { code } : {}) });
+    },
+    contacts: () => [...contacts.values()].map((c) => ({ ...c })),
+    log,
+    tokensIssued: () => tokens.size,
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+        rmSync(dir, { recursive: true, force: true });
+      }),
+  };
+  return fake;
+}
