@@ -57,6 +57,21 @@ describe('configuration errors name the key and the fix', () => {
     expect(problems(withAgent(ldapAgent), { DOMINO_PW: 's3cret' })).toEqual([]);
     expect(problems(withAgent({ ...ldapAgent, password: { file: '/nonexistent/pw' } }))[0]).toMatch(/cannot read secret file \/nonexistent\/pw: ENOENT/);
   });
+  it('Exchange Online agents: the shipped example, one credential, the secret named by its key', () => {
+    const exo = parse(readFileSync(join(ROOT, 'examples/exchange-online/dirbridge.yaml'), 'utf8')) as Record<string, any>;
+    const env = { DOMINO_PW: 'x', ENTRA_SECRET: 'y' };
+    expect(problems(exo, env)).toEqual([]);
+    expect(problems(exo, { DOMINO_PW: 'x' })).toEqual([
+      'agents.exo-mailboxes.clientSecret: environment variable ENTRA_SECRET is not set; export it before running dirbridge',
+      'agents.exo-contacts.clientSecret: environment variable ENTRA_SECRET is not set; export it before running dirbridge',
+    ]);
+    const both = structuredClone(exo);
+    both.agents['exo-mailboxes'].certificate = { file: 'app.pem' };
+    expect(problems(both, env)).toEqual([expect.stringMatching(/^agents\.exo-mailboxes\.clientSecret: give exactly one of clientSecret or certificate/)]);
+    const plain = structuredClone(exo);
+    plain.agents['exo-mailboxes'].graphUrl = 'http://graph.example';
+    expect(problems(plain, env)).toEqual([expect.stringMatching(/^agents\.exo-mailboxes\.graphUrl: .*https:\/\//)]);
+  });
   it('rules that refer to unknown things', () => {
     const bad = structuredClone(quickstart);
     bad.rules['ad-contacts'].exportFlows.department = 'department';

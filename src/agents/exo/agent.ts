@@ -26,6 +26,8 @@ const PARAMETERS: Record<string, string> = {
   externalemailaddress: 'ExternalEmailAddress',
   ...Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`customattribute${i + 1}`, `CustomAttribute${i + 1}`])),
 };
+/** Parameters every mail contact has: Exchange refuses to clear them. */
+const REQUIRED = new Set(['Name', 'Alias', 'DisplayName', 'ExternalEmailAddress']);
 /** What New-MailContact takes; the rest of an add follows with Set-MailContact. */
 const NEW_PARAMETERS = new Set(['Name', 'DisplayName', 'Alias', 'ExternalEmailAddress']);
 
@@ -133,6 +135,7 @@ export class ExoContactsAgent implements Agent {
       const param = PARAMETERS[attr.toLowerCase()];
       if (!param) throw new ObjectError(dn, attr, `is not an attribute an Exchange Online mail contact takes through this agent (${Object.values(PARAMETERS).slice(0, 4).join(', ')}, CustomAttribute1-15)`, 'not-supported');
       if (values.length > 1) throw new ObjectError(dn, attr, `has ${values.length} values; ${param} takes one`, 'invalid-value');
+      if (values.length === 0 && REQUIRED.has(param)) throw new ObjectError(dn, attr, `${param} cannot be cleared on an Exchange Online mail contact; its source has no value for it (for Alias: give the person a short name, or flow another attribute into alias)`, 'missing-attribute');
       out[param] = values[0] ?? null; // null clears the attribute
     }
     return out;

@@ -6,9 +6,10 @@
  * without a mailbox), and Exchange Online's admin InvokeCommand for the mail-contact cmdlets. Faults
  * are injected per request: throttling with Retry-After, 5xx, a token that expires early.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { constants, createPublicKey, type KeyObject, randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCertificates } from './slapd.js';
@@ -47,6 +48,8 @@ interface Fault {
   /** Skip this many matching requests first (a fault in the middle of a page sequence). */
   after: number;
   times: number;
+  /** Instead of an error: every token issued so far expires now (the request then gets 401). */
+  expireTokens?: boolean;
 }
 
 export interface FakeMicrosoft {
@@ -65,8 +68,12 @@ export interface FakeMicrosoft {
   /** Every delta token issued so far is refused with 410 Gone from now on. */
   expireDeltaTokens(): void;
   fail(fault: { path: string; status: number; retryAfter?: number; code?: string; after?: number; times?: number }): void;
+  /** After `after` more requests to `path`, every token issued so far expires (a token expiring mid-run). */
+  expireTokensAt(path: string, after: number): void;
+  /** The app's certificate: a client assertion signed with its key is accepted instead of the secret. */
+  trustCertificate(pem: string): void;
   contacts(): MailContact[];
-  /** Requests served, in order, as "METHOD path -> status". */
+  /** Requests served, in order, as "METHOD path -> status" (with ?$skiptoken or ?$deltatoken when present). */
   log: string[];
   tokensIssued(): number;
   stop(): Promise<void>;
@@ -85,13 +92,30 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
   const changed = new Map<string, number>();
   const removed = new Map<string, number>();
   let seq = 0;
-  let expiredBefore = 0;
+  /** Delta tokens of an older generation are expired. */
+  let epoch = 0;
   const rounds = new Map<string, { items: Record<string, unknown>[]; until: number; select: string }>();
   const tokens = new Map<string, number>();
   const faults: Fault[] = [];
   const contacts = new Map<string, MailContact>();
   const log: string[] = [];
   let origin = '';
+  let appKey: KeyObject | undefined;
+
+  /** A client assertion (RFC 7523): a JWT for this client and this token endpoint, signed by the app's key. */
+  const assertionValid = (jwt: string, audience: string): boolean => {
+    const [h, p, sig] = jwt.split('.');
+    if (!h || !p || !sig || !appKey) return false;
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg?: string };
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as { aud?: string; iss?: string; sub?: string; exp?: number };
+    const data = Buffer.from(`${h}.${p}`);
+    const signature = Buffer.from(sig, 'base64url');
+    const ok =
+      header.alg === 'PS256' ? verify('sha256', data, { key: appKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature)
+      : header.alg === 'RS256' ? verify('sha256', data, appKey, signature)
+      : false;
+    return ok && claims.iss === clientId && claims.sub === clientId && claims.aud === audience && (claims.exp ?? 0) * 1000 > Date.now();
+  };
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
@@ -113,11 +137,11 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
     } else {
       // As in Graph, the $select of the first request is encoded in the tokens that follow.
       const token = url.searchParams.get('$deltatoken');
-      const [position, encodedSelect] = (token ?? '').split('.');
+      const [position, generation, encodedSelect] = (token ?? '').split('.');
       const selected = token === null ? (url.searchParams.get('$select') ?? '') : Buffer.from(encodedSelect ?? '', 'base64url').toString();
       const fields = selected.split(',').filter(Boolean);
       const since = token === null ? undefined : Number(position);
-      if (since !== undefined && since < expiredBefore) {
+      if (since !== undefined && Number(generation) < epoch) {
         return send(res, 410, { error: { code: 'resyncRequired', message: 'Resync required: the delta token is expired.' } }, { Location: `${origin}/v1.0/users/delta?$deltatoken=` });
       }
       // A round is a snapshot: changes made while it is read belong to the next round.
@@ -135,7 +159,7 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
     send(res, 200, {
       '@odata.context': `${origin}/v1.0/$metadata#users(${round.select})`,
       value: page,
-      ...(next ? { '@odata.nextLink': `${origin}/v1.0/users/delta?$skiptoken=${roundId}.${offset + pageSize}` } : { '@odata.deltaLink': `${origin}/v1.0/users/delta?$deltatoken=${round.until}.${Buffer.from(round.select).toString('base64url')}` }),
+      ...(next ? { '@odata.nextLink': `${origin}/v1.0/users/delta?$skiptoken=${roundId}.${offset + pageSize}` } : { '@odata.deltaLink': `${origin}/v1.0/users/delta?$deltatoken=${round.until}.${epoch}.${Buffer.from(round.select).toString('base64url')}` }),
     });
   }
 
@@ -177,8 +201,8 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
       const why = conflict(changes as Partial<MailContact>, c);
       if (why) return send(res, 400, { error: { code: 'ProxyAddressExistsException', message: why } });
       for (const [k, v] of Object.entries(changes)) {
-        if (v === null) delete (c as Record<string, unknown>)[k];
-        else (c as Record<string, unknown>)[k] = String(v);
+        if (v === null) delete (c as unknown as Record<string, unknown>)[k];
+        else (c as unknown as Record<string, unknown>)[k] = String(v);
       }
       return send(res, 200, { value: [] });
     }
@@ -197,7 +221,8 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
     req.on('end', () => {
       const url = new URL(req.url ?? '/', origin);
       const text = Buffer.concat(chunks).toString();
-      const status = (s: number): void => void log.push(`${req.method} ${url.pathname} -> ${s}`);
+      const token = url.searchParams.has('$skiptoken') ? '?$skiptoken' : url.searchParams.has('$deltatoken') ? '?$deltatoken' : '';
+      const status = (s: number): void => void log.push(`${req.method} ${url.pathname}${token} -> ${s}`);
       const reply = res.writeHead.bind(res);
       res.writeHead = ((code: number, ...rest: never[]) => {
         status(code);
@@ -210,7 +235,7 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
       }
       if (url.pathname === `/${tenantId}/oauth2/v2.0/token` && req.method === 'POST') {
         const form = new URLSearchParams(text);
-        const byCertificate = form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' && (form.get('client_assertion') ?? '').split('.').length === 3;
+        const byCertificate = form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' && assertionValid(form.get('client_assertion') ?? '', `${origin}${url.pathname}`);
         if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== clientId || (!byCertificate && form.get('client_secret') !== clientSecret)) {
           return send(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
         }
@@ -218,12 +243,20 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
         tokens.set(token, Date.now() + fake.tokenLifetimeMs);
         return send(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
       }
+      const expiry = faults.find((f) => f.expireTokens && url.pathname.includes(f.path));
+      if (expiry) {
+        if (expiry.after > 0) expiry.after--;
+        else {
+          faults.splice(faults.indexOf(expiry), 1);
+          for (const t of tokens.keys()) tokens.set(t, Date.now() - 1);
+        }
+      }
       const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       const expires = bearer ? tokens.get(bearer) : undefined;
       if (expires === undefined || expires < Date.now()) {
         return send(res, 401, { error: { code: 'InvalidAuthenticationToken', message: expires === undefined ? 'Access token is empty or not valid.' : 'Lifetime validation failed, the token is expired.' } });
       }
-      const fault = faults.find((f) => url.pathname.includes(f.path) || url.search.includes(f.path));
+      const fault = faults.find((f) => !f.expireTokens && (url.pathname.includes(f.path) || url.search.includes(f.path)));
       if (fault) {
         if (fault.after > 0) fault.after--;
         else {
@@ -268,10 +301,16 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
       removed.set(id, ++seq);
     },
     expireDeltaTokens() {
-      expiredBefore = seq + 1;
+      epoch++;
     },
     fail({ path, status, retryAfter, code, after = 0, times = 1 }) {
       faults.push({ path, status, after, times, ...(retryAfter !== undefined ? { retryAfter } : {}), ...(code ? { code } : {}) });
+    },
+    expireTokensAt(path, after) {
+      faults.push({ path, status: 401, after, times: 1, expireTokens: true });
+    },
+    trustCertificate(pem) {
+      appKey = createPublicKey(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'pem' }));
     },
     contacts: () => [...contacts.values()].map((c) => ({ ...c })),
     log,
