@@ -9,6 +9,7 @@ import { EXIT_CODES } from '../engine/status.js';
 import { existsSync } from 'node:fs';
 import { Store } from '../metaverse/store.js';
 import { conflictLines } from './conflicts.js';
+import { registerInspection } from './inspect.js';
 import { preview, PreviewNotFoundError } from '../engine/preview.js';
 import { previewText } from './preview.js';
 import { toCsv } from './csv.js';
@@ -130,6 +131,20 @@ program
     }
   });
 
+registerInspection(
+  program,
+  (fn) => {
+    const loaded = config();
+    const store = openReadOnly(loaded, 'there is nothing to show');
+    try {
+      return fn(store, loaded);
+    } finally {
+      store.close();
+    }
+  },
+  (message) => new UsageError(message),
+);
+
 class UsageError extends Error {}
 
 /** The metaverse for a read-only command; before the first run there is nothing to read. */
@@ -197,6 +212,12 @@ function printReport(r: RunReport): void {
   }
   process.stdout.write(out.join('\n') + '\n');
 }
+
+// Output piped into head or less that closes early is not a failure.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 try {
   await program.parseAsync(process.argv);

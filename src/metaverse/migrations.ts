@@ -197,4 +197,12 @@ CREATE TABLE address_conflict (
 );
 `,
   },
+  {
+    version: 6,
+    description: 'retention: find old change-log entries and errors without reading them all',
+    sql: `
+CREATE INDEX change_log_at ON change_log(at);
+CREATE INDEX run_error_at ON run_error(at);
+`,
+  },
 ];
