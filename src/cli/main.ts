@@ -3,7 +3,11 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadProfile, STEP_TYPES, type StepType } from '../engine/profiles.js';
-import { openStore, type RunReport, runSteps, type StepSpec } from '../engine/runner.js';
+import { openStore, type RunReport, type StepSpec } from '../engine/runner.js';
+import { executeRun } from '../engine/execute.js';
+import { health } from '../engine/health.js';
+import type { Logger } from 'pino';
+import { combine, createLogger, type LogLevel, logObserver, progressObserver } from './observers.js';
 import { acquireRunLock, LockedError } from '../engine/lock.js';
 import { EXIT_CODES } from '../engine/status.js';
 import { existsSync } from 'node:fs';
@@ -35,6 +39,7 @@ program
   .option('--allow-deletes <n>', 'allow this many deletions past the safety guards, for this run only', parseCount)
   .option('--staging', 'import and synchronize, but export nothing (exports stay pending)')
   .option('--limit <n>', 'stop each step after this many objects (stopped-object-limit), e.g. to try a new rule on a few', parseLimit)
+  .option('--log-level <level>', 'stderr log level: debug, info, warn, error, silent')
   .action(async (name: string, opts: RunFlags) => {
     const loaded = config();
     const profile = loadProfile(loaded, name);
@@ -50,6 +55,7 @@ program
   .option('--allow-deletes <n>', 'allow this many deletions past the safety guards, for this run only', parseCount)
   .option('--staging', 'import and synchronize, but export nothing (exports stay pending)')
   .option('--limit <n>', 'stop the step after this many objects (stopped-object-limit)', parseLimit)
+  .option('--log-level <level>', 'stderr log level: debug, info, warn, error, silent')
   .action(async (agent: string, step: string, opts: RunFlags) => {
     const loaded = config();
     requireAgent(loaded, agent);
@@ -114,6 +120,29 @@ program
   });
 
 program
+  .command('status')
+  .description('when each profile last ran and succeeded; warns when the delta cycle is overdue or the rules changed since a full sync (exit 1 on a warning)')
+  .option('--json', 'as JSON')
+  .action((opts: { json?: boolean }) => {
+    const loaded = config();
+    const store = openReadOnly(loaded, 'no profile has run yet');
+    try {
+      const h = health(loaded, store);
+      if (opts.json) process.stdout.write(JSON.stringify(h, null, 2) + '\n');
+      else {
+        const lines = [h.healthy ? 'healthy' : 'needs attention', ''];
+        lines.push(h.profiles.length ? table(['profile', 'last run', 'status', 'started', 'last success', 'at'], h.profiles.map((p) => [p.profile, p.lastRun, p.lastStatus, p.lastStartedAt, p.lastSuccessRun ?? '-', p.lastSuccessAt ?? 'never'])) : 'no runs yet');
+        for (const w of h.warnings) lines.push(`warning: ${w}`);
+        for (const n of h.notes) lines.push(`note: ${n}`);
+        process.stdout.write(lines.join('\n') + '\n');
+      }
+      process.exitCode = h.healthy ? 0 : 1;
+    } finally {
+      store.close();
+    }
+  });
+
+program
   .command('conflicts')
   .description('open address conflicts: people who get no contact because an object of the other kind has their address (read-only)')
   .option('--json', 'as JSON')
@@ -163,6 +192,7 @@ interface RunFlags {
   allowDeletes?: number;
   staging?: boolean;
   limit?: number;
+  logLevel?: string;
 }
 
 function parseLimit(value: string): number {
@@ -175,19 +205,26 @@ function parseCount(value: string): number {
   return Number(value);
 }
 
+/** The run's logger: the config's file, and stderr at --log-level, DIRBRIDGE_LOG_LEVEL, logging.stderrLevel, or by terminal. */
+function loggerFor(loaded: LoadedConfig, flag?: string): Logger {
+  const { logging } = loaded.config;
+  const chosen = flag ?? process.env.DIRBRIDGE_LOG_LEVEL ?? logging.stderrLevel ?? (process.stderr.isTTY ? 'warn' : 'info');
+  if (!LOG_LEVELS.includes(chosen as LogLevel)) throw new UsageError(`log level "${chosen}" is not one of ${LOG_LEVELS.join(', ')}`);
+  return createLogger({ ...(logging.file ? { file: loaded.path(logging.file) } : {}), fileLevel: logging.level, stderrLevel: chosen as LogLevel });
+}
+
+const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
 async function execute(loaded: LoadedConfig, profile: string, steps: StepSpec[], flags: RunFlags): Promise<void> {
-  const lock = acquireRunLock(loaded.path(loaded.config.metaverse.file), profile);
-  let report: RunReport;
-  try {
-    const store = openStore(loaded);
-    try {
-      report = await runSteps(loaded, store, profile, steps, { ...(flags.allowDeletes === undefined ? {} : { allowDeletes: flags.allowDeletes }), staging: flags.staging === true, ...(flags.limit === undefined ? {} : { objectLimit: flags.limit }) });
-    } finally {
-      store.close();
-    }
-  } finally {
-    lock.release();
-  }
+  const log = loggerFor(loaded, flags.logLevel);
+  const observer = combine(logObserver(log), ...(process.stderr.isTTY && !flags.json ? [progressObserver()] : []));
+  const { report, purged } = await executeRun(loaded, profile, steps, {
+    ...(flags.allowDeletes === undefined ? {} : { allowDeletes: flags.allowDeletes }),
+    staging: flags.staging === true,
+    ...(flags.limit === undefined ? {} : { objectLimit: flags.limit }),
+    observer,
+  });
+  if (purged.runs + purged.changes + purged.errors) log.info({ event: 'history-purged', ...purged }, `history older than ${loaded.config.history.retentionDays} days purged`);
   if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else printReport(report);
   process.exitCode = EXIT_CODES[report.status];

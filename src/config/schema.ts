@@ -259,6 +259,48 @@ const safety = z
   .strict()
   .prefault({});
 
+const logLevel = z.enum(['debug', 'info', 'warn', 'error', 'silent']);
+
+const logging = z
+  .object({
+    /** A JSON-lines log file (appended, mode 0600); none by default. */
+    file: z.string().optional(),
+    level: logLevel.default('info'),
+    /** stderr: by default warn on a terminal (the progress bar shows the rest), info otherwise (cron). */
+    stderrLevel: logLevel.optional(),
+  })
+  .strict()
+  .prefault({});
+
+const history = z
+  .object({
+    /** Runs, run errors and change-log entries older than this are purged after each run. */
+    retentionDays: z.number().int().min(1).default(90),
+  })
+  .strict()
+  .prefault({});
+
+const health = z
+  .object({
+    /** dirbridge status warns when this profile has not succeeded for longer than maxAgeMinutes. */
+    deltaProfile: z.string().default('delta-cycle'),
+    maxAgeMinutes: z.number().int().min(1).default(60),
+  })
+  .strict()
+  .prefault({});
+
+const scheduleEntry = z.object({ profile: z.string(), cron: z.string().min(1) }).strict();
+
+const serve = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8470),
+    /** The access token the web view requires (from the environment or a file). */
+    token: secretRef.optional(),
+  })
+  .strict()
+  .prefault({});
+
 export const configSchema = z
   .object({
     metaverse: z
@@ -270,6 +312,12 @@ export const configSchema = z
       .strict(),
     runProfiles: z.string().optional(),
     safety,
+    logging,
+    history,
+    health,
+    /** dirbridge schedule: profiles and their cron expressions (5 fields, or 6 with seconds). */
+    schedule: z.array(scheduleEntry).default([]),
+    serve,
     agents: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and hyphens'), agentConfig),
     rules: z.record(z.string(), agentRules),
   })

@@ -30,6 +30,13 @@ export class StepContext {
   readonly stats: StepStats = emptyStats();
   /** Set by preview: receives every decision of the rules. Unset in runs, where explaining costs nothing. */
   tracer: ((line: TraceLine) => void) | undefined;
+  /** Set by the runner: progress and problems as they happen, for logs and a progress bar. */
+  onProgress: ((done: number, total?: number) => void) | undefined;
+  onProblem: ((p: StepContext['problems'][number]) => void) | undefined;
+
+  progress(done: number, total?: number): void {
+    this.onProgress?.(done, total);
+  }
   readonly problems: { severity: 'error' | 'warning'; object: string; attribute?: string; code: string; message: string }[] = [];
 
   constructor(
@@ -91,5 +98,6 @@ export class StepContext {
     const p = { severity, object, code, message, ...(attribute ? { attribute } : {}) };
     this.problems.push(p);
     this.store.recordError(this.ref, { agent: this.agent, ...p });
+    this.onProblem?.(p);
   }
 }

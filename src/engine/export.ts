@@ -29,6 +29,8 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   const queue = new PQueue({ concurrency });
   let serverDown: ServerDownError | undefined;
   const sent = pending.slice(0, ctx.objectLimit ?? pending.length);
+  let done = 0;
+  queue.on('completed', () => ctx.progress(++done, sent.length));
   for (const pe of sent) {
     void queue.add(async () => {
       if (serverDown || ctx.errorLimitReached) return;

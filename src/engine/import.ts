@@ -32,6 +32,7 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
       });
       seen += page.objects.length;
       if (page.watermark !== undefined) watermark = page.watermark;
+      ctx.progress(seen);
       ctx.checkErrorLimit();
     }
   });
@@ -97,6 +98,7 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
         });
         ctx.checkErrorLimit();
         read += page.objects.length + (page.gone?.length ?? 0);
+        ctx.progress(read);
       }
     });
   } catch (e) {

@@ -1,4 +1,5 @@
 /** Runs steps in order, records the run and each step with its statistics, and stops on a stopped step. */
+import { createHash } from 'node:crypto';
 import { createAgent } from '../agents/registry.js';
 import { ServerDownError } from '../agents/types.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -68,10 +69,25 @@ export interface RunOptions {
   staging?: boolean;
   /** --limit: an object limit for every step of this run (the lower one wins over a step's own). */
   objectLimit?: number;
+  /** Who watches the run: logs, a progress bar. */
+  observer?: RunObserver;
+}
+
+/** What a run tells its onlookers as it goes; every method is optional. */
+export interface RunObserver {
+  runStarted?(run: { runId: number; profile: string; steps: readonly StepSpec[] }): void;
+  stepStarted?(step: { runId: number; seq: number; of: number; agent: string; type: StepType }): void;
+  /** `done` objects so far; `total` when the step knows it in advance. */
+  progress?(done: number, total?: number): void;
+  problem?(p: StepContext['problems'][number] & { runId: number; seq: number; agent: string }): void;
+  stepFinished?(report: StepReport & { runId: number }): void;
+  runFinished?(report: RunReport): void;
 }
 
 export async function runSteps(loaded: LoadedConfig, store: Store, profile: string, steps: readonly StepSpec[], options: RunOptions = {}): Promise<RunReport> {
-  const runId = store.startRun(profile, options.allowDeletes);
+  const runId = store.startRun(profile, options.allowDeletes, configFingerprint(loaded));
+  const observer = options.observer ?? {};
+  observer.runStarted?.({ runId, profile, steps });
   const run: RunState = { errors: 0, errorLimit: loaded.config.safety.errorLimit, allowDeletes: options.allowDeletes ?? 0, staging: options.staging ?? false };
   const reports: StepReport[] = [];
   let status: RunStatus = 'success';
@@ -79,6 +95,9 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
     const stepId = store.startStep(runId, i + 1, spec.agent, spec.type);
     const limits = [spec.limit, options.objectLimit].filter((l): l is number => l !== undefined);
     const ctx = new StepContext(loaded, store, { runId, stepId }, spec.agent, run, limits.length ? Math.min(...limits) : undefined);
+    ctx.onProgress = observer.progress?.bind(observer);
+    ctx.onProblem = (p) => observer.problem?.({ ...p, runId, seq: i + 1, agent: spec.agent });
+    observer.stepStarted?.({ runId, seq: i + 1, of: steps.length, agent: spec.agent, type: spec.type });
     const started = Date.now();
     let stepStatus: RunStatus;
     let message: string | undefined;
@@ -90,12 +109,25 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
       message = (e as Error).message;
     }
     store.finishStep(stepId, stepStatus, ctx.stats, message);
-    reports.push({ seq: i + 1, agent: spec.agent, type: spec.type, status: stepStatus, stats: ctx.stats, problems: ctx.problems, seconds: (Date.now() - started) / 1000, ...(message ? { message } : {}) });
+    const report: StepReport = { seq: i + 1, agent: spec.agent, type: spec.type, status: stepStatus, stats: ctx.stats, problems: ctx.problems, seconds: (Date.now() - started) / 1000, ...(message ? { message } : {}) };
+    reports.push(report);
+    observer.stepFinished?.({ ...report, runId });
     status = worst(status, stepStatus);
     if (isStopped(stepStatus)) break;
   }
   store.finishRun(runId, status);
-  return { runId, profile, status, steps: reports };
+  const report = { runId, profile, status, steps: reports };
+  observer.runFinished?.(report);
+  return report;
+}
+
+/**
+ * A digest of what decides the sync's outcome (the rules and the metaverse types), kept with each run:
+ * a full sync run under another digest than today's means the rules changed since (dirbridge status).
+ */
+export function configFingerprint(loaded: LoadedConfig): string {
+  const { rules, metaverse } = loaded.config;
+  return createHash('sha256').update(JSON.stringify({ rules, objectTypes: metaverse.objectTypes, precedence: metaverse.precedence })).digest('hex').slice(0, 16);
 }
 
 async function runStep(ctx: StepContext, spec: StepSpec): Promise<void> {

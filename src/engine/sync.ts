@@ -35,6 +35,7 @@ function syncObjects(ctx: StepContext, ids: number[]): void {
     ctx.store.transaction(() => {
       for (const id of todo.slice(i, i + BATCH)) sync.syncOne(id);
     });
+    ctx.progress(Math.min(i + BATCH, todo.length), todo.length);
     ctx.checkErrorLimit();
   }
   ctx.store.transaction(() => sync.recheckAddressConflicts());

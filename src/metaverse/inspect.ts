@@ -242,6 +242,28 @@ export class Inspector {
     });
   }
 
+  /** Per profile: the last run, and the last that succeeded (success or completed-warnings). */
+  profiles(): { profile: string; lastRun: number; lastStatus: string; lastStartedAt: string; lastSuccessRun: number | null; lastSuccessAt: string | null }[] {
+    return this.db
+      .prepare(
+        `SELECT r.profile, r.id AS lastRun, r.status AS lastStatus, r.started_at AS lastStartedAt,
+           (SELECT s.id FROM run s WHERE s.profile = r.profile AND s.status IN ('success', 'completed-warnings') ORDER BY s.id DESC LIMIT 1) AS lastSuccessRun,
+           (SELECT s.ended_at FROM run s WHERE s.profile = r.profile AND s.status IN ('success', 'completed-warnings') ORDER BY s.id DESC LIMIT 1) AS lastSuccessAt
+         FROM run r WHERE r.id = (SELECT MAX(id) FROM run x WHERE x.profile = r.profile) AND r.profile <> 'preview' ORDER BY r.profile`,
+      )
+      .all() as never;
+  }
+
+  /** The last full sync of an agent that ran to the end, with the rules' fingerprint of its run. */
+  lastFullSync(agent: string): { runId: number; endedAt: string; fingerprint: string | null } | undefined {
+    return this.db
+      .prepare(
+        `SELECT r.id AS runId, s.ended_at AS endedAt, r.config_fingerprint AS fingerprint FROM run_step s JOIN run r ON r.id = s.run_id
+         WHERE s.agent = ? AND s.step_type = 'full-sync' AND s.status NOT LIKE 'stopped-%' AND s.status <> 'in-progress' ORDER BY s.id DESC LIMIT 1`,
+      )
+      .get(agent) as never;
+  }
+
   /** Every contact dirbridge keeps (provisioned or joined), with the person it stands for. */
   reportContacts(): ReportContact[] {
     const rows = this.db

@@ -205,4 +205,9 @@ CREATE INDEX change_log_at ON change_log(at);
 CREATE INDEX run_error_at ON run_error(at);
 `,
   },
+  {
+    version: 7,
+    description: 'the rules each run ran under, so status can tell when a full sync is due',
+    sql: `ALTER TABLE run ADD COLUMN config_fingerprint TEXT;`,
+  },
 ];

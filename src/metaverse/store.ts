@@ -108,8 +108,8 @@ export class Store {
   // ---- run history -------------------------------------------------------------------------
 
   /** allowedDeletes: the operator's --allow-deletes for this run, kept in the history. */
-  startRun(profile: string, allowedDeletes?: number): number {
-    return Number(this.db.prepare('INSERT INTO run (profile, started_at, allowed_deletes) VALUES (?, ?, ?)').run(profile, now(), allowedDeletes ?? null).lastInsertRowid);
+  startRun(profile: string, allowedDeletes?: number, configFingerprint?: string): number {
+    return Number(this.db.prepare('INSERT INTO run (profile, started_at, allowed_deletes, config_fingerprint) VALUES (?, ?, ?, ?)').run(profile, now(), allowedDeletes ?? null, configFingerprint ?? null).lastInsertRowid);
   }
 
   /** Non-provisioned objects of an agent: what a full import is compared against. */

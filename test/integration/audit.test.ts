@@ -3,7 +3,10 @@
  * for a contact, which person it stands for, which run created it, and every change since with the
  * values before and after. Plus the run history, connector-space searches and the report.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { deployWithSlapd, type Deployment } from './harness/coexistence.js';
 import type { Slapd } from './harness/slapd.js';
 
@@ -84,5 +87,34 @@ describe('operators look at runs and connector spaces', () => {
     expect(json<unknown[]>(['mv', 'search', '--where', 'title=nobody'])).toEqual([]);
     expect(json<unknown[]>(['cs', 'search', 'ad-contacts', '--pending-export'])).toEqual([]);
     expect(json<{ dn: string }[]>(['cs', 'search', 'ad-contacts']).map((c) => c.dn).sort()).toEqual([`CN=Audra Auditor,${d.adContactsOu}`, `CN=Basil Bystander,${d.adContactsOu}`]);
+  });
+});
+
+describe('health and logs', () => {
+  it('status is healthy after the cycles; a rule change asks for a full sync until full-cycle has run', () => {
+    expect(d.cli(['status']).code).toBe(0);
+    const config = parse(readFileSync(d.configFile, 'utf8')) as { rules: Record<string, { exportFlows: Record<string, unknown> }>; logging?: unknown };
+    delete config.rules['ad-contacts']!.exportFlows.telephoneNumber;
+    config.logging = { file: join(d.dir, 'dirbridge.log'), level: 'info' };
+    writeFileSync(d.configFile, stringify(config));
+    const stale = d.cli(['status', '--json']);
+    expect(stale.code).toBe(1);
+    expect((JSON.parse(stale.stdout) as { warnings: string[] }).warnings.join('\n')).toMatch(/the rules changed since the last full sync of domino-people \(run \d+, .*\): run full-cycle/);
+    expect(d.cli(['run', 'full-cycle', '--json']).report?.status).toBe('success');
+    const fresh = d.cli(['status']);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toMatch(/^healthy\n/);
+  });
+
+  it('the log file holds one JSON line per run event, without any secret', () => {
+    const r = d.cli(['run', 'delta-cycle', '--json', '--log-level', 'silent']);
+    expect(r.stderr).toBe('');
+    const lines = readFileSync(join(d.dir, 'dirbridge.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; runId: number; level: number; msg: string });
+    const mine = lines.filter((l) => l.runId === r.report!.runId);
+    expect(mine.map((l) => l.event)).toEqual(['run-started', ...Array(6).fill('step-finished'), 'run-finished']);
+    expect(mine.at(-1)!.msg).toBe(`run ${r.report!.runId} (delta-cycle): success`);
+    const text = readFileSync(join(d.dir, 'dirbridge.log'), 'utf8');
+    expect(text).not.toContain(d.env.AD_PW!);
+    expect(text).not.toContain(d.env.DOMINO_PW!);
   });
 });
