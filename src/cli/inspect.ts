@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/load.js';
 import { type AttributeCondition, type ChangeEntry, type CsFilter, Inspector } from '../metaverse/inspect.js';
 import type { Store } from '../metaverse/store.js';
-import { conflictLines } from './conflicts.js';
 import { toCsv } from './csv.js';
 import { table } from './table.js';
 
@@ -165,7 +164,7 @@ export function registerInspection(program: Command, withStore: WithStore, usage
     .action((o: Format & { section?: string }) =>
       withStore((store) => {
         const inspector = new Inspector(store);
-        const sections = { contacts: () => inspector.reportContacts(), conflicts: () => conflictLines(store), orphans: () => inspector.reportOrphans() };
+        const sections = { contacts: () => inspector.reportContacts(), conflicts: () => new Inspector(store).conflicts(), orphans: () => inspector.reportOrphans() };
         if (o.section && !(o.section in sections)) throw usage(`--section is one of ${Object.keys(sections).join(', ')}`);
         const contacts = sections.contacts();
         if (o.csv) {

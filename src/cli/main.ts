@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** The dirbridge command line: thin commands over the engine and the store. */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { ConfigError, loadConfig, type LoadedConfig, readSecret } from '../config/load.js';
+import { createWebServer } from '../web/server.js';
 import { loadProfile, STEP_TYPES, type StepType } from '../engine/profiles.js';
 import { openStore, type RunReport, type StepSpec } from '../engine/runner.js';
 import { executeRun } from '../engine/execute.js';
@@ -13,8 +14,8 @@ import { acquireRunLock, LockedError } from '../engine/lock.js';
 import { EXIT_CODES } from '../engine/status.js';
 import { existsSync } from 'node:fs';
 import { Store } from '../metaverse/store.js';
-import { conflictLines } from './conflicts.js';
 import { registerInspection } from './inspect.js';
+import { Inspector } from '../metaverse/inspect.js';
 import { preview, PreviewNotFoundError } from '../engine/preview.js';
 import { previewText } from './preview.js';
 import { toCsv } from './csv.js';
@@ -156,6 +157,39 @@ program
   });
 
 program
+  .command('serve')
+  .description('the read-only web view for auditors: search, objects with lineage and history, runs, report (token required)')
+  .option('--host <host>', 'address to listen on (default serve.host, 127.0.0.1)')
+  .option('--port <port>', 'port (default serve.port, 8470; 0 picks a free one)')
+  .option('--log-level <level>', 'stderr log level: debug, info, warn, error, silent')
+  .action(async (opts: { host?: string; port?: string; logLevel?: string }) => {
+    const loaded = config();
+    const ref = loaded.config.serve.token;
+    if (!ref) throw new ConfigError(loaded.file, ['serve.token: the web view needs an access token; add serve: { token: { env: DIRBRIDGE_SERVE_TOKEN } } (or { file: PATH })']);
+    const secret = readSecret(ref, process.env, loaded.path);
+    if ('error' in secret) throw new ConfigError(loaded.file, [`serve.token: ${secret.error}`]);
+    if (secret.value.length < 16) throw new ConfigError(loaded.file, ['serve.token: the token is shorter than 16 characters; use a long random one (openssl rand -hex 24)']);
+    const log = loggerFor(loaded, opts.logLevel ?? 'info');
+    const store = openReadOnly(loaded, 'there is nothing to show (run the initial profile first)');
+    const server = createWebServer(loaded, store, secret.value);
+    const host = opts.host ?? loaded.config.serve.host;
+    const port = opts.port === undefined ? loaded.config.serve.port : Number(opts.port);
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+    const address = server.address() as { port: number };
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/`;
+    log.info({ event: 'serving', url }, `serving the read-only view at ${url} (open it with ?token=...)`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    store.close();
+  });
+
+program
   .command('status')
   .description('when each profile last ran and succeeded; warns when the delta cycle is overdue or the rules changed since a full sync (exit 1 on a warning)')
   .option('--json', 'as JSON')
@@ -186,7 +220,7 @@ program
   .action((opts: { json?: boolean; csv?: boolean }) => {
     const store = openReadOnly(config(), 'there are no conflicts');
     try {
-      const lines = conflictLines(store);
+      const lines = new Inspector(store).conflicts();
       if (opts.json) process.stdout.write(JSON.stringify(lines, null, 2) + '\n');
       else if (opts.csv) process.stdout.write(toCsv(['mvId', 'objectType', 'source', 'agent', 'mail', 'others', 'runId', 'foundAt'], lines));
       else if (!lines.length) process.stdout.write('no open address conflicts\n');

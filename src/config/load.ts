@@ -64,7 +64,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   return { file: abs, dir, config, secrets, path };
 }
 
-function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv, path: (p: string) => string): { value: string } | { error: string } {
+export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv, path: (p: string) => string): { value: string } | { error: string } {
   if ('env' in ref) {
     const v = env[ref.env];
     if (v === undefined || v === '') return { error: `environment variable ${ref.env} is not set; export it before running dirbridge` };

@@ -93,6 +93,20 @@ export interface ReportContact {
   linkedAt: string | null;
 }
 
+/** An open address conflict, with the object it keeps from getting a contact. */
+export interface ConflictLine {
+  mvId: number;
+  objectType: string;
+  /** The source object(s) the MV object stands for. */
+  source: string;
+  /** The agent that would have received the contact. */
+  agent: string;
+  mail: string;
+  others: string;
+  runId: number | null;
+  foundAt: string;
+}
+
 export interface ReportOrphan {
   agent: string;
   contact: string;
@@ -262,6 +276,19 @@ export class Inspector {
          WHERE s.agent = ? AND s.step_type = 'full-sync' AND s.status NOT LIKE 'stopped-%' AND s.status <> 'in-progress' ORDER BY s.id DESC LIMIT 1`,
       )
       .get(agent) as never;
+  }
+
+  conflicts(): ConflictLine[] {
+    return this.store.addressConflicts().map((c) => ({
+      mvId: c.mvId,
+      objectType: this.store.getMv(c.mvId)?.objectType ?? '',
+      source: this.store.connectorsOf(c.mvId).map((cs) => `${cs.dn} (${cs.agent})`).join('; '),
+      agent: c.agent,
+      mail: c.mail,
+      others: c.others.join('; '),
+      runId: c.runId,
+      foundAt: c.foundAt,
+    }));
   }
 
   /** Every contact dirbridge keeps (provisioned or joined), with the person it stands for. */

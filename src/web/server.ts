@@ -1,0 +1,89 @@
+/**
+ * dirbridge serve: the auditors' read-only web view. It opens the metaverse read-only, answers GET and
+ * HEAD only, and requires the access token on every request: as a bearer token, or once in the URL
+ * (?token=...), which is then traded for an HttpOnly, SameSite=Strict cookie and removed from the
+ * address bar. Bound to localhost unless told otherwise.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { LoadedConfig } from '../config/load.js';
+import { type AttributeCondition, Inspector } from '../metaverse/inspect.js';
+import type { Store } from '../metaverse/store.js';
+import { messagePage, objectPage, reportPage, runPage, runsPage, searchPage } from './pages.js';
+
+const COOKIE = 'dirbridge_token';
+const HEADERS = {
+  'Content-Type': 'text/html; charset=utf-8',
+  // No script at all, no framing, no referrer (the token may have been in the URL once).
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+export function createWebServer(loaded: LoadedConfig, store: Store, token: string): Server {
+  const expected = digest(token);
+  const valid = (candidate: string | undefined): boolean => candidate !== undefined && timingSafeEqual(digest(candidate), expected);
+  const inspector = new Inspector(store);
+
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    const send = (status: number, html: string, extra: Record<string, string> = {}): void => {
+      res.writeHead(status, { ...HEADERS, ...extra });
+      res.end(req.method === 'HEAD' ? undefined : html);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, messagePage('Read-only', 'This view changes nothing: only GET and HEAD are answered.'), { Allow: 'GET, HEAD' });
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const fromUrl = url.searchParams.get('token') ?? undefined;
+    if (fromUrl !== undefined) {
+      if (!valid(fromUrl)) return send(401, messagePage('Access token required', 'The token is not valid.'));
+      url.searchParams.delete('token');
+      return send(303, '', { Location: url.pathname + url.search, 'Set-Cookie': `${COOKIE}=${encodeURIComponent(fromUrl)}; HttpOnly; SameSite=Strict; Path=/` });
+    }
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`))?.slice(COOKIE.length + 1);
+    if (!valid(bearer) && !valid(cookie === undefined ? undefined : decodeURIComponent(cookie))) {
+      return send(401, messagePage('Access token required', 'Open the address you were given with ?token=..., or send Authorization: Bearer.'), { 'WWW-Authenticate': 'Bearer' });
+    }
+    try {
+      send(200, route(url));
+    } catch (e) {
+      if (e instanceof NotFound) return send(404, messagePage('Not found', e.message));
+      send(500, messagePage('Error', (e as Error).message));
+    }
+  });
+
+  function route(url: URL): string {
+    const p = url.pathname;
+    if (p === '/') {
+      const q = Object.fromEntries(['type', 'mail', 'name', 'where'].map((k) => [k, url.searchParams.get(k) ?? undefined]).filter(([, v]) => v)) as { type?: string; mail?: string; name?: string; where?: string };
+      const asked = Object.keys(q).length > 0;
+      const conditions: AttributeCondition[] = [];
+      if (q.mail) conditions.push({ attribute: 'mail', pattern: q.mail });
+      if (q.name) conditions.push({ attribute: 'cn', pattern: q.name });
+      const where = q.where ? /^([A-Za-z][A-Za-z0-9-]*)=(.*)$/.exec(q.where) : null;
+      if (where) conditions.push({ attribute: where[1]!, pattern: where[2]! });
+      return searchPage(q, Object.keys(loaded.config.metaverse.objectTypes), asked ? inspector.searchMv({ ...(q.type ? { type: q.type } : {}), conditions, limit: 200 }) : undefined);
+    }
+    const object = /^\/object\/(\d+)$/.exec(p);
+    if (object) {
+      const d = inspector.mvDetail(Number(object[1]));
+      if (!d) throw new NotFound(`no metaverse object #${object[1]} (it may have been deleted: search the runs' changes)`);
+      return objectPage(d);
+    }
+    if (p === '/runs') return runsPage(inspector.runs(500));
+    const run = /^\/runs\/(\d+)$/.exec(p);
+    if (run) {
+      const r = store.getRun(Number(run[1]));
+      if (!r) throw new NotFound(`no run ${run[1]} in the history`);
+      return runPage(r, store.runSteps(r.id), store.runErrors(r.id), store.changesOfRun(r.id));
+    }
+    if (p === '/report') {
+      return reportPage(inspector.reportContacts(), inspector.conflicts(), inspector.reportOrphans(), (dn, agent) => inspector.resolveCs(agent, dn)[0]?.mvId ?? undefined);
+    }
+    throw new NotFound(`nothing at ${p}`);
+  }
+}
+
+class NotFound extends Error {}

@@ -1,0 +1,101 @@
+/**
+ * The auditors' web view, end to end in headless Chromium (Debian's chromium driven by playwright-core):
+ * search, open an object, read its lineage and history; a request without the token is refused, and
+ * nothing can be changed through it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { deployWithSlapd, type Deployment } from './harness/coexistence.js';
+import type { Slapd } from './harness/slapd.js';
+
+const CLI = join(resolve(import.meta.dirname, '../..'), 'dist/cli/main.js');
+const TOKEN = randomBytes(24).toString('hex');
+let slapd: Slapd;
+let d: Deployment;
+let server: ChildProcess;
+let base: string;
+let browser: Browser;
+let createdBy: number;
+let changedBy: number;
+
+beforeAll(async () => {
+  ({ slapd, d } = await deployWithSlapd({ dominoPeopleOnly: true }));
+  d.addDominoPerson({ given: 'Wanda', sn: 'Webview', mail: 'wanda.webview@notes.acme.test' });
+  d.addDominoPerson({ given: 'Xeno', sn: '<b>Markup</b>', mail: 'xeno.markup@notes.acme.test' });
+  createdBy = d.cli(['run', 'initial', '--json']).report!.runId;
+  slapd.modify(`dn: cn=Wanda Webview,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Inspector\n`);
+  changedBy = d.cli(['run', 'delta-cycle', '--json']).report!.runId;
+
+  const config = parse(readFileSync(d.configFile, 'utf8')) as Record<string, unknown>;
+  config.serve = { token: { env: 'DIRBRIDGE_SERVE_TOKEN' } };
+  writeFileSync(d.configFile, stringify(config));
+  server = spawn(process.execPath, [CLI, '--config', d.configFile, 'serve', '--port', '0'], { env: { ...d.env, DIRBRIDGE_SERVE_TOKEN: TOKEN } });
+  base = await new Promise<string>((resolveUrl, reject) => {
+    let err = '';
+    server.stderr!.on('data', (b: Buffer) => {
+      err += b.toString();
+      const line = err.split('\n').find((l) => l.includes('"serving"'));
+      if (line) resolveUrl((JSON.parse(line) as { url: string }).url.replace(/\/$/, ''));
+    });
+    server.on('exit', (code) => reject(new Error(`dirbridge serve exited with ${code}: ${err}`)));
+  });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  await slapd?.stop();
+});
+
+describe('the read-only web view', () => {
+  it('refuses a request without the token, or with a wrong one, and answers only GET', async () => {
+    expect((await fetch(`${base}/`)).status).toBe(401);
+    expect((await fetch(`${base}/runs`, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${base}/?token=wrong`, { redirect: 'manual' })).status).toBe(401);
+    const ok = await fetch(`${base}/runs`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const post = await fetch(`${base}/`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` }, body: 'x=1' });
+    expect(post.status).toBe(405);
+  });
+
+  it('an auditor searches, opens the contact\'s person, and reads its lineage and history in Chromium', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/?token=${TOKEN}`);
+    expect(page.url()).toBe(`${base}/`); // the token left the address bar for a cookie
+    await page.fill('input[name=mail]', 'wanda*');
+    await page.click('button[type=submit]');
+    const result = page.locator('#results a', { hasText: '#' }).first();
+    await result.click();
+    await expect(page.locator('h1').textContent()).resolves.toMatch(/^DominoUser #\d+$/);
+    const lineage = await page.locator('#lineage tbody tr').allTextContents();
+    expect(lineage.some((row) => row.includes('provisioning') && row.includes(`CN=Wanda Webview,${d.adContactsOu}`) && row.includes(String(createdBy)))).toBe(true);
+    const history = await page.locator('#history tbody tr').allTextContents();
+    expect(history.some((row) => row.includes('mv-update') && row.includes(String(changedBy)) && row.includes('"title":[]') && row.includes('"title":["Inspector"]'))).toBe(true);
+    const connectors = await page.locator('#connectors').textContent();
+    expect(connectors).toContain('ad-contacts');
+
+    await page.click('nav >> text=Runs');
+    expect(await page.locator('#changes-chart rect').count()).toBeGreaterThan(0);
+    expect(await page.locator('#runs tbody tr').count()).toBe(2);
+    await page.click(`#runs >> text="${changedBy}"`);
+    expect(await page.locator('#steps tbody tr').count()).toBe(6);
+
+    await page.click('nav >> text=Report');
+    const contacts = await page.locator('#contacts tbody tr').allTextContents();
+    expect(contacts.find((r) => r.includes('Wanda Webview'))).toMatch(/provisioned.*domino-people/);
+    await page.close();
+  });
+
+  it('shows markup in names as text', async () => {
+    const html = await (await fetch(`${base}/?name=xeno*`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+    expect(html).toContain('&lt;b&gt;Markup&lt;/b&gt;');
+    expect(html).not.toContain('<b>Markup</b>');
+  });
+});
