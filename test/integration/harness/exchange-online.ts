@@ -54,7 +54,7 @@ export async function deployExchangeOnline(options: { safety?: Record<string, un
   writeFileSync(configFile, stringify(config));
   // The server's certificate comes from a throwaway CA: Node trusts it through NODE_EXTRA_CA_CERTS,
   // as an administrator behind a TLS-inspecting proxy would do; verification stays on.
-  const env = { ...process.env, DOMINO_PW: slapd.password, ENTRA_SECRET: cloud.clientSecret, NODE_EXTRA_CA_CERTS: cloud.caFile, DIRBRIDGE_LOG_LEVEL: 'warn' };
+  const env = { ...process.env, DOMINO_PW: slapd.password, ENTRA_SECRET: cloud.clientSecret, NODE_EXTRA_CA_CERTS: cloud.caFile, DIRBRIDGE_LOG_LEVEL: 'silent' };
 
   return {
     dir, configFile, env, slapd, cloud, dominoPeopleOu, dominoContactsOu,
