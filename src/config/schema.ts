@@ -130,8 +130,8 @@ const graphAgent = z
     graphUrl: httpsUrl.default('https://graph.microsoft.com'),
     select: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'a Graph property name')).min(1).default(GRAPH_USER_SELECT),
     /**
-     * How a user is known to have an Exchange Online mailbox: mailboxSettings (asked per new or changed
-     * user; exact; needs MailboxSettings.Read) or assignedPlans (an enabled Exchange plan; no extra
+     * How a user is known to have an Exchange Online mailbox: mailboxSettings (asked for each user a
+     * round returns; exact; needs MailboxSettings.Read) or assignedPlans (an enabled Exchange plan; no extra
      * request, but a licence is not a mailbox).
      */
     mailboxDetection: z.enum(['mailboxSettings', 'assignedPlans']).default('mailboxSettings'),

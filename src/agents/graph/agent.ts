@@ -6,8 +6,8 @@
  * entries are deletions; 410 Gone (or an expired sync state) means a full round, said out loud.
  *
  * Graph has no DNs: a user appears in the connector space as CN=<userPrincipalName>,OU=Users,DC=...,
- * its anchor is its object id. Whether a user has an Exchange Online mailbox is read per new or
- * changed user (see mailbox.ts) and kept as the attribute `mailboxpurpose`, which the exchangeMailbox
+ * its anchor is its object id. Whether a user has an Exchange Online mailbox is read for each user a
+ * round returns (see mailbox.ts) and kept as the attribute `mailboxpurpose`, which the exchangeMailbox
  * scope condition reads.
  */
 import PQueue from 'p-queue';
