@@ -2,7 +2,8 @@
  * Export: pending exports of one agent go out through p-queue at the agent's concurrency. Each is
  * marked as sent (committed) before it goes out, and its success written back to the connector-space
  * image at once; a failure stays pending for the next run with its error recorded; a server that goes
- * away is retried with backoff (after reconnecting) and then stops the step. An export marked sent but never recorded is settled with the directory first.
+ * away is retried with backoff (after reconnecting), then stops the step. An export marked sent but
+ * never recorded is settled with the directory first.
  */
 import PQueue from 'p-queue';
 import { type Agent, type Capability, type ExportOperation, type ExportResult, ObjectError, ServerDownError, TransientError } from '../agents/types.js';
