@@ -28,10 +28,17 @@ interface Timed {
   report: { status: string; steps: { agent: string; type: string; stats: Record<string, number>; seconds: number }[] } | undefined;
 }
 
+/** BENCH_CPU_PROFILE=DIR: each dirbridge process writes a V8 CPU profile there (open it in Chrome's DevTools). */
+function profiling(): string[] {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+}
+
 /** Runs the CLI and samples its peak resident set (VmHWM) until it exits. */
 async function timeCli(configFile: string, args: string[]): Promise<Timed> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, '--config', configFile, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Warnings and errors only on stderr: the figures come from the JSON report on stdout.
+  const child = spawn(process.execPath, [...profiling(), CLI, '--config', configFile, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DIRBRIDGE_LOG_LEVEL: process.env.DIRBRIDGE_LOG_LEVEL ?? 'warn' } });
   let stdout = '';
   let peakKb = 0;
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -121,9 +128,31 @@ function makeTenChanges(domino: Slapd, ad: Slapd, n: number, round: number): voi
 interface SizeResult {
   n: number;
   raw: { ldapsearchPerSec: number; ldaptsPagedPerSec: number; sqliteInsertsPerSec: number };
-  initial: { seconds: number; objects: number; objectsPerSec: number; peakRssMb: number; exports: number };
+  initial: { seconds: number; objects: number; objectsPerSec: number; peakRssMb: number; exports: number; phases: Phases };
   emptyDelta: { seconds: number; peakRssMb: number };
   tenChangeDelta: { seconds: number; peakRssMb: number; exports: number };
+}
+
+/** Where the first setup's time goes: its step kinds, each as objects per second. */
+interface Phases {
+  /** The first full import of each of the four agents (4N objects). */
+  fullImportPerSec: number;
+  /** The full syncs of the four agents (4N connector-space objects). */
+  fullSyncPerSec: number;
+  /** The confirming full imports of the two contact agents (2N objects). */
+  confirmingImportPerSec: number;
+}
+
+function phasesOf(t: Timed, n: number): Phases {
+  const steps = t.report?.steps ?? [];
+  const seconds = (pick: typeof steps): number => pick.reduce((sum, s) => sum + s.seconds, 0);
+  const imports = steps.filter((s) => s.type === 'full-import');
+  const rate = (objects: number, secs: number): number => (secs > 0 ? Math.round(objects / secs) : 0);
+  return {
+    fullImportPerSec: rate(4 * n, seconds(imports.slice(0, 4))),
+    fullSyncPerSec: rate(4 * n, seconds(steps.filter((s) => s.type === 'full-sync'))),
+    confirmingImportPerSec: rate(2 * n, seconds(imports.slice(4))),
+  };
 }
 
 function exportsOf(t: Timed): number {
@@ -167,7 +196,7 @@ async function benchSize(n: number): Promise<SizeResult> {
     return {
       n,
       raw,
-      initial: { seconds: round(initial.seconds), objects, objectsPerSec: Math.round(objects / initial.seconds), peakRssMb: initial.peakRssMb, exports: exportsOf(initial) },
+      initial: { seconds: round(initial.seconds), objects, objectsPerSec: Math.round(objects / initial.seconds), peakRssMb: initial.peakRssMb, exports: exportsOf(initial), phases: phasesOf(initial, n) },
       emptyDelta: { seconds: round(empty.seconds), peakRssMb: empty.peakRssMb },
       tenChangeDelta: { seconds: round(ten.seconds), peakRssMb: ten.peakRssMb, exports: exportsOf(ten) },
     };
@@ -191,6 +220,10 @@ const rows = [
   ['first setup (initial), s', ...results.map((r) => String(r.initial.seconds))],
   ['first setup, objects imported/s (8N)', ...results.map((r) => String(r.initial.objectsPerSec))],
   ['first setup / raw ldapts rate', ...results.map((r) => (r.initial.objectsPerSec / r.raw.ldaptsPagedPerSec).toFixed(2))],
+  ['  its full imports, objects/s (4N)', ...results.map((r) => String(r.initial.phases.fullImportPerSec))],
+  ['  its full imports / raw ldapts rate', ...results.map((r) => (r.initial.phases.fullImportPerSec / r.raw.ldaptsPagedPerSec).toFixed(2))],
+  ['  its full syncs, objects/s (4N)', ...results.map((r) => String(r.initial.phases.fullSyncPerSec))],
+  ['  its confirming imports, objects/s (2N)', ...results.map((r) => String(r.initial.phases.confirmingImportPerSec))],
   ['first setup, peak RSS MB', ...results.map((r) => String(r.initial.peakRssMb))],
   ['first setup, exports (contacts were seeded)', ...results.map((r) => String(r.initial.exports))],
   ['delta cycle, nothing changed, s', ...results.map((r) => String(r.emptyDelta.seconds))],

@@ -50,6 +50,22 @@ export class Store {
   readonly db: Database.Database;
   private plan: IndexPlan = { cs: new Map(), mv: new Map() };
 
+  /**
+   * Statements are prepared once and reused: preparing on every call cost a third of a first setup's
+   * time. Each SQL text is used in one way (plucked or not), so caching by text is safe.
+   */
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly q = {
+    prepare: (sql: string): Database.Statement => {
+      let stmt = this.statements.get(sql);
+      if (!stmt) {
+        stmt = this.db.prepare(sql);
+        this.statements.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
+
   private constructor(db: Database.Database) {
     this.db = db;
   }
@@ -78,9 +94,9 @@ export class Store {
   }
 
   schemaVersion(): number {
-    const has = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").get();
+    const has = this.q.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").get();
     if (!has) return 0;
-    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
+    const row = this.q.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
     return row.v ?? 0;
   }
 
@@ -92,7 +108,7 @@ export class Store {
     for (const m of migrations.filter((x) => x.version > current)) {
       this.db.transaction(() => {
         this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(m.version, m.description, now());
+        this.q.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(m.version, m.description, now());
       })();
     }
   }
@@ -101,73 +117,77 @@ export class Store {
     this.plan = plan;
   }
 
+  /** One wrapper for every transaction (nested calls become savepoints): building one per call showed in profiles. */
+  private txWrapper: ((fn: () => unknown) => unknown) | undefined;
+
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    this.txWrapper ??= this.db.transaction((inner: () => unknown) => inner());
+    return this.txWrapper(fn) as T;
   }
 
   // ---- run history -------------------------------------------------------------------------
 
   /** allowedDeletes: the operator's --allow-deletes for this run, kept in the history. */
   startRun(profile: string, allowedDeletes?: number, configFingerprint?: string): number {
-    return Number(this.db.prepare('INSERT INTO run (profile, started_at, allowed_deletes, config_fingerprint) VALUES (?, ?, ?, ?)').run(profile, now(), allowedDeletes ?? null, configFingerprint ?? null).lastInsertRowid);
+    return Number(this.q.prepare('INSERT INTO run (profile, started_at, allowed_deletes, config_fingerprint) VALUES (?, ?, ?, ?)').run(profile, now(), allowedDeletes ?? null, configFingerprint ?? null).lastInsertRowid);
   }
 
   /** Non-provisioned objects of an agent: what a full import is compared against. */
   countImportedCs(agent: string): number {
-    return this.db.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ? AND provisioned = 0').pluck().get(agent) as number;
+    return this.q.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ? AND provisioned = 0').pluck().get(agent) as number;
   }
 
   finishRun(runId: number, status: string): void {
-    this.db.prepare('UPDATE run SET ended_at = ?, status = ? WHERE id = ?').run(now(), status, runId);
+    this.q.prepare('UPDATE run SET ended_at = ?, status = ? WHERE id = ?').run(now(), status, runId);
   }
 
   startStep(runId: number, seq: number, agent: string, stepType: string): number {
     return Number(
-      this.db.prepare('INSERT INTO run_step (run_id, seq, agent, step_type, started_at) VALUES (?, ?, ?, ?, ?)').run(runId, seq, agent, stepType, now()).lastInsertRowid,
+      this.q.prepare('INSERT INTO run_step (run_id, seq, agent, step_type, started_at) VALUES (?, ?, ?, ?, ?)').run(runId, seq, agent, stepType, now()).lastInsertRowid,
     );
   }
 
   finishStep(stepId: number, status: string, stats: StepStats, message?: string): void {
-    this.db.prepare('UPDATE run_step SET ended_at = ?, status = ?, stats = ?, message = ? WHERE id = ?').run(now(), status, json(stats), message ?? null, stepId);
+    this.q.prepare('UPDATE run_step SET ended_at = ?, status = ?, stats = ?, message = ? WHERE id = ?').run(now(), status, json(stats), message ?? null, stepId);
   }
 
   recordError(step: StepRef, e: RunErrorInput): void {
-    this.db
+    this.q
       .prepare('INSERT INTO run_error (run_id, step_id, agent, severity, object, attribute, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(step.runId, step.stepId, e.agent, e.severity, e.object, e.attribute ?? null, e.code, e.message, now());
   }
 
   getRun(runId: number): { id: number; profile: string; status: string; startedAt: string; endedAt: string | null } | undefined {
-    return this.db.prepare('SELECT id, profile, status, started_at AS startedAt, ended_at AS endedAt FROM run WHERE id = ?').get(runId) as never;
+    return this.q.prepare('SELECT id, profile, status, started_at AS startedAt, ended_at AS endedAt FROM run WHERE id = ?').get(runId) as never;
   }
 
   runSteps(runId: number): { id: number; seq: number; agent: string; stepType: string; status: string; stats: StepStats; message: string | null; startedAt: string; endedAt: string | null }[] {
-    const rows = this.db
+    const rows = this.q
       .prepare('SELECT id, seq, agent, step_type AS stepType, status, stats, message, started_at AS startedAt, ended_at AS endedAt FROM run_step WHERE run_id = ? ORDER BY seq')
       .all(runId) as { stats: string }[];
     return rows.map((r) => ({ ...r, stats: JSON.parse(r.stats) as StepStats })) as never;
   }
 
   runErrors(runId: number): (RunErrorInput & { stepId: number })[] {
-    return this.db.prepare('SELECT step_id AS stepId, agent, severity, object, attribute, code, message FROM run_error WHERE run_id = ? ORDER BY id').all(runId) as never;
+    return this.q.prepare('SELECT step_id AS stepId, agent, severity, object, attribute, code, message FROM run_error WHERE run_id = ? ORDER BY id').all(runId) as never;
   }
 
   // ---- change log --------------------------------------------------------------------------
 
   logChange(step: StepRef | undefined, space: 'mv' | 'cs', agent: string | null, objectId: number, objectRef: string, operation: string, before: unknown, after: unknown): void {
-    this.db
+    this.q
       .prepare('INSERT INTO change_log (run_id, step_id, space, agent, object_id, object_ref, operation, before, after, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(step?.runId ?? null, step?.stepId ?? null, space, agent, objectId, objectRef, operation, before === undefined ? null : json(before), after === undefined ? null : json(after), now());
   }
 
   /** Every change a run made, in order. */
   changesOfRun(runId: number): { space: 'mv' | 'cs'; agent: string | null; objectId: number; objectRef: string; operation: string; before: unknown; after: unknown }[] {
-    const rows = this.db.prepare('SELECT space, agent, object_id, object_ref, operation, before, after FROM change_log WHERE run_id = ? ORDER BY id').all(runId) as { space: 'mv' | 'cs'; agent: string | null; object_id: number; object_ref: string; operation: string; before: string | null; after: string | null }[];
+    const rows = this.q.prepare('SELECT space, agent, object_id, object_ref, operation, before, after FROM change_log WHERE run_id = ? ORDER BY id').all(runId) as { space: 'mv' | 'cs'; agent: string | null; object_id: number; object_ref: string; operation: string; before: string | null; after: string | null }[];
     return rows.map((r) => ({ space: r.space, agent: r.agent, objectId: r.object_id, objectRef: r.object_ref, operation: r.operation, before: r.before === null ? undefined : JSON.parse(r.before), after: r.after === null ? undefined : JSON.parse(r.after) }));
   }
 
   changesOf(space: 'mv' | 'cs', objectId: number): { runId: number | null; operation: string; before: unknown; after: unknown; at: string }[] {
-    const rows = this.db.prepare('SELECT run_id AS runId, operation, before, after, at FROM change_log WHERE space = ? AND object_id = ? ORDER BY id').all(space, objectId) as {
+    const rows = this.q.prepare('SELECT run_id AS runId, operation, before, after, at FROM change_log WHERE space = ? AND object_id = ? ORDER BY id').all(space, objectId) as {
       runId: number | null; operation: string; before: string | null; after: string | null; at: string;
     }[];
     return rows.map((r) => ({ ...r, before: r.before ? JSON.parse(r.before) : null, after: r.after ? JSON.parse(r.after) : null }));
@@ -176,41 +196,41 @@ export class Store {
   // ---- connector space ---------------------------------------------------------------------
 
   getCs(id: number): CsRow | undefined {
-    const r = this.db.prepare('SELECT * FROM cs_object WHERE id = ?').get(id) as CsDbRow | undefined;
+    const r = this.q.prepare('SELECT * FROM cs_object WHERE id = ?').get(id) as CsDbRow | undefined;
     return r && toCs(r);
   }
 
   getCsByAnchor(agent: string, anchor: string): CsRow | undefined {
-    const r = this.db.prepare('SELECT * FROM cs_object WHERE agent = ? AND anchor = ?').get(agent, anchor) as CsDbRow | undefined;
+    const r = this.q.prepare('SELECT * FROM cs_object WHERE agent = ? AND anchor = ?').get(agent, anchor) as CsDbRow | undefined;
     return r && toCs(r);
   }
 
   /** Objects of the agent at this DN (compared by normalized DN key). */
   getCsByDnKey(agent: string, dnKey: string): CsRow[] {
-    return (this.db.prepare('SELECT * FROM cs_object WHERE agent = ? AND dn_key = ?').all(agent, dnKey) as CsDbRow[]).map(toCs);
+    return (this.q.prepare('SELECT * FROM cs_object WHERE agent = ? AND dn_key = ?').all(agent, dnKey) as CsDbRow[]).map(toCs);
   }
 
   csIds(agent: string): number[] {
-    return (this.db.prepare('SELECT id FROM cs_object WHERE agent = ? ORDER BY id').pluck().all(agent) as number[]);
+    return (this.q.prepare('SELECT id FROM cs_object WHERE agent = ? ORDER BY id').pluck().all(agent) as number[]);
   }
 
   /** Objects of an agent with an imported change not yet synchronized: what a delta sync processes. */
   pendingImportIds(agent: string): number[] {
-    return this.db.prepare('SELECT id FROM cs_object WHERE agent = ? AND pending_import IS NOT NULL ORDER BY id').pluck().all(agent) as number[];
+    return this.q.prepare('SELECT id FROM cs_object WHERE agent = ? AND pending_import IS NOT NULL ORDER BY id').pluck().all(agent) as number[];
   }
 
   countCs(agent: string): number {
-    return this.db.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ?').pluck().get(agent) as number;
+    return this.q.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ?').pluck().get(agent) as number;
   }
 
   connectorsOf(mvId: number): CsRow[] {
-    return (this.db.prepare('SELECT * FROM cs_object WHERE mv_id = ? ORDER BY id').all(mvId) as CsDbRow[]).map(toCs);
+    return (this.q.prepare('SELECT * FROM cs_object WHERE mv_id = ? ORDER BY id').all(mvId) as CsDbRow[]).map(toCs);
   }
 
   insertCs(step: StepRef | undefined, o: { agent: string; anchor: string | null; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap; pendingImport: PendingImport | null; provisioned?: boolean; owned?: boolean; seenStep?: number }): number {
     const t = now();
     const id = Number(
-      this.db
+      this.q
         .prepare(
           `INSERT INTO cs_object (agent, anchor, dn, dn_key, object_classes, attributes, pending_import, seen_step, provisioned, owned, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -225,7 +245,7 @@ export class Store {
   /** Replaces the image of a CS object; logs only the attributes that changed. */
   updateCsImage(step: StepRef | undefined, before: CsRow, after: { anchor?: string | null; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap }, operation: string, pendingImport?: PendingImport | null): void {
     const anchor = after.anchor === undefined ? before.anchor : after.anchor;
-    this.db
+    this.q
       .prepare('UPDATE cs_object SET anchor = ?, dn = ?, dn_key = ?, object_classes = ?, attributes = ?, pending_import = COALESCE(?, pending_import), updated_at = ? WHERE id = ?')
       .run(anchor, after.dn, after.dnKey, json(after.objectClasses), json(after.attributes), pendingImport ?? null, now(), before.id);
     this.reindexCs(before.id, before.agent, after.attributes);
@@ -238,46 +258,46 @@ export class Store {
   }
 
   setPendingImport(id: number, p: PendingImport | null): void {
-    this.db.prepare('UPDATE cs_object SET pending_import = ? WHERE id = ?').run(p, id);
+    this.q.prepare('UPDATE cs_object SET pending_import = ? WHERE id = ?').run(p, id);
   }
 
   markSeen(id: number, stepId: number): void {
-    this.db.prepare('UPDATE cs_object SET seen_step = ? WHERE id = ?').run(stepId, id);
+    this.q.prepare('UPDATE cs_object SET seen_step = ? WHERE id = ?').run(stepId, id);
   }
 
   /** Objects a full import did not see (and that are not waiting for their first export). */
   unseenCsIds(agent: string, stepId: number): number[] {
-    return this.db
+    return this.q
       .prepare('SELECT id FROM cs_object WHERE agent = ? AND provisioned = 0 AND (seen_step IS NULL OR seen_step <> ?)')
       .pluck()
       .all(agent, stepId) as number[];
   }
 
   setCsOwned(id: number, owned: boolean): void {
-    this.db.prepare('UPDATE cs_object SET owned = ? WHERE id = ?').run(owned ? 1 : 0, id);
+    this.q.prepare('UPDATE cs_object SET owned = ? WHERE id = ?').run(owned ? 1 : 0, id);
   }
 
   markExported(id: number): void {
-    this.db.prepare('UPDATE cs_object SET provisioned = 0 WHERE id = ?').run(id);
+    this.q.prepare('UPDATE cs_object SET provisioned = 0 WHERE id = ?').run(id);
   }
 
   deleteCs(step: StepRef | undefined, cs: CsRow, operation: string): void {
-    this.db.prepare('DELETE FROM cs_object WHERE id = ?').run(cs.id);
+    this.q.prepare('DELETE FROM cs_object WHERE id = ?').run(cs.id);
     this.logChange(step, 'cs', cs.agent, cs.id, cs.anchor ?? cs.dn, operation, { dn: cs.dn, attributes: cs.attributes }, undefined);
   }
 
   private reindexCs(id: number, agent: string, attributes: AttributeMap): void {
     const keys = this.plan.cs.get(agent);
     if (!keys?.length) return;
-    this.db.prepare('DELETE FROM cs_index WHERE cs_id = ?').run(id);
-    const ins = this.db.prepare('INSERT INTO cs_index (cs_id, agent, attribute, value) VALUES (?, ?, ?, ?)');
+    this.q.prepare('DELETE FROM cs_index WHERE cs_id = ?').run(id);
+    const ins = this.q.prepare('INSERT INTO cs_index (cs_id, agent, attribute, value) VALUES (?, ?, ?, ?)');
     for (const key of keys) for (const v of indexValues(key, attributes)) ins.run(id, agent, key, v);
   }
 
   /** Disconnectors of an agent whose indexed key has this (folded) value. */
   findDisconnectors(agent: string, key: string, value: string): CsRow[] {
     return (
-      this.db
+      this.q
         .prepare('SELECT DISTINCT c.* FROM cs_index i JOIN cs_object c ON c.id = i.cs_id WHERE i.agent = ? AND i.attribute = ? AND i.value = ? AND c.mv_id IS NULL')
         .all(agent, key, value.toLowerCase()) as CsDbRow[]
     ).map(toCs);
@@ -286,7 +306,7 @@ export class Store {
   /** Objects of an agent, connected or not, whose indexed key has this (folded) value. */
   findCsByIndex(agent: string, key: string, value: string): CsRow[] {
     return (
-      this.db
+      this.q
         .prepare('SELECT DISTINCT c.* FROM cs_index i JOIN cs_object c ON c.id = i.cs_id WHERE i.agent = ? AND i.attribute = ? AND i.value = ?')
         .all(agent, key, value.toLowerCase()) as CsDbRow[]
     ).map(toCs);
@@ -296,24 +316,24 @@ export class Store {
 
   link(step: StepRef | undefined, cs: CsRow, mvId: number, kind: LinkKind, owned: boolean, detail?: string): void {
     const t = now();
-    this.db.prepare('UPDATE cs_object SET mv_id = ?, link_kind = ?, linked_run = ?, linked_at = ?, owned = ? WHERE id = ?').run(mvId, kind, step?.runId ?? null, t, owned ? 1 : 0, cs.id);
+    this.q.prepare('UPDATE cs_object SET mv_id = ?, link_kind = ?, linked_run = ?, linked_at = ?, owned = ? WHERE id = ?').run(mvId, kind, step?.runId ?? null, t, owned ? 1 : 0, cs.id);
     this.lineage(step, cs, mvId, kind, owned, detail);
   }
 
   unlink(step: StepRef | undefined, cs: CsRow, event: string, detail: string): void {
     if (cs.mvId === null) return;
-    this.db.prepare('UPDATE cs_object SET mv_id = NULL, link_kind = NULL, linked_run = NULL, linked_at = NULL WHERE id = ?').run(cs.id);
+    this.q.prepare('UPDATE cs_object SET mv_id = NULL, link_kind = NULL, linked_run = NULL, linked_at = NULL WHERE id = ?').run(cs.id);
     this.lineage(step, cs, cs.mvId, event, cs.owned, detail);
   }
 
   private lineage(step: StepRef | undefined, cs: CsRow, mvId: number, event: string, owned: boolean, detail?: string): void {
-    this.db
+    this.q
       .prepare('INSERT INTO lineage (run_id, agent, cs_id, anchor, dn, mv_id, event, owned, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(step?.runId ?? null, cs.agent, cs.id, cs.anchor, cs.dn, mvId, event, owned ? 1 : 0, detail ?? null, now());
   }
 
   lineageOf(mvId: number): { runId: number | null; agent: string; csId: number; anchor: string | null; dn: string; event: string; owned: boolean; detail: string | null; at: string }[] {
-    return (this.db.prepare('SELECT run_id AS runId, agent, cs_id AS csId, anchor, dn, event, owned, detail, at FROM lineage WHERE mv_id = ? ORDER BY id').all(mvId) as { owned: number }[]).map(
+    return (this.q.prepare('SELECT run_id AS runId, agent, cs_id AS csId, anchor, dn, event, owned, detail, at FROM lineage WHERE mv_id = ? ORDER BY id').all(mvId) as { owned: number }[]).map(
       (r) => ({ ...r, owned: r.owned === 1 }),
     ) as never;
   }
@@ -321,7 +341,7 @@ export class Store {
   // ---- metaverse ---------------------------------------------------------------------------
 
   getMv(id: number): MvRow | undefined {
-    const r = this.db.prepare('SELECT id, object_type, attributes, sources FROM mv_object WHERE id = ?').get(id) as
+    const r = this.q.prepare('SELECT id, object_type, attributes, sources FROM mv_object WHERE id = ?').get(id) as
       | { id: number; object_type: string; attributes: string; sources: string }
       | undefined;
     return r && { id: r.id, objectType: r.object_type, attributes: JSON.parse(r.attributes) as AttributeMap, sources: JSON.parse(r.sources) as Record<string, string> };
@@ -329,14 +349,14 @@ export class Store {
 
   mvIds(objectType?: string): number[] {
     return (objectType
-      ? this.db.prepare('SELECT id FROM mv_object WHERE object_type = ? ORDER BY id').pluck().all(objectType)
-      : this.db.prepare('SELECT id FROM mv_object ORDER BY id').pluck().all()) as number[];
+      ? this.q.prepare('SELECT id FROM mv_object WHERE object_type = ? ORDER BY id').pluck().all(objectType)
+      : this.q.prepare('SELECT id FROM mv_object ORDER BY id').pluck().all()) as number[];
   }
 
   createMv(step: StepRef | undefined, objectType: string, attributes: AttributeMap, sources: Record<string, string>): number {
     const t = now();
     const id = Number(
-      this.db
+      this.q
         .prepare('INSERT INTO mv_object (object_type, attributes, sources, created_run, updated_run, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(objectType, json(attributes), json(sources), step?.runId ?? null, step?.runId ?? null, t, t).lastInsertRowid,
     );
@@ -346,22 +366,22 @@ export class Store {
   }
 
   updateMv(step: StepRef | undefined, before: MvRow, attributes: AttributeMap, sources: Record<string, string>): void {
-    this.db.prepare('UPDATE mv_object SET attributes = ?, sources = ?, updated_run = ?, updated_at = ? WHERE id = ?').run(json(attributes), json(sources), step?.runId ?? null, now(), before.id);
+    this.q.prepare('UPDATE mv_object SET attributes = ?, sources = ?, updated_run = ?, updated_at = ? WHERE id = ?').run(json(attributes), json(sources), step?.runId ?? null, now(), before.id);
     this.reindexMv(before.id, before.objectType, attributes);
     const diff = diffAttributes(before.attributes, attributes);
     this.logChange(step, 'mv', null, before.id, before.objectType, 'mv-update', diff.before, diff.after);
   }
 
   deleteMv(step: StepRef | undefined, mv: MvRow, reason: string): void {
-    this.db.prepare('DELETE FROM mv_object WHERE id = ?').run(mv.id);
+    this.q.prepare('DELETE FROM mv_object WHERE id = ?').run(mv.id);
     this.logChange(step, 'mv', null, mv.id, mv.objectType, 'mv-delete', mv.attributes, { reason });
   }
 
   private reindexMv(id: number, objectType: string, attributes: AttributeMap): void {
     const attrs = this.plan.mv.get(objectType);
     if (!attrs?.length) return;
-    this.db.prepare('DELETE FROM mv_index WHERE mv_id = ?').run(id);
-    const ins = this.db.prepare('INSERT INTO mv_index (mv_id, object_type, attribute, value) VALUES (?, ?, ?, ?)');
+    this.q.prepare('DELETE FROM mv_index WHERE mv_id = ?').run(id);
+    const ins = this.q.prepare('INSERT INTO mv_index (mv_id, object_type, attribute, value) VALUES (?, ?, ?, ?)');
     for (const a of attrs) for (const v of new Set((attributes[a] ?? []).map((x) => x.toLowerCase()))) ins.run(id, objectType, a, v);
   }
 
@@ -369,25 +389,25 @@ export class Store {
   findMv(attribute: string, value: string, objectType?: string): number[] {
     const v = value.toLowerCase();
     return (objectType
-      ? this.db.prepare('SELECT DISTINCT mv_id FROM mv_index WHERE attribute = ? AND value = ? AND object_type = ?').pluck().all(attribute, v, objectType)
-      : this.db.prepare('SELECT DISTINCT mv_id FROM mv_index WHERE attribute = ? AND value = ?').pluck().all(attribute, v)) as number[];
+      ? this.q.prepare('SELECT DISTINCT mv_id FROM mv_index WHERE attribute = ? AND value = ? AND object_type = ?').pluck().all(attribute, v, objectType)
+      : this.q.prepare('SELECT DISTINCT mv_id FROM mv_index WHERE attribute = ? AND value = ?').pluck().all(attribute, v)) as number[];
   }
 
   // ---- pending exports ---------------------------------------------------------------------
 
   getPendingExport(csId: number): PendingExport | undefined {
-    const r = this.db.prepare('SELECT * FROM pending_export WHERE cs_id = ?').get(csId) as PeRow | undefined;
+    const r = this.q.prepare('SELECT * FROM pending_export WHERE cs_id = ?').get(csId) as PeRow | undefined;
     return r && toPe(r);
   }
 
   pendingExports(agent: string): PendingExport[] {
-    return (this.db.prepare('SELECT * FROM pending_export WHERE agent = ? ORDER BY cs_id').all(agent) as PeRow[]).map(toPe);
+    return (this.q.prepare('SELECT * FROM pending_export WHERE agent = ? ORDER BY cs_id').all(agent) as PeRow[]).map(toPe);
   }
 
   countPendingExports(agent?: string): number {
     return (agent
-      ? this.db.prepare('SELECT COUNT(*) FROM pending_export WHERE agent = ?').pluck().get(agent)
-      : this.db.prepare('SELECT COUNT(*) FROM pending_export').pluck().get()) as number;
+      ? this.q.prepare('SELECT COUNT(*) FROM pending_export WHERE agent = ?').pluck().get(agent)
+      : this.q.prepare('SELECT COUNT(*) FROM pending_export').pluck().get()) as number;
   }
 
   /** Stages (or replaces) the one pending export a CS object may have; a replacement keeps the sent mark (its outcome is still unknown). */
@@ -398,7 +418,7 @@ export class Store {
     let attrs = '{}';
     if (pe.operation === 'add') { classes = json(pe.objectClasses); attrs = json(pe.attributes); }
     if (pe.operation === 'update') { newDn = pe.newDn; attrs = json(pe.changes); }
-    this.db
+    this.q
       .prepare(
         `INSERT INTO pending_export (cs_id, agent, operation, dn, new_dn, object_classes, attributes, created_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(cs_id) DO UPDATE SET operation = excluded.operation, dn = excluded.dn, new_dn = excluded.new_dn,
@@ -408,17 +428,17 @@ export class Store {
   }
 
   removePendingExport(csId: number): void {
-    this.db.prepare('DELETE FROM pending_export WHERE cs_id = ?').run(csId);
+    this.q.prepare('DELETE FROM pending_export WHERE cs_id = ?').run(csId);
   }
 
   /** The directory refused the export: its outcome is known (not done), so it is no longer in doubt. */
   recordExportFailure(csId: number, message: string): void {
-    this.db.prepare('UPDATE pending_export SET attempts = attempts + 1, last_error = ?, sent_at = NULL WHERE cs_id = ?').run(message, csId);
+    this.q.prepare('UPDATE pending_export SET attempts = attempts + 1, last_error = ?, sent_at = NULL WHERE cs_id = ?').run(message, csId);
   }
 
   /** The intent, committed before the export goes out: if the process dies now, the next run knows. */
   markExportSent(csId: number): void {
-    this.db.prepare('UPDATE pending_export SET sent_at = ? WHERE cs_id = ?').run(now(), csId);
+    this.q.prepare('UPDATE pending_export SET sent_at = ? WHERE cs_id = ?').run(now(), csId);
   }
 
   // ---- address conflicts -------------------------------------------------------------------
@@ -428,9 +448,9 @@ export class Store {
    * this is news (no conflict was recorded, or it was for another address): only then is it reported.
    */
   openAddressConflict(step: StepRef, mv: MvRow, agent: string, mail: string, others: string[]): boolean {
-    const known = this.db.prepare('SELECT mail FROM address_conflict WHERE mv_id = ? AND agent = ?').pluck().get(mv.id, agent) as string | undefined;
+    const known = this.q.prepare('SELECT mail FROM address_conflict WHERE mv_id = ? AND agent = ?').pluck().get(mv.id, agent) as string | undefined;
     if (known !== undefined && known.toLowerCase() === mail.toLowerCase()) return false;
-    this.db
+    this.q
       .prepare('INSERT OR REPLACE INTO address_conflict (mv_id, agent, mail, others, run_id, found_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(mv.id, agent, mail, json(others), step.runId, now());
     this.logChange(step, 'mv', null, mv.id, mv.objectType, 'address-conflict', undefined, { agent, mail, others });
@@ -439,24 +459,24 @@ export class Store {
 
   /** The conflict of this MV object in `agent` ended (one side went, or the address changed). */
   closeAddressConflict(step: StepRef, mv: MvRow, agent: string, why: string): void {
-    const row = this.db.prepare('DELETE FROM address_conflict WHERE mv_id = ? AND agent = ? RETURNING mail, others').get(mv.id, agent) as { mail: string; others: string } | undefined;
+    const row = this.q.prepare('DELETE FROM address_conflict WHERE mv_id = ? AND agent = ? RETURNING mail, others').get(mv.id, agent) as { mail: string; others: string } | undefined;
     if (row) this.logChange(step, 'mv', null, mv.id, mv.objectType, 'address-conflict-resolved', { agent, mail: row.mail, others: JSON.parse(row.others) as string[] }, { why });
   }
 
   addressConflicts(): { mvId: number; agent: string; mail: string; others: string[]; runId: number | null; foundAt: string }[] {
-    const rows = this.db.prepare('SELECT mv_id, agent, mail, others, run_id, found_at FROM address_conflict ORDER BY found_at, mv_id').all() as { mv_id: number; agent: string; mail: string; others: string; run_id: number | null; found_at: string }[];
+    const rows = this.q.prepare('SELECT mv_id, agent, mail, others, run_id, found_at FROM address_conflict ORDER BY found_at, mv_id').all() as { mv_id: number; agent: string; mail: string; others: string; run_id: number | null; found_at: string }[];
     return rows.map((r) => ({ mvId: r.mv_id, agent: r.agent, mail: r.mail, others: JSON.parse(r.others) as string[], runId: r.run_id, foundAt: r.found_at }));
   }
 
   // ---- watermarks --------------------------------------------------------------------------
 
   getWatermark(agent: string): string | undefined {
-    return this.db.prepare('SELECT value FROM watermark WHERE agent = ?').pluck().get(agent) as string | undefined;
+    return this.q.prepare('SELECT value FROM watermark WHERE agent = ?').pluck().get(agent) as string | undefined;
   }
 
   /** Call inside the transaction that stages the changes the watermark covers. */
   setWatermark(step: StepRef, agent: string, value: string): void {
-    this.db
+    this.q
       .prepare(
         `INSERT INTO watermark (agent, value, run_id, step_id, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(agent) DO UPDATE SET value = excluded.value, run_id = excluded.run_id, step_id = excluded.step_id, updated_at = excluded.updated_at`,
@@ -470,7 +490,7 @@ export class Store {
   expectExported(step: StepRef, csId: number, agent: string, dn: string, attributes: AttributeMap): void {
     const known = this.getExpectation(csId);
     const merged = { ...(known?.attributes ?? {}), ...attributes };
-    this.db
+    this.q
       .prepare(
         `INSERT INTO export_expectation (cs_id, agent, dn, attributes, step_id, at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(cs_id) DO UPDATE SET dn = excluded.dn, attributes = excluded.attributes, step_id = excluded.step_id, at = excluded.at`,
@@ -479,7 +499,7 @@ export class Store {
   }
 
   getExpectation(csId: number): { csId: number; dn: string; attributes: AttributeMap; stepId: number | null } | undefined {
-    const r = this.db.prepare('SELECT cs_id, dn, attributes, step_id FROM export_expectation WHERE cs_id = ?').get(csId) as
+    const r = this.q.prepare('SELECT cs_id, dn, attributes, step_id FROM export_expectation WHERE cs_id = ?').get(csId) as
       | { cs_id: number; dn: string; attributes: string; step_id: number | null }
       | undefined;
     return r && { csId: r.cs_id, dn: r.dn, attributes: JSON.parse(r.attributes) as AttributeMap, stepId: r.step_id };
@@ -487,13 +507,13 @@ export class Store {
 
   /** Expectations of an agent recorded before this step (an import confirms what earlier exports wrote). */
   expectationsBefore(agent: string, stepId: number): { csId: number; dn: string; attributes: AttributeMap }[] {
-    return (this.db.prepare('SELECT cs_id, dn, attributes FROM export_expectation WHERE agent = ? AND (step_id IS NULL OR step_id < ?) ORDER BY cs_id').all(agent, stepId) as {
+    return (this.q.prepare('SELECT cs_id, dn, attributes FROM export_expectation WHERE agent = ? AND (step_id IS NULL OR step_id < ?) ORDER BY cs_id').all(agent, stepId) as {
       cs_id: number; dn: string; attributes: string;
     }[]).map((r) => ({ csId: r.cs_id, dn: r.dn, attributes: JSON.parse(r.attributes) as AttributeMap }));
   }
 
   clearExpectation(csId: number): void {
-    this.db.prepare('DELETE FROM export_expectation WHERE cs_id = ?').run(csId);
+    this.q.prepare('DELETE FROM export_expectation WHERE cs_id = ?').run(csId);
   }
 }
 
