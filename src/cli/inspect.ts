@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/load.js';
-import { type AttributeCondition, type ChangeEntry, type CsFilter, Inspector } from '../metaverse/inspect.js';
+import { type ChangeEntry, type CsFilter, Inspector, searchConditions } from '../metaverse/inspect.js';
 import type { Store } from '../metaverse/store.js';
 import { toCsv } from './csv.js';
 import { table } from './table.js';
@@ -45,14 +45,8 @@ export function registerInspection(program: Command, withStore: WithStore, usage
     .option('--json', 'as JSON')
     .option('--csv', 'as CSV')
     .action((o: Format & { type?: string; mail?: string; name?: string; where?: string[]; limit: string }) => {
-      const conditions: AttributeCondition[] = [];
-      if (o.mail) conditions.push({ attribute: 'mail', pattern: o.mail });
-      if (o.name) conditions.push({ attribute: 'cn', pattern: o.name });
-      for (const w of o.where ?? []) {
-        const m = /^([A-Za-z][A-Za-z0-9-]*)=(.*)$/.exec(w);
-        if (!m) throw usage(`--where takes attribute=pattern, not "${w}"`);
-        conditions.push({ attribute: m[1]!, pattern: m[2]! });
-      }
+      const { conditions, invalid } = searchConditions(o);
+      if (invalid.length) throw usage(`--where takes attribute=pattern, not "${invalid[0]}"`);
       withStore((store) => emit(o, new Inspector(store).searchMv({ ...(o.type ? { type: o.type } : {}), conditions, limit: Number(o.limit) || 100 }), ['id', 'objectType', 'cn', 'mail', 'sources', 'createdRun', 'updatedAt'], 'no metaverse object matches'));
     });
   mv.command('show')

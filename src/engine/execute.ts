@@ -3,7 +3,6 @@
  * the steps, then apply the history retention. The lock is released whatever happens.
  */
 import type { LoadedConfig } from '../config/load.js';
-import { Inspector } from '../metaverse/inspect.js';
 import { acquireRunLock } from './lock.js';
 import { openStore, type RunOptions, type RunReport, runSteps, type StepSpec } from './runner.js';
 
@@ -20,7 +19,7 @@ export async function executeRun(loaded: LoadedConfig, profile: string, steps: r
     try {
       const report = await runSteps(loaded, store, profile, steps, options);
       const cutoff = new Date(Date.now() - loaded.config.history.retentionDays * 86_400_000).toISOString();
-      return { report, purged: new Inspector(store).purgeBefore(cutoff) };
+      return { report, purged: store.purgeHistoryBefore(cutoff) };
     } finally {
       store.close();
     }

@@ -4,10 +4,11 @@
  * always rolled back, with a tracer that records each decision; nothing is written.
  */
 import type { LoadedConfig } from '../config/load.js';
+import { Inspector } from '../metaverse/inspect.js';
 import type { Store } from '../metaverse/store.js';
 import type { CsRow, PendingExport } from '../metaverse/types.js';
 import { mailSourceAttributes } from '../rules/provisioning.js';
-import { normalizeDn, parseDn } from '../util/dn.js';
+import { parseDn } from '../util/dn.js';
 import { StepContext, type TraceLine } from './context.js';
 import { Synchronizer } from './sync.js';
 
@@ -70,8 +71,6 @@ export function preview(loaded: LoadedConfig, store: Store, query: string): Prev
 }
 
 function findObjects(loaded: LoadedConfig, store: Store, q: string): { matchedBy: PreviewResult['matchedBy']; found: CsRow[] } {
-  const agents = Object.keys(loaded.config.agents);
-  if (q.includes('=') && isDn(q)) return { matchedBy: 'dn', found: agents.flatMap((a) => store.getCsByDnKey(a, normalizeDn(q))) };
   if (q.includes('@') && !q.includes('=')) {
     const viaMv = store.findMv('mail', q.toLowerCase()).flatMap((id) => store.connectorsOf(id));
     // Sources not yet synchronized are found through the attributes their mail flows from.
@@ -80,7 +79,7 @@ function findObjects(loaded: LoadedConfig, store: Store, q: string): { matchedBy
     );
     return { matchedBy: 'mail', found: [...viaMv, ...unsynced] };
   }
-  return { matchedBy: 'anchor', found: agents.flatMap((a) => (store.getCsByAnchor(a, q) ? [store.getCsByAnchor(a, q)!] : [])) };
+  return { matchedBy: q.includes('=') && isDn(q) ? 'dn' : 'anchor', found: new Inspector(store).resolveCs(undefined, q) };
 }
 
 function isDn(q: string): boolean {

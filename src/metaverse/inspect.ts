@@ -113,6 +113,23 @@ export interface ReportOrphan {
   why: string;
 }
 
+/**
+ * A metaverse search as the CLI and the web view take it: mail and name patterns, and
+ * attribute=pattern terms; `invalid` lists the terms that are not of that form.
+ */
+export function searchConditions(q: { mail?: string | undefined; name?: string | undefined; where?: readonly string[] | undefined }): { conditions: AttributeCondition[]; invalid: string[] } {
+  const conditions: AttributeCondition[] = [];
+  const invalid: string[] = [];
+  if (q.mail) conditions.push({ attribute: 'mail', pattern: q.mail });
+  if (q.name) conditions.push({ attribute: 'cn', pattern: q.name });
+  for (const w of q.where ?? []) {
+    const m = /^([A-Za-z][A-Za-z0-9-]*)=(.*)$/.exec(w);
+    if (m) conditions.push({ attribute: m[1]!, pattern: m[2]! });
+    else invalid.push(w);
+  }
+  return { conditions, invalid };
+}
+
 const like = (pattern: string): string => pattern.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
 
 export class Inspector {
@@ -210,10 +227,7 @@ export class Inspector {
   }
 
   private changes(space: 'mv' | 'cs', id: number): ChangeEntry[] {
-    const rows = this.db.prepare('SELECT run_id, at, space, agent, object_ref, operation, before, after FROM change_log WHERE space = ? AND object_id = ? ORDER BY id').all(space, id) as {
-      run_id: number | null; at: string; space: 'mv' | 'cs'; agent: string | null; object_ref: string; operation: string; before: string | null; after: string | null;
-    }[];
-    return rows.map((r) => ({ runId: r.run_id, at: r.at, space: r.space, agent: r.agent, object: r.object_ref, operation: r.operation, before: r.before === null ? undefined : JSON.parse(r.before), after: r.after === null ? undefined : JSON.parse(r.after) }));
+    return this.store.changesOf(space, id).map((c) => ({ runId: c.runId, at: c.at, space: c.space, agent: c.agent, object: c.objectRef, operation: c.operation, before: c.before, after: c.after }));
   }
 
   searchCs(agent: string, filter: CsFilter | undefined, limit: number): { id: number; dn: string; anchor: string | null; pendingImport: string | null; pendingExport: string | null; lastError: string | null; mvId: number | null; link: string | null }[] {
@@ -328,30 +342,6 @@ export class Inspector {
     return rows.map((r) => ({ agent: r.agent, contact: r.dn, why: r.last ?? 'created by dirbridge, linked to nothing' }));
   }
 
-  /**
-   * Retention: the change log, run errors and runs older than `before` (ISO time) go. A run that the
-   * lineage, a metaverse object, a watermark or a pending export still names stays (its steps too),
-   * so "which run created this contact" always resolves; the foreign keys decide that.
-   */
-  purgeBefore(before: string): { runs: number; changes: number; errors: number } {
-    return this.store.transaction(() => {
-      const changes = this.db.prepare('DELETE FROM change_log WHERE at < ?').run(before).changes;
-      const errors = this.db.prepare('DELETE FROM run_error WHERE at < ?').run(before).changes;
-      let runs = 0;
-      for (const id of this.db.prepare('SELECT id FROM run WHERE ended_at IS NOT NULL AND ended_at < ?').pluck().all(before) as number[]) {
-        try {
-          this.store.transaction(() => {
-            this.db.prepare('DELETE FROM run_step WHERE run_id = ?').run(id);
-            this.db.prepare('DELETE FROM run WHERE id = ?').run(id);
-          });
-          runs++;
-        } catch (e) {
-          if (!/FOREIGN KEY/.test((e as Error).message)) throw e;
-        }
-      }
-      return { runs, changes, errors };
-    });
-  }
 }
 
 function dnKey(q: string): string {

@@ -29,6 +29,19 @@ export function indexValues(key: string, attributes: AttributeMap): string[] {
   return [...out];
 }
 
+/** One change-log entry: values before and after, absent ones undefined. */
+export interface ChangeLogEntry {
+  runId: number | null;
+  at: string;
+  space: 'mv' | 'cs';
+  agent: string | null;
+  objectId: number;
+  objectRef: string;
+  operation: string;
+  before: unknown;
+  after: unknown;
+}
+
 const now = (): string => new Date().toISOString();
 const json = (v: unknown): string => JSON.stringify(v);
 
@@ -181,16 +194,23 @@ export class Store {
   }
 
   /** Every change a run made, in order. */
-  changesOfRun(runId: number): { space: 'mv' | 'cs'; agent: string | null; objectId: number; objectRef: string; operation: string; before: unknown; after: unknown }[] {
-    const rows = this.q.prepare('SELECT space, agent, object_id, object_ref, operation, before, after FROM change_log WHERE run_id = ? ORDER BY id').all(runId) as { space: 'mv' | 'cs'; agent: string | null; object_id: number; object_ref: string; operation: string; before: string | null; after: string | null }[];
-    return rows.map((r) => ({ space: r.space, agent: r.agent, objectId: r.object_id, objectRef: r.object_ref, operation: r.operation, before: r.before === null ? undefined : JSON.parse(r.before), after: r.after === null ? undefined : JSON.parse(r.after) }));
+  changesOfRun(runId: number): ChangeLogEntry[] {
+    return this.changeLog('run_id = ?', runId);
   }
 
-  changesOf(space: 'mv' | 'cs', objectId: number): { runId: number | null; operation: string; before: unknown; after: unknown; at: string }[] {
-    const rows = this.q.prepare('SELECT run_id AS runId, operation, before, after, at FROM change_log WHERE space = ? AND object_id = ? ORDER BY id').all(space, objectId) as {
-      runId: number | null; operation: string; before: string | null; after: string | null; at: string;
+  /** Every change of one metaverse or connector-space object, in order. */
+  changesOf(space: 'mv' | 'cs', objectId: number): ChangeLogEntry[] {
+    return this.changeLog('space = ? AND object_id = ?', space, objectId);
+  }
+
+  private changeLog(where: string, ...args: unknown[]): ChangeLogEntry[] {
+    const rows = this.q.prepare(`SELECT run_id, at, space, agent, object_id, object_ref, operation, before, after FROM change_log WHERE ${where} ORDER BY id`).all(...args) as {
+      run_id: number | null; at: string; space: 'mv' | 'cs'; agent: string | null; object_id: number; object_ref: string; operation: string; before: string | null; after: string | null;
     }[];
-    return rows.map((r) => ({ ...r, before: r.before ? JSON.parse(r.before) : null, after: r.after ? JSON.parse(r.after) : null }));
+    return rows.map((r) => ({
+      runId: r.run_id, at: r.at, space: r.space, agent: r.agent, objectId: r.object_id, objectRef: r.object_ref, operation: r.operation,
+      before: r.before === null ? undefined : JSON.parse(r.before), after: r.after === null ? undefined : JSON.parse(r.after),
+    }));
   }
 
   // ---- connector space ---------------------------------------------------------------------
@@ -439,6 +459,33 @@ export class Store {
   /** The intent, committed before the export goes out: if the process dies now, the next run knows. */
   markExportSent(csId: number): void {
     this.q.prepare('UPDATE pending_export SET sent_at = ? WHERE cs_id = ?').run(now(), csId);
+  }
+
+  // ---- retention ---------------------------------------------------------------------------
+
+  /**
+   * Retention: the change log, run errors and runs older than `before` (ISO time) go. A run that the
+   * lineage, a metaverse object, a watermark or a pending export still names stays (its steps too),
+   * so "which run created this contact" always resolves; the foreign keys decide that.
+   */
+  purgeHistoryBefore(before: string): { runs: number; changes: number; errors: number } {
+    return this.transaction(() => {
+      const changes = this.q.prepare('DELETE FROM change_log WHERE at < ?').run(before).changes;
+      const errors = this.q.prepare('DELETE FROM run_error WHERE at < ?').run(before).changes;
+      let runs = 0;
+      for (const id of this.q.prepare('SELECT id FROM run WHERE ended_at IS NOT NULL AND ended_at < ?').pluck().all(before) as number[]) {
+        try {
+          this.transaction(() => {
+            this.q.prepare('DELETE FROM run_step WHERE run_id = ?').run(id);
+            this.q.prepare('DELETE FROM run WHERE id = ?').run(id);
+          });
+          runs++;
+        } catch (e) {
+          if (!/FOREIGN KEY/.test((e as Error).message)) throw e;
+        }
+      }
+      return { runs, changes, errors };
+    });
   }
 
   // ---- address conflicts -------------------------------------------------------------------

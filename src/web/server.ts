@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LoadedConfig } from '../config/load.js';
-import { type AttributeCondition, Inspector } from '../metaverse/inspect.js';
+import { Inspector, searchConditions } from '../metaverse/inspect.js';
 import type { Store } from '../metaverse/store.js';
 import { messagePage, objectPage, reportPage, runPage, runsPage, searchPage } from './pages.js';
 
@@ -59,11 +59,8 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
     if (p === '/') {
       const q = Object.fromEntries(['type', 'mail', 'name', 'where'].map((k) => [k, url.searchParams.get(k) ?? undefined]).filter(([, v]) => v)) as { type?: string; mail?: string; name?: string; where?: string };
       const asked = Object.keys(q).length > 0;
-      const conditions: AttributeCondition[] = [];
-      if (q.mail) conditions.push({ attribute: 'mail', pattern: q.mail });
-      if (q.name) conditions.push({ attribute: 'cn', pattern: q.name });
-      const where = q.where ? /^([A-Za-z][A-Za-z0-9-]*)=(.*)$/.exec(q.where) : null;
-      if (where) conditions.push({ attribute: where[1]!, pattern: where[2]! });
+      // A term that is not attribute=pattern is left out: the form shows what was asked.
+      const { conditions } = searchConditions({ mail: q.mail, name: q.name, where: q.where ? [q.where] : [] });
       return searchPage(q, Object.keys(loaded.config.metaverse.objectTypes), asked ? inspector.searchMv({ ...(q.type ? { type: q.type } : {}), conditions, limit: 200 }) : undefined);
     }
     const object = /^\/object\/(\d+)$/.exec(p);

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { health } from '../../src/engine/health.js';
 import { configFingerprint } from '../../src/engine/runner.js';
-import { Inspector } from '../../src/metaverse/inspect.js';
 import { Store } from '../../src/metaverse/store.js';
 import { emptyStats } from '../../src/metaverse/types.js';
 
@@ -59,13 +58,13 @@ describe('retention', () => {
     store.logChange({ runId: old, stepId: stepOld }, 'cs', 'ad-contacts', 1, 'cn=x', 'export-update', { a: ['1'] }, { a: ['2'] });
     store.createMv({ runId: named, stepId: store.startStep(named, 1, 'domino-people', 'full-sync') }, 'DominoUser', { cn: ['A'] }, {});
     const recent = run(store, 'delta-cycle', 'success');
-    const purged = new Inspector(store).purgeBefore(new Date(Date.now() + 1000).toISOString());
+    const purged = store.purgeHistoryBefore(new Date(Date.now() + 1000).toISOString());
     expect(purged.changes).toBeGreaterThanOrEqual(2);
     expect(purged.errors).toBe(1);
     // The run that created the metaverse object stays, so its lineage still resolves; the others go.
     expect(store.getRun(named)).toBeDefined();
     expect(store.getRun(old)).toBeUndefined();
     expect(store.getRun(recent)).toBeUndefined();
-    expect(new Inspector(store).purgeBefore(new Date(Date.now() - 86_400_000).toISOString())).toEqual({ runs: 0, changes: 0, errors: 0 });
+    expect(store.purgeHistoryBefore(new Date(Date.now() - 86_400_000).toISOString())).toEqual({ runs: 0, changes: 0, errors: 0 });
   });
 });
