@@ -1,91 +1,42 @@
 /**
- * npm run bench [-- SIZE...]: for each size N, two private slapd servers (a Domino-shaped and an
- * AD-shaped directory) are seeded with N people, N mailbox users and the 2N contacts dirbridge would
- * have written; then, in the same run, the raw rates (ldapsearch, an ldapts paged search, SQLite
- * inserts) and dirbridge's own figures: first setup (the initial profile), an empty delta cycle and a
- * delta cycle with 10 changes, with the peak RSS of each. Prints a table and writes JSON.
- * Figures are given next to their raw counterparts: these machines are shared and noisy.
+ * npm run bench [-- SIZE... [--large-factor F]]: for each size N, two private slapd servers (a
+ * Domino-shaped and an AD-shaped directory) with N people and N mailbox users, and in the same run:
+ *   - the raw limits: ldapsearch and an ldapts paged search of the same entries, ldapadd of N
+ *     contacts at dirbridge's export concurrency, better-sqlite3 inserts;
+ *   - dirbridge, phase by phase (one process each, with its peak RSS): full import, full sync,
+ *     export of the 2N contacts, confirming import, a steady-state full sync, an empty delta cycle, a
+ *     delta cycle with 1% adds, 1% deletes and 5% modifies on each side, and one with 10 changes;
+ *   - the same 10-change delta cycle at F x N (default 10; 0 skips it), on directories seeded with
+ *     slapadd, contacts included, after a first setup that joins them.
+ * Prints a table and writes JSON: each figure with its raw counterpart and their ratio, since these
+ * machines are shared and noisy and only ratios measured in the same run compare.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
-import { Client } from 'ldapts';
 import { parse, stringify } from 'yaml';
 import { startSlapd, type Slapd } from '../test/integration/harness/slapd.js';
-import { AD_CONTACTS, AD_MAILBOXES, AD_SUFFIX, DOMINO_CONTACTS, DOMINO_PEOPLE, DOMINO_SUFFIX, mailbox, mailboxLdif, person, personLdif, writeAdSeed, writeDominoSeed } from './data.js';
+import { AD_CONTACTS, AD_MAILBOXES, AD_SUFFIX, AD_TOP, adContactLdif, ChangePlanner, changeLdif, type ChangeSet, DOMINO_CONTACTS, DOMINO_PEOPLE, DOMINO_SUFFIX, writeAdSeed, writeDominoSeed, writeLdif } from './data.js';
+import { ldaptsPagedRate, ldapaddRate, ldapsearchRate, sqliteInsertRate, type StepReport, type Timed, timeRun } from './measure.js';
+import { printReport, type SizeResult, type LargeResult } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-const sizes = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
-if (!sizes.length) sizes.push(2_000, 20_000);
+const PROFILES = join(ROOT, 'bench', 'profiles');
+/** dirbridge's default export concurrency for LDAP agents, which the raw ldapadd measurement matches. */
+const EXPORT_CONCURRENCY = 4;
+const PAGE_SIZE = 1000;
 
-interface Timed {
-  seconds: number;
-  peakRssMb: number;
-  code: number;
-  report: { status: string; steps: { agent: string; type: string; stats: Record<string, number>; seconds: number }[] } | undefined;
-}
-
-/** BENCH_CPU_PROFILE=DIR: each dirbridge process writes a V8 CPU profile there (open it in Chrome's DevTools). */
-function profiling(): string[] {
-  const dir = process.env.BENCH_CPU_PROFILE;
-  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
-}
-
-/** Runs the CLI and samples its peak resident set (VmHWM) until it exits. */
-async function timeCli(configFile: string, args: string[]): Promise<Timed> {
-  const started = performance.now();
-  // Warnings and errors only on stderr: the figures come from the JSON report on stdout.
-  const child = spawn(process.execPath, [...profiling(), CLI, '--config', configFile, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DIRBRIDGE_LOG_LEVEL: process.env.DIRBRIDGE_LOG_LEVEL ?? 'warn' } });
-  let stdout = '';
-  let peakKb = 0;
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  const sample = (): void => {
-    try {
-      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) peakKb = Math.max(peakKb, Number(m[1]));
-    } catch {
-      // exited between samples
-    }
-  };
-  const timer = setInterval(sample, 25);
-  const code = await new Promise<number>((done) => child.on('close', (c) => done(c ?? -1)));
-  clearInterval(timer);
-  const seconds = (performance.now() - started) / 1000;
-  return { seconds, peakRssMb: Math.round(peakKb / 1024), code, report: stdout.trim().startsWith('{') ? JSON.parse(stdout) : undefined };
-}
-
-async function timeProcess(cmd: string, args: string[]): Promise<number> {
-  const started = performance.now();
-  const code = await new Promise<number>((done) => spawn(cmd, args, { stdio: 'ignore' }).on('close', (c) => done(c ?? -1)));
-  if (code !== 0) throw new Error(`${cmd} failed with ${code}`);
-  return (performance.now() - started) / 1000;
-}
-
-async function ldaptsPagedRead(s: Slapd, base: string): Promise<{ seconds: number; entries: number }> {
-  const c = new Client({ url: s.url });
-  await c.bind(s.rootDn, s.password);
-  const started = performance.now();
-  let entries = 0;
-  for await (const page of c.searchPaginated(base, { scope: 'sub', filter: '(objectClass=*)', paged: { pageSize: 500 }, timeLimit: 0 })) entries += page.searchEntries.length;
-  const seconds = (performance.now() - started) / 1000;
-  await c.unbind();
-  return { seconds, entries };
-}
-
-function sqliteInserts(n: number): number {
-  const db = new Database(':memory:');
-  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL)');
-  const ins = db.prepare('INSERT INTO t (a, b) VALUES (?, ?)');
-  const started = performance.now();
-  db.transaction(() => {
-    for (let i = 0; i < n; i++) ins.run(`cn=Given${i} Surname${i},ou=People,o=Acme`, JSON.stringify({ sn: [`Surname${i}`], mail: [`p${i}@notes.acme.test`] }));
-  })();
-  const seconds = (performance.now() - started) / 1000;
-  db.close();
-  return n / seconds;
+function parseArgs(argv: string[]): { sizes: number[]; largeFactor: number } {
+  const sizes: number[] = [];
+  let largeFactor = 10;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--large-factor') largeFactor = Number(argv[++i]);
+    else if (/^\d+$/.test(a)) sizes.push(Number(a));
+    else throw new Error(`unknown argument "${a}"; usage: npm run bench -- [SIZE...] [--large-factor F]`);
+  }
+  if (!Number.isInteger(largeFactor) || largeFactor < 0) throw new Error('--large-factor takes a whole number (0 skips the large delta cycle)');
+  return { sizes: sizes.length ? sizes : [5_000], largeFactor };
 }
 
 function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
@@ -96,7 +47,7 @@ function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
   delete rules['domino-contacts'].exportFlows.mailsystem; // the domino-ldap agent writes MailSystem itself
   const dominoAttrs = ['cn', 'givenname', 'sn', 'uid', 'internetaddress', 'mailaddress', 'mailsystem', 'title', 'telephonenumber', 'description'];
   const adAttrs = ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'proxyAddresses', 'title', 'telephoneNumber'];
-  const common = (s: Slapd, pw: string) => ({ url: s.url, bindDn: s.rootDn, password: { env: pw }, delta: { strategy: 'accesslog' }, pageSize: 1000 });
+  const common = (s: Slapd, pw: string) => ({ url: s.url, bindDn: s.rootDn, password: { env: pw }, delta: { strategy: 'accesslog' }, pageSize: PAGE_SIZE, exportConcurrency: EXPORT_CONCURRENCY });
   const config = {
     metaverse: { ...quickstart.metaverse, file: join(dir, 'metaverse.db') },
     runProfiles: join(ROOT, 'run-profiles'),
@@ -110,95 +61,138 @@ function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
   };
   const file = join(dir, 'dirbridge.yaml');
   writeFileSync(file, stringify(config));
+  process.env.DOMINO_PW = domino.password;
+  process.env.AD_PW = ad.password;
   return file;
 }
 
-/** Ten changes, five per side: two adds, two surname changes and one deletion. */
-function makeTenChanges(domino: Slapd, ad: Slapd, n: number, round: number): void {
-  const base = n + round * 10;
-  domino.add(personLdif(base) + personLdif(base + 1));
-  ad.add(mailboxLdif(base) + mailboxLdif(base + 1));
-  const victims = [round * 3 + 1, round * 3 + 2, round * 3 + 3];
-  domino.modify(victims.slice(0, 2).map((i) => `dn: cn=${person(i).cn},${DOMINO_PEOPLE}\nchangetype: modify\nreplace: sn\nsn: Changed${round}\n`).join('\n'));
-  ad.modify(victims.slice(0, 2).map((i) => `dn: cn=${mailbox(i).cn},${AD_MAILBOXES}\nchangetype: modify\nreplace: sn\nsn: Changed${round}\n`).join('\n'));
-  domino.modify(`dn: cn=${person(victims[2]!).cn},${DOMINO_PEOPLE}\nchangetype: delete\n`);
-  ad.modify(`dn: cn=${mailbox(victims[2]!).cn},${AD_MAILBOXES}\nchangetype: delete\n`);
+/** Two slapd servers seeded with slapadd: people and mailboxes, and with `contacts` the contacts of a finished first setup. */
+async function startDirectories(dir: string, n: number, contacts: boolean): Promise<{ domino: Slapd; ad: Slapd }> {
+  const dominoSeed = join(dir, 'domino.ldif');
+  const adSeed = join(dir, 'ad.ldif');
+  await writeDominoSeed(dominoSeed, n, contacts);
+  await writeAdSeed(adSeed, n, contacts);
+  const maxSize = Math.max(1, Math.ceil(n / 10_000)) * 200 * 1024 * 1024;
+  const domino = await startSlapd({ suffix: DOMINO_SUFFIX, seed: dominoSeed, maxSize });
+  const ad = await startSlapd({ suffix: AD_SUFFIX, seed: adSeed, maxSize, schemas: [join(ROOT, 'bench/fixtures/ad.schema')] });
+  rmSync(dominoSeed);
+  rmSync(adSeed);
+  return { domino, ad };
 }
 
-interface SizeResult {
-  n: number;
-  raw: { ldapsearchPerSec: number; ldaptsPagedPerSec: number; sqliteInsertsPerSec: number };
-  initial: { seconds: number; objects: number; objectsPerSec: number; peakRssMb: number; exports: number; phases: Phases };
-  emptyDelta: { seconds: number; peakRssMb: number };
-  tenChangeDelta: { seconds: number; peakRssMb: number; exports: number };
+/** Writes the change set to both directories; returns how long that took (one ldapadd and one ldapmodify per side). */
+function applyChanges(domino: Slapd, ad: Slapd, set: ChangeSet): number {
+  const ldif = changeLdif(set);
+  const started = performance.now();
+  for (const [side, s] of [[ldif.domino, domino], [ldif.ad, ad]] as const) {
+    if (side.adds) s.add(side.adds);
+    if (side.changes) s.modify(side.changes);
+  }
+  return (performance.now() - started) / 1000;
 }
 
-/** Where the first setup's time goes: its step kinds, each as objects per second. */
-interface Phases {
-  /** The first full import of each of the four agents (4N objects). */
-  fullImportPerSec: number;
-  /** The full syncs of the four agents (4N connector-space objects). */
-  fullSyncPerSec: number;
-  /** The confirming full imports of the two contact agents (2N objects). */
-  confirmingImportPerSec: number;
+const exportsOf = (t: Timed): number =>
+  t.steps.filter((s) => s.type === 'export').reduce((sum, s) => sum + (s.stats.adds ?? 0) + (s.stats.updates ?? 0) + (s.stats.renames ?? 0) + (s.stats.deletes ?? 0), 0);
+
+function expectExports(what: string, t: Timed, expected: number): void {
+  const got = exportsOf(t);
+  if (got !== expected) throw new Error(`${what} exported ${got} changes, expected ${expected}`);
 }
 
-function phasesOf(t: Timed, n: number): Phases {
-  const steps = t.report?.steps ?? [];
-  const seconds = (pick: typeof steps): number => pick.reduce((sum, s) => sum + s.seconds, 0);
-  const imports = steps.filter((s) => s.type === 'full-import');
-  const rate = (objects: number, secs: number): number => (secs > 0 ? Math.round(objects / secs) : 0);
-  return {
-    fullImportPerSec: rate(4 * n, seconds(imports.slice(0, 4))),
-    fullSyncPerSec: rate(4 * n, seconds(steps.filter((s) => s.type === 'full-sync'))),
-    confirmingImportPerSec: rate(2 * n, seconds(imports.slice(4))),
-  };
+const step = (t: Timed, agent: string, type: string): StepReport => {
+  const s = t.steps.find((x) => x.agent === agent && x.type === type);
+  if (!s) throw new Error(`the run has no ${type} step for ${agent}`);
+  return s;
+};
+
+/** A 10-change delta cycle: two adds, two surname changes and one deletion on each side. */
+async function tenChangeCycle(configFile: string, domino: Slapd, ad: Slapd, planner: ChangePlanner): Promise<Timed> {
+  applyChanges(domino, ad, planner.plan(2, 1, 2, 'Tenchange'));
+  const ten = await timeRun(configFile, 'delta-cycle');
+  expectExports('the 10-change delta cycle', ten, 10);
+  return ten;
 }
 
-function exportsOf(t: Timed): number {
-  return (t.report?.steps ?? []).filter((s) => s.type === 'export').reduce((sum, s) => sum + (s.stats.adds ?? 0) + (s.stats.updates ?? 0) + (s.stats.renames ?? 0) + (s.stats.deletes ?? 0), 0);
-}
-
-function expectOk(what: string, t: Timed): void {
-  if (t.code !== 0 || t.report?.status !== 'success') throw new Error(`${what} ended with ${t.report?.status ?? `exit ${t.code}`}`);
+async function rawLdapadd(dir: string, n: number): Promise<number> {
+  const seed = join(dir, 'scratch.ldif');
+  writeFileSync(seed, AD_TOP);
+  const scratch = await startSlapd({ suffix: AD_SUFFIX, seed, maxSize: Math.max(1, Math.ceil(n / 10_000)) * 200 * 1024 * 1024, schemas: [join(ROOT, 'bench/fixtures/ad.schema')] });
+  try {
+    const files: string[] = [];
+    const share = Math.ceil(n / EXPORT_CONCURRENCY);
+    for (let k = 0; k < EXPORT_CONCURRENCY; k++) {
+      const f = join(dir, `contacts-${k}.ldif`);
+      await writeLdif(f, '', k * share, Math.min(n, (k + 1) * share), adContactLdif);
+      files.push(f);
+    }
+    return await ldapaddRate(scratch, files, n);
+  } finally {
+    await scratch.stop();
+  }
 }
 
 async function benchSize(n: number): Promise<SizeResult> {
   const dir = mkdtempSync(join(tmpdir(), `dirbridge-bench-${n}-`));
-  console.error(`\n[${n}] writing ${4 * n} entries and loading them with slapadd ...`);
-  const dominoSeed = join(dir, 'domino.ldif');
-  const adSeed = join(dir, 'ad.ldif');
-  await writeDominoSeed(dominoSeed, n);
-  await writeAdSeed(adSeed, n);
-  const maxSize = Math.max(1, Math.ceil(n / 10_000)) * 200 * 1024 * 1024;
-  const domino = await startSlapd({ suffix: DOMINO_SUFFIX, seed: dominoSeed, maxSize });
-  const ad = await startSlapd({ suffix: AD_SUFFIX, seed: adSeed, maxSize, schemas: [join(ROOT, 'bench/fixtures/ad.schema')] });
+  console.error(`\n[${n}] loading ${n} people and ${n} mailbox users with slapadd ...`);
+  const { domino, ad } = await startDirectories(dir, n, false);
   try {
     console.error(`[${n}] raw rates ...`);
-    const ldapsearchSec = await timeProcess('ldapsearch', ['-x', '-H', domino.url, '-D', domino.rootDn, '-w', domino.password, '-b', DOMINO_PEOPLE, '-LLL', '-E', 'pr=1000/noprompt', '(objectClass=*)']);
-    const paged = await ldaptsPagedRead(domino, DOMINO_PEOPLE);
-    const raw = { ldapsearchPerSec: Math.round((n + 1) / ldapsearchSec), ldaptsPagedPerSec: Math.round(paged.entries / paged.seconds), sqliteInsertsPerSec: Math.round(sqliteInserts(Math.min(n, 100_000))) };
-
+    const raw = {
+      ldapsearchPerSec: await ldapsearchRate(domino, DOMINO_PEOPLE, n + 1),
+      ldaptsPeoplePerSec: await ldaptsPagedRate(domino, DOMINO_PEOPLE, PAGE_SIZE),
+      ldaptsMailboxesPerSec: await ldaptsPagedRate(ad, AD_MAILBOXES, PAGE_SIZE),
+      ldapaddPerSec: await rawLdapadd(dir, n),
+      ldapaddConcurrency: EXPORT_CONCURRENCY,
+      sqliteInsertsPerSec: sqliteInsertRate(Math.min(n, 100_000)),
+    };
     const configFile = writeConfig(dir, domino, ad);
-    process.env.DOMINO_PW = domino.password;
-    process.env.AD_PW = ad.password;
-    console.error(`[${n}] first setup (initial profile) ...`);
-    const initial = await timeCli(configFile, ['run', 'initial', '--json']);
-    expectOk('the initial profile', initial);
-    const objects = 8 * n; // four agents imported twice (the contact agents' confirming imports)
-    console.error(`[${n}] delta cycles ...`);
-    const empty = await timeCli(configFile, ['run', 'delta-cycle', '--json']);
-    expectOk('the empty delta cycle', empty);
-    makeTenChanges(domino, ad, n, 0);
-    const ten = await timeCli(configFile, ['run', 'delta-cycle', '--json']);
-    expectOk('the 10-change delta cycle', ten);
-    if (exportsOf(ten) !== 10) throw new Error(`the 10-change delta cycle exported ${exportsOf(ten)} changes, expected 10`);
+    const phase = async (what: string, profile: string, extra: string[] = []): Promise<Timed> => {
+      console.error(`[${n}] ${what} ...`);
+      return timeRun(configFile, profile, extra);
+    };
+    const fullImport = await phase('full import', join(PROFILES, 'import.yaml'));
+    const fullSync = await phase('full sync', join(PROFILES, 'sync.yaml'));
+    const exported = await phase(`export of ${2 * n} contacts`, join(PROFILES, 'export.yaml'));
+    expectExports('the export', exported, 2 * n);
+    const confirm = await phase('confirming import', join(PROFILES, 'confirm.yaml'));
+    const resync = await phase('steady-state full sync', join(PROFILES, 'sync.yaml'));
+    const emptyDelta = await phase('delta cycle with nothing changed', 'delta-cycle');
+    expectExports('the empty delta cycle', emptyDelta, 0);
+
+    const planner = new ChangePlanner(n);
+    const mix = planner.plan(Math.max(1, Math.round(n / 100)), Math.max(1, Math.round(n / 100)), Math.max(1, Math.round(n / 20)), 'Mixchange');
+    console.error(`[${n}] writing ${mix.adds.length} adds, ${mix.deletes.length} deletes and ${mix.modifies.length} modifies on each side ...`);
+    const mixWriteSeconds = applyChanges(domino, ad, mix);
+    const mixChanges = 2 * (mix.adds.length + mix.deletes.length + mix.modifies.length);
+    // The deletions are this benchmark's own: past the deletion threshold they need the operator's consent.
+    const mixDelta = await phase('delta cycle with the 1% / 1% / 5% changes', 'delta-cycle', ['--allow-deletes', String(2 * mix.deletes.length)]);
+    expectExports('the 1% / 1% / 5% delta cycle', mixDelta, mixChanges);
+    console.error(`[${n}] delta cycle with 10 changes ...`);
+    const ten = await tenChangeCycle(configFile, domino, ad, planner);
+
+    const perSec = (objects: number, seconds: number): number => (seconds > 0 ? objects / seconds : 0);
+    const stepsSeconds = (t: Timed): number => t.steps.reduce((s, x) => s + x.seconds, 0);
     return {
       n,
       raw,
-      initial: { seconds: round(initial.seconds), objects, objectsPerSec: Math.round(objects / initial.seconds), peakRssMb: initial.peakRssMb, exports: exportsOf(initial), phases: phasesOf(initial, n) },
-      emptyDelta: { seconds: round(empty.seconds), peakRssMb: empty.peakRssMb },
-      tenChangeDelta: { seconds: round(ten.seconds), peakRssMb: ten.peakRssMb, exports: exportsOf(ten) },
+      fullImport: {
+        dominoPerSec: perSec(n, step(fullImport, 'domino-people', 'full-import').seconds),
+        adPerSec: perSec(n, step(fullImport, 'ad-mailboxes', 'full-import').seconds),
+        seconds: fullImport.seconds,
+        peakRssMb: fullImport.peakRssMb,
+      },
+      fullSync: { objects: 4 * n, perSec: perSec(4 * n, stepsSeconds(fullSync)), seconds: fullSync.seconds, peakRssMb: fullSync.peakRssMb },
+      export: {
+        adPerSec: perSec(n, step(exported, 'ad-contacts', 'export').seconds),
+        dominoPerSec: perSec(n, step(exported, 'domino-contacts', 'export').seconds),
+        seconds: exported.seconds,
+        peakRssMb: exported.peakRssMb,
+      },
+      confirmingImport: { perSec: perSec(2 * n, stepsSeconds(confirm)), seconds: confirm.seconds, peakRssMb: confirm.peakRssMb },
+      steadySync: { objects: 4 * n, perSec: perSec(4 * n, stepsSeconds(resync)), seconds: resync.seconds, peakRssMb: resync.peakRssMb },
+      emptyDelta: { seconds: emptyDelta.seconds, peakRssMb: emptyDelta.peakRssMb },
+      mixDelta: { changes: mixChanges, seconds: mixDelta.seconds, writeSeconds: mixWriteSeconds, peakRssMb: mixDelta.peakRssMb },
+      tenChangeDelta: { seconds: ten.seconds, peakRssMb: ten.peakRssMb },
     };
   } finally {
     await domino.stop();
@@ -207,39 +201,37 @@ async function benchSize(n: number): Promise<SizeResult> {
   }
 }
 
-const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
-
-const results: SizeResult[] = [];
-for (const n of sizes) results.push(await benchSize(n));
-
-const rows = [
-  ['people per side', ...results.map((r) => String(r.n))],
-  ['raw: ldapsearch, entries/s', ...results.map((r) => String(r.raw.ldapsearchPerSec))],
-  ['raw: ldapts paged search, entries/s', ...results.map((r) => String(r.raw.ldaptsPagedPerSec))],
-  ['raw: SQLite inserts, rows/s', ...results.map((r) => String(r.raw.sqliteInsertsPerSec))],
-  ['first setup (initial), s', ...results.map((r) => String(r.initial.seconds))],
-  ['first setup, objects imported/s (8N)', ...results.map((r) => String(r.initial.objectsPerSec))],
-  ['first setup / raw ldapts rate', ...results.map((r) => (r.initial.objectsPerSec / r.raw.ldaptsPagedPerSec).toFixed(2))],
-  ['  its full imports, objects/s (4N)', ...results.map((r) => String(r.initial.phases.fullImportPerSec))],
-  ['  its full imports / raw ldapts rate', ...results.map((r) => (r.initial.phases.fullImportPerSec / r.raw.ldaptsPagedPerSec).toFixed(2))],
-  ['  its full syncs, objects/s (4N)', ...results.map((r) => String(r.initial.phases.fullSyncPerSec))],
-  ['  its confirming imports, objects/s (2N)', ...results.map((r) => String(r.initial.phases.confirmingImportPerSec))],
-  ['first setup, peak RSS MB', ...results.map((r) => String(r.initial.peakRssMb))],
-  ['first setup, exports (contacts were seeded)', ...results.map((r) => String(r.initial.exports))],
-  ['delta cycle, nothing changed, s', ...results.map((r) => String(r.emptyDelta.seconds))],
-  ['delta cycle, 10 changes, s', ...results.map((r) => String(r.tenChangeDelta.seconds))],
-  ['delta cycle, 10 changes, peak RSS MB', ...results.map((r) => String(r.tenChangeDelta.peakRssMb))],
-];
-const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-console.log('');
-for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
-if (results.length > 1) {
-  const first = results[0]!;
-  const last = results[results.length - 1]!;
-  console.log(`\n10-change delta cycle at ${last.n} vs ${first.n} people per side (${last.n / first.n}x the directory): ${(last.tenChangeDelta.seconds / first.tenChangeDelta.seconds).toFixed(2)}x the time`);
+/** The 10-change delta cycle on large directories: seeded with slapadd, contacts included, and a first setup that joins them. */
+async function benchLarge(n: number): Promise<LargeResult> {
+  const dir = mkdtempSync(join(tmpdir(), `dirbridge-bench-large-${n}-`));
+  console.error(`\n[${n}] loading ${4 * n} entries (people, mailboxes and their contacts) with slapadd ...`);
+  const { domino, ad } = await startDirectories(dir, n, true);
+  try {
+    const configFile = writeConfig(dir, domino, ad);
+    console.error(`[${n}] first setup (the initial profile joins the seeded contacts) ...`);
+    const initial = await timeRun(configFile, 'initial');
+    expectExports('the first setup on seeded contacts', initial, 0);
+    console.error(`[${n}] delta cycle with nothing changed, then with 10 changes ...`);
+    const empty = await timeRun(configFile, 'delta-cycle');
+    const ten = await tenChangeCycle(configFile, domino, ad, new ChangePlanner(n));
+    return { n, initial: { seconds: initial.seconds, peakRssMb: initial.peakRssMb }, emptyDelta: { seconds: empty.seconds, peakRssMb: empty.peakRssMb }, tenChangeDelta: { seconds: ten.seconds, peakRssMb: ten.peakRssMb } };
+  } finally {
+    await domino.stop();
+    await ad.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
+
+const { sizes, largeFactor } = parseArgs(process.argv.slice(2));
+const results: SizeResult[] = [];
+const large: LargeResult[] = [];
+for (const n of sizes) {
+  results.push(await benchSize(n));
+  if (largeFactor > 0) large.push(await benchLarge(n * largeFactor));
+}
+const table = printReport(results, large);
 const outDir = join(ROOT, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
 const outFile = join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(outFile, JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2));
+writeFileSync(outFile, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length, results, large, figures: table }, null, 2));
 console.log(`\nJSON: ${outFile}`);

@@ -16,6 +16,8 @@ const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
 const GUID_ATTRIBUTES = new Set(['objectguid', 'msexchmailboxguid']);
 /** LDAP results that say "not now" rather than "no": busy (51), unavailable (52), time limit (3). */
 const TRANSIENT_RESULTS = new Set(['BusyError', 'UnavailableError', 'TimeLimitExceededError']);
+/** LDAP results that say the server's limits stopped the answer: size limit (4), administrative limit (11). */
+const LIMIT_RESULTS = new Set(['SizeLimitExceededError', 'AdminLimitExceededError']);
 
 export abstract class LdapAgent implements Agent, LdapView {
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['full-import', 'delta-import', 'read-object', 'export-add', 'export-modify', 'export-delete', 'export-rename']);
@@ -206,6 +208,13 @@ export abstract class LdapAgent implements Agent, LdapView {
     if (e instanceof ServerDownError || e instanceof DeltaUnavailableError || e instanceof ObjectError || e instanceof TransientError) return e;
     if (isConnectionFailure(e)) return new ServerDownError(this.name, (e as Error).message);
     if (TRANSIENT_RESULTS.has((e as Error).name)) return new TransientError(this.name, `${what}: ${(e as Error).name}: ${(e as Error).message}`);
+    if (LIMIT_RESULTS.has((e as Error).name)) {
+      // Not a fault that passes: retrying would hit the same limit. The answer was cut short, so nothing may be concluded from it.
+      return new Error(
+        `agent "${this.name}": ${what} was cut short by the server's limits (${(e as Error).name}); nothing was concluded from the partial answer. ` +
+          `Lift the size limit for the bind account (OpenLDAP: limits dn.exact="${this.config.bindDn ?? 'the bind DN'}" size=unlimited, on every database searched, the access log included) or set pageSize below the server's limit`,
+      );
+    }
     return new ServerDownError(this.name, `${what} failed: ${(e as Error).message}`);
   }
 

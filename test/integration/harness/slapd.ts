@@ -33,6 +33,8 @@ export interface SlapdOptions {
   seed?: string;
   /** The databases' map size in bytes (large directories need more than the default 100 MiB). */
   maxSize?: number;
+  /** The admin's size limit on the access log (unlimited unless given), to test a server that stops answers short. */
+  logSizeLimit?: number;
 }
 
 export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
@@ -69,6 +71,8 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
       `directory ${logDb}`,
       'index reqStart eq',
       `access to * by dn.exact="${rootDn}" read by * none`,
+      // The admin is not this database's rootdn, so its default size limit (500) would apply to a long log.
+      ...(options.logSizeLimit ? [`limits dn.exact="${rootDn}" size=${options.logSizeLimit}`] : [`limits dn.exact="${rootDn}" size=unlimited time=unlimited`]),
       'database mdb',
       `maxsize ${maxSize}`,
       `suffix "${suffix}"`,
