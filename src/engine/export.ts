@@ -14,58 +14,91 @@ import { settle } from './reconcile.js';
 import { withRetries } from './retry.js';
 import { StepStoppedError } from './status.js';
 
-const ORDER = { delete: 0, update: 1, add: 2 } as const; // free DNs before adds may need them
+/** Deletes first, then updates (renames among them), then adds: free DNs before adds may need them. */
+const ORDER = ['delete', 'update', 'add'] as const;
+
+/**
+ * Exports go out in chunks. Each chunk's intent is committed in one transaction before any of it is
+ * sent, and its outcomes in one transaction once all of it has answered: a commit per export cost
+ * more than the directory's own write. A crash in between leaves the chunk "sent, outcome unknown",
+ * which the next run settles with the directory object by object, as it does for a single export.
+ * Chunks are read from the store one at a time, so memory does not grow with the backlog.
+ */
+const CHUNK = 500;
+
+type Outcome =
+  | { pe: PendingExport; sent: ExportResult }
+  | { pe: PendingExport; adopted: ExportResult }
+  | { pe: PendingExport; failed: ObjectError }
+  | { pe: PendingExport; inDoubt: true }
+  | { pe: PendingExport; unsent: true };
 
 export async function runExport(ctx: StepContext, agent: Agent, concurrency: number): Promise<void> {
-  const pending = ctx.store.pendingExports(agent.name).sort((a, b) => ORDER[a.operation] - ORDER[b.operation]);
+  const ids = ctx.store.pendingExportIds(agent.name, ORDER);
   const staging = ctx.config.safety.staging;
   if (ctx.run.staging || staging === true || (Array.isArray(staging) && staging.includes(agent.name))) {
     // Staging mode: decisions are made and kept; nothing reaches the directory. A warning, so a
     // forgotten staging switch cannot pass for a healthy schedule.
-    if (pending.length) ctx.warning(agent.name, undefined, 'staging-mode', `staging mode: ${pending.length} exports kept pending (dirbridge plan shows them); nothing was sent`);
+    if (ids.length) ctx.warning(agent.name, undefined, 'staging-mode', `staging mode: ${ids.length} exports kept pending (dirbridge plan shows them); nothing was sent`);
     return;
   }
   // The threshold weighs every pending delete, also those an object limit leaves for a later run.
-  checkDeletionThreshold(ctx, agent.name, pending.filter((p) => p.operation === 'delete').length);
+  checkDeletionThreshold(ctx, agent.name, ctx.store.countPendingExports(agent.name, 'delete'));
   const queue = new PQueue({ concurrency });
   let serverDown: ServerDownError | undefined;
-  const sent = pending.slice(0, ctx.objectLimit ?? pending.length);
+  const todo = ids.slice(0, ctx.objectLimit ?? ids.length);
   let done = 0;
-  queue.on('completed', () => ctx.progress(++done, sent.length));
-  for (const pe of sent) {
-    void queue.add(async () => {
-      if (serverDown || ctx.errorLimitReached) return;
-      const missing = requiredCapability(pe).filter((c) => !agent.capabilities.has(c));
-      if (missing.length) {
-        ctx.error(pe.dn, undefined, 'not-supported', `agent ${agent.name} cannot ${missing.join(', ')}; the export stays pending`);
-        return;
-      }
-      try {
-        // A retry after a broken connection does not know whether its first attempt arrived: it
-        // settles with the directory first, as an export sent by a run that died does.
-        const outcome = await withRetries(ctx, agent, pe.dn, `${pe.operation} of ${pe.dn}`, (retry) => sendOnce(ctx, agent, pe, retry || Boolean(pe.sentAt)));
-        if ('adopted' in outcome) return adopt(ctx, agent, pe, outcome.adopted);
-        ctx.store.transaction(() => recordExported(ctx, pe, outcome.sent, agent.anchorAttribute));
-      } catch (e) {
-        if (e instanceof ServerDownError) {
-          serverDown ??= e;
-          return;
-        }
-        const err =
-          e instanceof ObjectError ? e
-          : e instanceof TransientError ? new ObjectError(pe.dn, undefined, `${e.message}; gave up after ${ctx.config.safety.retry.attempts} retries, the export stays pending`, 'transient-failure')
-          : new ObjectError(pe.dn, undefined, (e as Error).message, 'export-failed');
-        ctx.store.transaction(() => {
-          ctx.objectError(err);
-          ctx.store.recordExportFailure(pe.csId, err.message);
-        });
-      }
+  for (let i = 0; i < todo.length && !serverDown && !ctx.errorLimitReached; i += CHUNK) {
+    const chunk = todo.slice(i, i + CHUNK).flatMap((id) => ctx.store.getPendingExport(id) ?? []);
+    const sendable = ctx.store.transaction(() =>
+      chunk.filter((pe) => {
+        const missing = requiredCapability(pe).filter((c) => !agent.capabilities.has(c));
+        if (missing.length) ctx.error(pe.dn, undefined, 'not-supported', `agent ${agent.name} cannot ${missing.join(', ')}; the export stays pending`);
+        else ctx.store.markExportSent(pe.csId); // the intent, committed before anything goes out
+        return !missing.length;
+      }),
+    );
+    const outcomes = await Promise.all(
+      sendable.map((pe) =>
+        queue.add(async (): Promise<Outcome> => {
+          if (serverDown || ctx.errorLimitReached) return { pe, unsent: true };
+          try {
+            // A retry after a broken connection does not know whether its first attempt arrived: it
+            // settles with the directory first, as an export sent by a run that died does.
+            const outcome = await withRetries(ctx, agent, pe.dn, `${pe.operation} of ${pe.dn}`, (retry) => sendOnce(ctx, agent, pe, retry || Boolean(pe.sentAt)));
+            return { pe, ...outcome };
+          } catch (e) {
+            if (e instanceof ServerDownError) {
+              serverDown ??= e;
+              return { pe, inDoubt: true }; // it may have arrived: the next run settles it
+            }
+            const failed =
+              e instanceof ObjectError ? e
+              : e instanceof TransientError ? new ObjectError(pe.dn, undefined, `${e.message}; gave up after ${ctx.config.safety.retry.attempts} retries, the export stays pending`, 'transient-failure')
+              : new ObjectError(pe.dn, undefined, (e as Error).message, 'export-failed');
+            return { pe, failed };
+          } finally {
+            ctx.progress(++done, todo.length);
+          }
+        }),
+      ),
+    );
+    ctx.store.transaction(() => {
+      for (const o of outcomes) recordOutcome(ctx, agent, o);
     });
   }
-  await queue.onIdle();
   if (serverDown) throw serverDown;
   ctx.checkErrorLimit();
-  ctx.checkObjectLimit(sent.length, 'exports', pending.length);
+  ctx.checkObjectLimit(todo.length, 'exports', ids.length);
+}
+
+function recordOutcome(ctx: StepContext, agent: Agent, o: Outcome): void {
+  if ('sent' in o) recordExported(ctx, o.pe, o.sent, agent.anchorAttribute);
+  else if ('adopted' in o) adopt(ctx, o.pe, o.adopted, agent.anchorAttribute);
+  else if ('failed' in o) {
+    ctx.objectError(o.failed);
+    ctx.store.recordExportFailure(o.pe.csId, o.failed.message);
+  } else if ('unsent' in o && !o.pe.sentAt) ctx.store.clearExportSent(o.pe.csId); // never went out: not in doubt
 }
 
 /** One attempt at an export; `inDoubt` when an earlier attempt may have reached the directory. */
@@ -76,7 +109,6 @@ async function sendOnce(ctx: StepContext, agent: Agent, pe: PendingExport, inDou
     if ('done' in settled) return { adopted: settled.done };
     op = settled.send;
   }
-  ctx.store.markExportSent(pe.csId);
   try {
     return { sent: await agent.exportObject(op) };
   } catch (e) {
@@ -111,11 +143,9 @@ function checkDeletionThreshold(ctx: StepContext, agent: string, deletes: number
 }
 
 /** The directory already holds what the export meant to write: record it as done, and say so. */
-function adopt(ctx: StepContext, agent: Agent, pe: PendingExport, result: ExportResult): void {
-  ctx.store.transaction(() => {
-    recordExported(ctx, pe, result, agent.anchorAttribute);
-    ctx.warning(result.dn, undefined, 'export-outcome-reconciled', `an earlier run sent this ${pe.operation === 'add' ? 'add' : 'rename'} and stopped before recording its result; the directory shows it done, so it was recorded, not repeated`);
-  });
+function adopt(ctx: StepContext, pe: PendingExport, result: ExportResult, anchorAttribute: string): void {
+  recordExported(ctx, pe, result, anchorAttribute);
+  ctx.warning(result.dn, undefined, 'export-outcome-reconciled', `an earlier run sent this ${pe.operation === 'add' ? 'add' : 'rename'} and stopped before recording its result; the directory shows it done, so it was recorded, not repeated`);
 }
 
 function requiredCapability(pe: PendingExport): Capability[] {

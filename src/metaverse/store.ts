@@ -424,10 +424,16 @@ export class Store {
     return (this.q.prepare('SELECT * FROM pending_export WHERE agent = ? ORDER BY cs_id').all(agent) as PeRow[]).map(toPe);
   }
 
-  countPendingExports(agent?: string): number {
+  countPendingExports(agent?: string, operation?: PendingExport['operation']): number {
+    if (operation) return this.q.prepare('SELECT COUNT(*) FROM pending_export WHERE agent = ? AND operation = ?').pluck().get(agent, operation) as number;
     return (agent
       ? this.q.prepare('SELECT COUNT(*) FROM pending_export WHERE agent = ?').pluck().get(agent)
       : this.q.prepare('SELECT COUNT(*) FROM pending_export').pluck().get()) as number;
+  }
+
+  /** The CS ids of an agent's pending exports, operation by operation in the given order, then by id. */
+  pendingExportIds(agent: string, order: readonly PendingExport['operation'][]): number[] {
+    return order.flatMap((op) => this.q.prepare('SELECT cs_id FROM pending_export WHERE agent = ? AND operation = ? ORDER BY cs_id').pluck().all(agent, op) as number[]);
   }
 
   /** Stages (or replaces) the one pending export a CS object may have; a replacement keeps the sent mark (its outcome is still unknown). */
@@ -459,6 +465,11 @@ export class Store {
   /** The intent, committed before the export goes out: if the process dies now, the next run knows. */
   markExportSent(csId: number): void {
     this.q.prepare('UPDATE pending_export SET sent_at = ? WHERE cs_id = ?').run(now(), csId);
+  }
+
+  /** An export marked as sent that never went out (the step stopped first): its outcome is known. */
+  clearExportSent(csId: number): void {
+    this.q.prepare('UPDATE pending_export SET sent_at = NULL WHERE cs_id = ?').run(csId);
   }
 
   // ---- retention ---------------------------------------------------------------------------
