@@ -70,6 +70,31 @@ export class StepContext {
     }
   }
 
+  /**
+   * Runs fn as one unit for the step's counters and reports too: if it throws (its transaction rolled
+   * back), they are put back as they were, and reports are passed on to listeners only once it succeeded.
+   */
+  allOrNothing<T>(fn: () => T): T {
+    const stats = { ...this.stats };
+    const problems = this.problems.length;
+    const errors = this.run.errors;
+    const listener = this.onProblem;
+    const held: StepContext['problems'] = [];
+    if (listener) this.onProblem = (p) => held.push(p);
+    try {
+      const result = fn();
+      this.onProblem = listener;
+      for (const p of held) listener?.(p);
+      return result;
+    } catch (e) {
+      this.onProblem = listener;
+      Object.assign(this.stats, stats);
+      this.problems.length = problems;
+      this.run.errors = errors;
+      throw e;
+    }
+  }
+
   /** Records why the rules decided something; the text is built only when someone listens. */
   explain(object: string, agent: string, rule: string, decision: () => string): void {
     this.tracer?.({ object, agent, rule, decision: decision() });

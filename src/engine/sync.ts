@@ -32,9 +32,7 @@ function syncObjects(ctx: StepContext, ids: number[]): void {
   const sync = new Synchronizer(ctx);
   const todo = ids.slice(0, ctx.objectLimit ?? ids.length);
   for (let i = 0; i < todo.length; i += BATCH) {
-    ctx.store.transaction(() => {
-      for (const id of todo.slice(i, i + BATCH)) sync.syncOne(id);
-    });
+    sync.syncBatch(todo.slice(i, i + BATCH));
     ctx.progress(Math.min(i + BATCH, todo.length), todo.length);
     ctx.checkErrorLimit();
   }
@@ -46,12 +44,40 @@ export class Synchronizer {
   private readonly stamps: { attribute: string; value: string }[];
   private readonly agentOrder: string[];
   /** Open address conflicts ("mvId agent"), so that ending one costs nothing where there is none. */
-  private readonly conflicted: Set<string>;
+  private conflicted!: Set<string>;
 
   constructor(private readonly ctx: StepContext) {
     this.stamps = Object.values(ctx.config.rules).flatMap((r) => (r.ownership ? [r.ownership] : []));
     this.agentOrder = Object.keys(ctx.config.agents);
-    this.conflicted = new Set(ctx.store.addressConflicts().map((c) => `${c.mvId} ${c.agent}`));
+    this.loadConflicts();
+  }
+
+  private loadConflicts(): void {
+    this.conflicted = new Set(this.store.addressConflicts().map((c) => `${c.mvId} ${c.agent}`));
+  }
+
+  /**
+   * Syncs a batch in one transaction. A savepoint per object cost more than most objects' own work,
+   * so the batch first runs without them; only when an object fails is the batch rolled back (with
+   * the step's counters and reports) and run again object by object, so that the failure costs that
+   * object alone, as before.
+   */
+  syncBatch(ids: readonly number[]): void {
+    try {
+      this.ctx.allOrNothing(() =>
+        this.store.transaction(() => {
+          for (const id of ids) {
+            const cs = this.store.getCs(id);
+            if (cs) this.syncObject(cs);
+          }
+        }),
+      );
+    } catch {
+      this.loadConflicts(); // the rollback undid what the batch recorded
+      this.store.transaction(() => {
+        for (const id of ids) this.syncOne(id);
+      });
+    }
   }
 
   /**
@@ -114,22 +140,31 @@ export class Synchronizer {
     let linkedNow = false;
     if (mvId !== null) this.ctx.explain(cs.dn, cs.agent, 'join', () => `already linked to ${this.label(this.store.getMv(mvId!)!)} (${cs.linkKind ?? 'link'}${cs.linkedRun ? ` in run ${cs.linkedRun}` : ''})`);
     else {
-      mvId = this.joinOrProject(cs, rules);
-      if (mvId === null) {
+      const joined = this.joinOrProject(cs, rules);
+      if (joined === null) {
         this.finish(cs);
         return;
       }
+      if (joined.projected) {
+        // A projection is created with its flowed values: nothing is left to update.
+        this.finish(cs);
+        this.outbound(joined.projected);
+        return;
+      }
+      mvId = joined.mvId;
       linkedNow = true;
     }
     const mv = this.store.getMv(mvId)!;
     const flowed = applyImportFlows(mv, cs.agent, cs.attributes, rules.importFlows, (a) => this.precedence(a));
     if (this.ctx.tracer) this.explainImportFlows(cs, rules, mv, flowed);
+    let now = mv;
     if (flowed.changed.length) {
       this.store.updateMv(this.ref, mv, flowed.attributes, flowed.sources);
+      now = { ...mv, attributes: flowed.attributes, sources: flowed.sources };
       if (!linkedNow) stats.updates++;
     } else if (!linkedNow) stats.unchanged++;
     this.finish(cs);
-    this.outbound(mvId);
+    this.outbound(now);
   }
 
   private explainImportFlows(cs: CsRow, rules: AgentRules, mv: MvRow, flowed: ReturnType<typeof applyImportFlows>): void {
@@ -152,7 +187,8 @@ export class Synchronizer {
     return this.ctx.config.metaverse.precedence[mvAttribute] ?? this.agentOrder;
   }
 
-  private joinOrProject(cs: CsRow, rules: AgentRules): number | null {
+  /** The MV object the CS object joined, or the one it projected (created with its flowed values); null: neither. */
+  private joinOrProject(cs: CsRow, rules: AgentRules): { mvId: number; projected?: undefined } | { projected: MvRow } | null {
     const candidates = rules.join.map((rule) =>
       joinValues(cs.attributes, rule)
         .flatMap((v) => this.store.findMv(rule.mv, v, rules.objectType))
@@ -165,7 +201,7 @@ export class Synchronizer {
       const owned = rules.ownership ? carriesStamp(cs.attributes, rules.ownership) : false;
       this.store.link(this.ref, cs, decision.target, 'join', owned, decision.reason + (owned ? "; carries dirbridge's ownership stamp" : ''));
       this.ctx.stats.joins++;
-      return decision.target;
+      return { mvId: decision.target };
     }
     if (decision.kind === 'ambiguous') {
       this.ctx.error(cs.dn, rules.join[decision.rule]?.cs, 'ambiguous-join', `${decision.reason} (${rules.objectType} ${decision.candidates.map((c) => `#${c}`).join(', ')}); not joined`);
@@ -173,10 +209,14 @@ export class Synchronizer {
     }
     if (!rules.project) return null;
     this.ctx.explain(cs.dn, cs.agent, 'projection', () => `projected as a new ${rules.objectType}`);
-    const id = this.store.createMv(this.ref, rules.objectType, {}, {});
+    const empty: MvRow = { id: 0, objectType: rules.objectType, attributes: {}, sources: {} };
+    const flowed = applyImportFlows(empty, cs.agent, cs.attributes, rules.importFlows, (a) => this.precedence(a));
+    const id = this.store.createMv(this.ref, rules.objectType, flowed.attributes, flowed.sources);
+    const mv: MvRow = { id, objectType: rules.objectType, attributes: flowed.attributes, sources: flowed.sources };
     this.store.link(this.ref, cs, id, 'projection', false, `projected as ${rules.objectType}`);
+    if (this.ctx.tracer) this.explainImportFlows(cs, rules, { ...empty, id }, flowed);
     this.ctx.stats.projections++;
-    return id;
+    return { projected: mv };
   }
 
   private disconnect(cs: CsRow, reason: string): void {
@@ -233,11 +273,11 @@ export class Synchronizer {
     this.ctx.stats.deletes++;
   }
 
-  /** Provisioning and export flows of one MV object into every agent that receives its type. */
-  outbound(mvId: number): void {
-    const mv = this.store.getMv(mvId);
+  /** Provisioning and export flows of one MV object (by id, or as just loaded) into every agent that receives its type. */
+  outbound(target: number | MvRow): void {
+    const mv = typeof target === 'number' ? this.store.getMv(target) : target;
     if (!mv) return;
-    const connectors = this.store.connectorsOf(mvId);
+    const connectors = this.store.connectorsOf(mv.id);
     for (const [agent, rules] of Object.entries(this.ctx.config.rules)) {
       if (rules.objectType !== mv.objectType || rules.project) continue;
       const mine = connectors.filter((c) => c.agent === agent);

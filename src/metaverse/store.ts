@@ -17,6 +17,11 @@ export interface IndexPlan {
   mv: Map<string, string[]>;
 }
 
+/** Which of a key's values went and which are new (each list is small: the values of one attribute). */
+function valueChanges(before: string[], after: string[]): { gone: string[]; added: string[] } {
+  return { gone: before.filter((v) => !after.includes(v)), added: after.filter((v) => !before.includes(v)) };
+}
+
 export function indexValues(key: string, attributes: AttributeMap): string[] {
   const [attr, transform] = key.split('#') as [string, string | undefined];
   const values = attributes[attr.toLowerCase()] ?? attributes[attr] ?? [];
@@ -42,7 +47,17 @@ export interface ChangeLogEntry {
   after: unknown;
 }
 
-const now = (): string => new Date().toISOString();
+/** The time for a row: the same ISO string is reused within a millisecond (formatting it showed in profiles). */
+let lastMs = 0;
+let lastIso = '';
+const now = (): string => {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+};
 const json = (v: unknown): string => JSON.stringify(v);
 
 interface CsDbRow {
@@ -51,13 +66,48 @@ interface CsDbRow {
   link_kind: LinkKind | null; linked_run: number | null; linked_at: string | null;
 }
 
-function toCs(r: CsDbRow): CsRow {
-  return {
-    id: r.id, agent: r.agent, anchor: r.anchor, dn: r.dn, objectClasses: JSON.parse(r.object_classes) as string[],
-    attributes: JSON.parse(r.attributes) as AttributeMap, pendingImport: r.pending_import, provisioned: r.provisioned === 1,
-    owned: r.owned === 1, mvId: r.mv_id, linkKind: r.link_kind, linkedRun: r.linked_run, linkedAt: r.linked_at,
-  };
+/**
+ * A connector-space row whose image is parsed from JSON only when read: a sync loads every connector
+ * of a metaverse object, and most are looked at only for their agent and link.
+ */
+class LazyCsRow implements CsRow {
+  id: number; agent: string; anchor: string | null; dn: string; pendingImport: PendingImport | null; provisioned: boolean;
+  owned: boolean; mvId: number | null; linkKind: LinkKind | null; linkedRun: number | null; linkedAt: string | null;
+  #classesJson: string | undefined;
+  #attributesJson: string | undefined;
+  #classes: string[] | undefined;
+  #attributes: AttributeMap | undefined;
+
+  constructor(r: CsDbRow) {
+    this.id = r.id; this.agent = r.agent; this.anchor = r.anchor; this.dn = r.dn; this.pendingImport = r.pending_import;
+    this.provisioned = r.provisioned === 1; this.owned = r.owned === 1; this.mvId = r.mv_id; this.linkKind = r.link_kind;
+    this.linkedRun = r.linked_run; this.linkedAt = r.linked_at;
+    this.#classesJson = r.object_classes;
+    this.#attributesJson = r.attributes;
+  }
+
+  get objectClasses(): string[] {
+    this.#classes ??= JSON.parse(this.#classesJson!) as string[];
+    return this.#classes;
+  }
+  set objectClasses(v: string[]) {
+    this.#classes = v;
+  }
+  get attributes(): AttributeMap {
+    this.#attributes ??= JSON.parse(this.#attributesJson!) as AttributeMap;
+    return this.#attributes;
+  }
+  set attributes(v: AttributeMap) {
+    this.#attributes = v;
+  }
+
+  /** The fields as a plain object (getters are not own properties, so a spread would miss them). */
+  toJSON(): CsRow {
+    return { id: this.id, agent: this.agent, anchor: this.anchor, dn: this.dn, objectClasses: this.objectClasses, attributes: this.attributes, pendingImport: this.pendingImport, provisioned: this.provisioned, owned: this.owned, mvId: this.mvId, linkKind: this.linkKind, linkedRun: this.linkedRun, linkedAt: this.linkedAt };
+  }
 }
+
+const toCs = (r: CsDbRow): CsRow => new LazyCsRow(r);
 
 export class Store {
   readonly db: Database.Database;
@@ -188,9 +238,13 @@ export class Store {
   // ---- change log --------------------------------------------------------------------------
 
   logChange(step: StepRef | undefined, space: 'mv' | 'cs', agent: string | null, objectId: number, objectRef: string, operation: string, before: unknown, after: unknown): void {
+    this.logChangeJson(step, space, agent, objectId, objectRef, operation, before === undefined ? null : json(before), after === undefined ? null : json(after));
+  }
+
+  private logChangeJson(step: StepRef | undefined, space: 'mv' | 'cs', agent: string | null, objectId: number, objectRef: string, operation: string, before: string | null, after: string | null): void {
     this.q
       .prepare('INSERT INTO change_log (run_id, step_id, space, agent, object_id, object_ref, operation, before, after, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(step?.runId ?? null, step?.stepId ?? null, space, agent, objectId, objectRef, operation, before === undefined ? null : json(before), after === undefined ? null : json(after), now());
+      .run(step?.runId ?? null, step?.stepId ?? null, space, agent, objectId, objectRef, operation, before, after, now());
   }
 
   /** Every change a run made, in order. */
@@ -249,16 +303,18 @@ export class Store {
 
   insertCs(step: StepRef | undefined, o: { agent: string; anchor: string | null; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap; pendingImport: PendingImport | null; provisioned?: boolean; owned?: boolean; seenStep?: number }): number {
     const t = now();
+    const attributes = json(o.attributes);
     const id = Number(
       this.q
         .prepare(
           `INSERT INTO cs_object (agent, anchor, dn, dn_key, object_classes, attributes, pending_import, seen_step, provisioned, owned, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(o.agent, o.anchor, o.dn, o.dnKey, json(o.objectClasses), json(o.attributes), o.pendingImport, o.seenStep ?? null, o.provisioned ? 1 : 0, o.owned ? 1 : 0, t, t).lastInsertRowid,
+        .run(o.agent, o.anchor, o.dn, o.dnKey, json(o.objectClasses), attributes, o.pendingImport, o.seenStep ?? null, o.provisioned ? 1 : 0, o.owned ? 1 : 0, t, t).lastInsertRowid,
     );
-    this.reindexCs(id, o.agent, o.attributes);
-    this.logChange(step, 'cs', o.agent, id, o.anchor ?? o.dn, o.provisioned ? 'provision' : 'import-add', undefined, { dn: o.dn, attributes: o.attributes });
+    this.indexCs(id, o.agent, undefined, o.attributes);
+    // The image is logged as it was stored: its JSON is reused rather than built a second time.
+    this.logChangeJson(step, 'cs', o.agent, id, o.anchor ?? o.dn, o.provisioned ? 'provision' : 'import-add', null, `{"dn":${json(o.dn)},"attributes":${attributes}}`);
     return id;
   }
 
@@ -268,7 +324,7 @@ export class Store {
     this.q
       .prepare('UPDATE cs_object SET anchor = ?, dn = ?, dn_key = ?, object_classes = ?, attributes = ?, pending_import = COALESCE(?, pending_import), updated_at = ? WHERE id = ?')
       .run(anchor, after.dn, after.dnKey, json(after.objectClasses), json(after.attributes), pendingImport ?? null, now(), before.id);
-    this.reindexCs(before.id, before.agent, after.attributes);
+    this.indexCs(before.id, before.agent, before.attributes, after.attributes);
     const diff = diffAttributes(before.attributes, after.attributes);
     const b: Record<string, unknown> = { ...diff.before };
     const a: Record<string, unknown> = { ...diff.after };
@@ -306,12 +362,15 @@ export class Store {
     this.logChange(step, 'cs', cs.agent, cs.id, cs.anchor ?? cs.dn, operation, { dn: cs.dn, attributes: cs.attributes }, undefined);
   }
 
-  private reindexCs(id: number, agent: string, attributes: AttributeMap): void {
+  /** Brings the lookup index from the old image's values (none for a new object) to the new one's, touching only what changed. */
+  private indexCs(id: number, agent: string, before: AttributeMap | undefined, after: AttributeMap): void {
     const keys = this.plan.cs.get(agent);
     if (!keys?.length) return;
-    this.q.prepare('DELETE FROM cs_index WHERE cs_id = ?').run(id);
-    const ins = this.q.prepare('INSERT INTO cs_index (cs_id, agent, attribute, value) VALUES (?, ?, ?, ?)');
-    for (const key of keys) for (const v of indexValues(key, attributes)) ins.run(id, agent, key, v);
+    for (const key of keys) {
+      const { gone, added } = valueChanges(before ? indexValues(key, before) : [], indexValues(key, after));
+      for (const v of gone) this.q.prepare('DELETE FROM cs_index WHERE cs_id = ? AND attribute = ? AND value = ?').run(id, key, v);
+      for (const v of added) this.q.prepare('INSERT INTO cs_index (cs_id, agent, attribute, value) VALUES (?, ?, ?, ?)').run(id, agent, key, v);
+    }
   }
 
   /** Disconnectors of an agent whose indexed key has this (folded) value. */
@@ -380,14 +439,14 @@ export class Store {
         .prepare('INSERT INTO mv_object (object_type, attributes, sources, created_run, updated_run, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(objectType, json(attributes), json(sources), step?.runId ?? null, step?.runId ?? null, t, t).lastInsertRowid,
     );
-    this.reindexMv(id, objectType, attributes);
+    this.indexMv(id, objectType, undefined, attributes);
     this.logChange(step, 'mv', null, id, objectType, 'mv-add', undefined, attributes);
     return id;
   }
 
   updateMv(step: StepRef | undefined, before: MvRow, attributes: AttributeMap, sources: Record<string, string>): void {
     this.q.prepare('UPDATE mv_object SET attributes = ?, sources = ?, updated_run = ?, updated_at = ? WHERE id = ?').run(json(attributes), json(sources), step?.runId ?? null, now(), before.id);
-    this.reindexMv(before.id, before.objectType, attributes);
+    this.indexMv(before.id, before.objectType, before.attributes, attributes);
     const diff = diffAttributes(before.attributes, attributes);
     this.logChange(step, 'mv', null, before.id, before.objectType, 'mv-update', diff.before, diff.after);
   }
@@ -397,12 +456,15 @@ export class Store {
     this.logChange(step, 'mv', null, mv.id, mv.objectType, 'mv-delete', mv.attributes, { reason });
   }
 
-  private reindexMv(id: number, objectType: string, attributes: AttributeMap): void {
+  private indexMv(id: number, objectType: string, before: AttributeMap | undefined, after: AttributeMap): void {
     const attrs = this.plan.mv.get(objectType);
     if (!attrs?.length) return;
-    this.q.prepare('DELETE FROM mv_index WHERE mv_id = ?').run(id);
-    const ins = this.q.prepare('INSERT INTO mv_index (mv_id, object_type, attribute, value) VALUES (?, ?, ?, ?)');
-    for (const a of attrs) for (const v of new Set((attributes[a] ?? []).map((x) => x.toLowerCase()))) ins.run(id, objectType, a, v);
+    const folded = (m: AttributeMap | undefined, a: string): string[] => [...new Set((m?.[a] ?? []).map((x) => x.toLowerCase()))];
+    for (const a of attrs) {
+      const { gone, added } = valueChanges(folded(before, a), folded(after, a));
+      for (const v of gone) this.q.prepare('DELETE FROM mv_index WHERE mv_id = ? AND attribute = ? AND value = ?').run(id, a, v);
+      for (const v of added) this.q.prepare('INSERT INTO mv_index (mv_id, object_type, attribute, value) VALUES (?, ?, ?, ?)').run(id, objectType, a, v);
+    }
   }
 
   /** MV objects whose indexed attribute has this value (case-insensitive), optionally of one type. */

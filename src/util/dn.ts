@@ -47,20 +47,42 @@ export function parseDn(dn: string): Rdn[] {
       throw new DnSyntaxError(dn, `bad attribute type "${attribute}"`);
     }
     i = eq + 1;
-    const bytes: number[] = [];
+    // Plain characters are appended as text; only hex escapes (\c3\a9) are collected as bytes and
+    // decoded together. Building every value byte by byte through Buffers showed in profiles.
+    let value = '';
+    let hex: number[] = [];
+    let started = false;
     let pendingSpaces = 0;
     let ended = false;
+    const flushHex = (): void => {
+      if (hex.length) value += Buffer.from(hex).toString('utf8');
+      hex = [];
+    };
+    const flushSpaces = (): void => {
+      // Spaces before the first value character are insignificant; inner ones are kept.
+      if (started && pendingSpaces > 0) {
+        if (hex.length) for (let k = 0; k < pendingSpaces; k++) hex.push(0x20);
+        else value += ' '.repeat(pendingSpaces);
+      }
+      pendingSpaces = 0;
+    };
+    const pushText = (text: string): void => {
+      flushSpaces();
+      flushHex();
+      value += text;
+      started = true;
+    };
     while (i < dn.length && !ended) {
       const ch = dn[i]!;
       if (ch === '\\') {
         const next = dn[i + 1];
         if (next === undefined) throw new DnSyntaxError(dn, 'trailing backslash');
-        if (/[0-9a-fA-F]/.test(next) && /[0-9a-fA-F]/.test(dn[i + 2] ?? '')) {
+        if (isHexDigit(next) && isHexDigit(dn[i + 2] ?? '')) {
           flushSpaces();
-          bytes.push(parseInt(dn.slice(i + 1, i + 3), 16));
+          hex.push(parseInt(dn.slice(i + 1, i + 3), 16));
+          started = true;
           i += 3;
         } else {
-          flushSpaces();
           pushText(next);
           i += 2;
         }
@@ -71,23 +93,13 @@ export function parseDn(dn: string): Rdn[] {
         pendingSpaces++;
         i++;
       } else {
-        flushSpaces();
         pushText(ch);
         i++;
       }
     }
-    const value = Buffer.from(bytes).toString('utf8');
+    flushHex();
     rdns.push({ attribute, value });
     if (ended && i >= dn.length) throw new DnSyntaxError(dn, 'ends with a separator');
-
-    function flushSpaces(): void {
-      // Spaces before the first value character are insignificant; inner ones are kept.
-      if (bytes.length > 0) for (; pendingSpaces > 0; pendingSpaces--) bytes.push(0x20);
-      pendingSpaces = 0;
-    }
-    function pushText(text: string): void {
-      for (const b of Buffer.from(text, 'utf8')) bytes.push(b);
-    }
   }
   return rdns;
 }
@@ -96,11 +108,22 @@ export function formatDn(rdns: readonly Rdn[]): string {
   return rdns.map((r) => `${r.attribute}=${escapeDnValue(r.value)}`).join(',');
 }
 
+const isHexDigit = (c: string): boolean => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+/** Recent normalizations: a sync asks for the same few DNs of an object several times. */
+const normalized = new Map<string, string>();
+
 /** A comparison key: attribute types and values case-folded, escaping made canonical. */
 export function normalizeDn(dn: string): string {
-  return parseDn(dn)
-    .map((r) => `${r.attribute.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
-    .join(',');
+  let key = normalized.get(dn);
+  if (key === undefined) {
+    key = parseDn(dn)
+      .map((r) => `${r.attribute.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
+      .join(',');
+    if (normalized.size >= 4096) normalized.clear();
+    normalized.set(dn, key);
+  }
+  return key;
 }
 
 export function sameDn(a: string, b: string): boolean {
