@@ -22,7 +22,27 @@ export interface StepReport {
 export interface Timed {
   seconds: number;
   peakRssMb: number;
+  /** CPU time (user + system) the dirbridge process used, whole process. */
+  cpuSeconds: number;
   steps: StepReport[];
+}
+
+const TICKS_PER_SECOND = 100; // Linux's USER_HZ
+
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined once it is gone. */
+export function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime (fields 14 and 15 of stat)
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds the slapd servers have used so far (their pid files are in their folders). */
+export function slapdCpuSeconds(servers: Slapd[]): number {
+  return servers.reduce((sum, s) => sum + (cpuSecondsOf(Number(readFileSync(join(s.dir, 'slapd.pid'), 'utf8').trim())) ?? 0), 0);
 }
 
 /** BENCH_CPU_PROFILE=DIR: each dirbridge process writes a V8 CPU profile there (open it in Chrome's DevTools). */
@@ -41,11 +61,13 @@ export async function timeRun(configFile: string, profile: string, extra: string
   });
   let stdout = '';
   let peakKb = 0;
+  let cpuSeconds = 0;
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
   const sample = (): void => {
     try {
       const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      cpuSeconds = cpuSecondsOf(child.pid!) ?? cpuSeconds;
     } catch {
       // exited between samples
     }
@@ -56,7 +78,7 @@ export async function timeRun(configFile: string, profile: string, extra: string
   const seconds = (performance.now() - started) / 1000;
   const report = stdout.trim().startsWith('{') ? (JSON.parse(stdout) as { status: string; steps: StepReport[] }) : undefined;
   if (code !== 0 || report?.status !== 'success') throw new Error(`dirbridge run ${profile} ended with ${report?.status ?? `exit ${code}`}`);
-  return { seconds, peakRssMb: Math.round(peakKb / 1024), steps: report.steps };
+  return { seconds, peakRssMb: Math.round(peakKb / 1024), cpuSeconds, steps: report.steps };
 }
 
 export async function timeProcess(cmd: string, args: string[]): Promise<number> {
@@ -72,16 +94,20 @@ export async function ldapsearchRate(s: Slapd, base: string, expected: number): 
   return expected / seconds;
 }
 
-/** An ldapts paged search of everything under base, entries counted as they stream: entries per second. */
-export async function ldaptsPagedRate(s: Slapd, base: string, pageSize: number): Promise<number> {
+/** An ldapts paged search of everything under base, entries counted as they stream: entries per second, and the CPU it cost. */
+export async function ldaptsPagedRead(s: Slapd, base: string, pageSize: number): Promise<{ perSec: number; clientCpuSeconds: number; slapdCpuSeconds: number; entries: number }> {
   const c = new Client({ url: s.url });
   await c.bind(s.rootDn, s.password);
+  const slapdBefore = slapdCpuSeconds([s]);
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let entries = 0;
   for await (const page of c.searchPaginated(base, { scope: 'sub', filter: '(objectClass=*)', paged: { pageSize }, timeLimit: 0 })) entries += page.searchEntries.length;
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const slapd = slapdCpuSeconds([s]) - slapdBefore;
   await c.unbind();
-  return entries / seconds;
+  return { perSec: entries / seconds, clientCpuSeconds: (cpu.user + cpu.system) / 1e6, slapdCpuSeconds: slapd, entries };
 }
 
 /** `ldapadd` of the given LDIF files, one process per file, all at once: entries per second. */

@@ -1,13 +1,19 @@
 /** The benchmark's table and JSON figures: each dirbridge figure next to its raw counterpart and their ratio. */
 
+/** Where a phase's CPU went: milliseconds per 1,000 objects in the client (dirbridge, or ldapts for the raw read) and in slapd. */
+export interface Cpu {
+  clientMsPer1k: number;
+  slapdMsPer1k: number;
+}
+
 export interface SizeResult {
   n: number;
-  raw: { ldapsearchPerSec: number; ldaptsPeoplePerSec: number; ldaptsMailboxesPerSec: number; ldapaddPerSec: number; ldapaddConcurrency: number; sqliteInsertsPerSec: number };
-  fullImport: { dominoPerSec: number; adPerSec: number; seconds: number; peakRssMb: number };
-  fullSync: { objects: number; perSec: number; seconds: number; peakRssMb: number };
-  export: { adPerSec: number; dominoPerSec: number; seconds: number; peakRssMb: number };
-  confirmingImport: { perSec: number; seconds: number; peakRssMb: number };
-  steadySync: { objects: number; perSec: number; seconds: number; peakRssMb: number };
+  raw: { ldapsearchPerSec: number; ldaptsPeoplePerSec: number; ldaptsMailboxesPerSec: number; ldaptsCpu: Cpu; ldapaddPerSec: number; ldapaddConcurrency: number; sqliteInsertsPerSec: number };
+  fullImport: { dominoPerSec: number; adPerSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
+  fullSync: { objects: number; perSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
+  export: { adPerSec: number; dominoPerSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
+  confirmingImport: { perSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
+  steadySync: { objects: number; perSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
   emptyDelta: { seconds: number; peakRssMb: number };
   mixDelta: { changes: number; seconds: number; writeSeconds: number; peakRssMb: number };
   tenChangeDelta: { seconds: number; peakRssMb: number };
@@ -31,26 +37,28 @@ export interface Figure {
   /** The phase's target, in the ratio's or the value's terms, when the issue sets one. */
   target?: string;
   peakRssMb?: number;
+  /** CPU per 1,000 objects, client and slapd, for phases that move many objects. */
+  cpu?: Cpu;
 }
 
-const rate = (phase: string, value: number, raw: { what: string; value: number } | undefined, peakRssMb: number | undefined, target?: string): Figure => ({
-  phase, value: Math.round(value), unit: 'objects/s', ...(raw ? { raw: { what: raw.what, value: Math.round(raw.value) }, ratio: round(value / raw.value) } : {}), ...(target ? { target } : {}), ...(peakRssMb !== undefined ? { peakRssMb } : {}),
+const rate = (phase: string, value: number, raw: { what: string; value: number } | undefined, peakRssMb: number | undefined, target?: string, cpu?: Cpu): Figure => ({
+  phase, value: Math.round(value), unit: 'objects/s', ...(raw ? { raw: { what: raw.what, value: Math.round(raw.value) }, ratio: round(value / raw.value) } : {}), ...(target ? { target } : {}), ...(peakRssMb !== undefined ? { peakRssMb } : {}), ...(cpu ? { cpu } : {}),
 });
 
 export function figures(r: SizeResult, large: LargeResult | undefined): Figure[] {
   const out: Figure[] = [
     { phase: 'raw: ldapsearch (paged), Domino people', value: Math.round(r.raw.ldapsearchPerSec), unit: 'entries/s' },
     { phase: 'raw: ldapts paged search, Domino people', value: Math.round(r.raw.ldaptsPeoplePerSec), unit: 'entries/s' },
-    { phase: 'raw: ldapts paged search, AD mailboxes', value: Math.round(r.raw.ldaptsMailboxesPerSec), unit: 'entries/s' },
+    { phase: 'raw: ldapts paged search, AD mailboxes', value: Math.round(r.raw.ldaptsMailboxesPerSec), unit: 'entries/s', cpu: r.raw.ldaptsCpu },
     { phase: `raw: ldapadd of ${r.n} AD contacts, ${r.raw.ldapaddConcurrency} at a time`, value: Math.round(r.raw.ldapaddPerSec), unit: 'adds/s' },
     { phase: 'raw: better-sqlite3 inserts, one transaction', value: Math.round(r.raw.sqliteInsertsPerSec), unit: 'rows/s' },
-    rate('full import, Domino people', r.fullImport.dominoPerSec, { what: 'ldapts paged', value: r.raw.ldaptsPeoplePerSec }, r.fullImport.peakRssMb, '>= 0.70'),
+    rate('full import, Domino people', r.fullImport.dominoPerSec, { what: 'ldapts paged', value: r.raw.ldaptsPeoplePerSec }, r.fullImport.peakRssMb, '>= 0.70', r.fullImport.cpu),
     rate('full import, AD mailboxes', r.fullImport.adPerSec, { what: 'ldapts paged', value: r.raw.ldaptsMailboxesPerSec }, undefined, '>= 0.70'),
-    rate(`full sync, first (projects 2N, provisions 2N), ${r.fullSync.objects} objects`, r.fullSync.perSec, { what: 'SQLite inserts', value: r.raw.sqliteInsertsPerSec }, r.fullSync.peakRssMb, '>= 20000/s'),
-    rate(`full sync, steady state, ${r.steadySync.objects} objects`, r.steadySync.perSec, { what: 'SQLite inserts', value: r.raw.sqliteInsertsPerSec }, r.steadySync.peakRssMb, '>= 20000/s'),
-    rate(`export of ${r.n} AD contacts`, r.export.adPerSec, { what: 'ldapadd', value: r.raw.ldapaddPerSec }, r.export.peakRssMb, '>= 0.90'),
+    rate(`full sync, first (projects 2N, provisions 2N), ${r.fullSync.objects} objects`, r.fullSync.perSec, { what: 'SQLite inserts', value: r.raw.sqliteInsertsPerSec }, r.fullSync.peakRssMb, '>= 20000/s', r.fullSync.cpu),
+    rate(`full sync, steady state, ${r.steadySync.objects} objects`, r.steadySync.perSec, { what: 'SQLite inserts', value: r.raw.sqliteInsertsPerSec }, r.steadySync.peakRssMb, '>= 20000/s', r.steadySync.cpu),
+    rate(`export of ${r.n} AD contacts`, r.export.adPerSec, { what: 'ldapadd', value: r.raw.ldapaddPerSec }, r.export.peakRssMb, '>= 0.90', r.export.cpu),
     rate(`export of ${r.n} Domino contacts`, r.export.dominoPerSec, { what: 'ldapadd', value: r.raw.ldapaddPerSec }, undefined, '>= 0.90'),
-    rate(`confirming import, ${2 * r.n} contacts`, r.confirmingImport.perSec, { what: 'ldapts paged', value: r.raw.ldaptsPeoplePerSec }, r.confirmingImport.peakRssMb),
+    rate(`confirming import, ${2 * r.n} contacts`, r.confirmingImport.perSec, { what: 'ldapts paged', value: r.raw.ldaptsPeoplePerSec }, r.confirmingImport.peakRssMb, undefined, r.confirmingImport.cpu),
     { phase: 'delta cycle, nothing changed', value: round(r.emptyDelta.seconds), unit: 's', peakRssMb: r.emptyDelta.peakRssMb },
     {
       phase: `delta cycle, 1% adds, 1% deletes, 5% modifies (${r.mixDelta.changes} changes)`, value: round(r.mixDelta.seconds), unit: 's',
@@ -77,8 +85,11 @@ export function printReport(results: SizeResult[], large: LargeResult[]): Figure
   const all = results.map((r, i) => figures(r, large[i]));
   for (const [i, figs] of all.entries()) {
     const rows = [
-      ['N = ' + results[i]!.n + ' per side', 'figure', 'raw counterpart', 'ratio', 'target', 'peak RSS MB'],
-      ...figs.map((f) => [f.phase, `${f.value} ${f.unit}`, f.raw ? `${f.raw.value} (${f.raw.what})` : '', f.ratio !== undefined ? f.ratio.toFixed(2) : '', f.target ?? '', f.peakRssMb !== undefined ? String(f.peakRssMb) : '']),
+      ['N = ' + results[i]!.n + ' per side', 'figure', 'raw counterpart', 'ratio', 'target', 'peak RSS MB', 'CPU ms/1k: client, slapd'],
+      ...figs.map((f) => [
+        f.phase, `${f.value} ${f.unit}`, f.raw ? `${f.raw.value} (${f.raw.what})` : '', f.ratio !== undefined ? f.ratio.toFixed(2) : '', f.target ?? '', f.peakRssMb !== undefined ? String(f.peakRssMb) : '',
+        f.cpu ? `${f.cpu.clientMsPer1k}, ${f.cpu.slapdMsPer1k}` : '',
+      ]),
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     console.log('');

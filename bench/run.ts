@@ -11,20 +11,17 @@
  * Prints a table and writes JSON: each figure with its raw counterpart and their ratio, since these
  * machines are shared and noisy and only ratios measured in the same run compare.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { startSlapd, type Slapd } from '../test/integration/harness/slapd.js';
-import { AD_CONTACTS, AD_MAILBOXES, AD_SUFFIX, AD_TOP, adContactLdif, ChangePlanner, changeLdif, type ChangeSet, DOMINO_CONTACTS, DOMINO_PEOPLE, DOMINO_SUFFIX, writeAdSeed, writeDominoSeed, writeLdif } from './data.js';
-import { ldaptsPagedRate, ldapaddRate, ldapsearchRate, sqliteInsertRate, type StepReport, type Timed, timeRun } from './measure.js';
-import { printReport, type SizeResult, type LargeResult } from './report.js';
+import { writeConfig, EXPORT_CONCURRENCY, PAGE_SIZE } from './config.js';
+import { AD_MAILBOXES, AD_SUFFIX, AD_TOP, adContactLdif, ChangePlanner, changeLdif, type ChangeSet, DOMINO_PEOPLE, DOMINO_SUFFIX, writeAdSeed, writeDominoSeed, writeLdif } from './data.js';
+import { ldaptsPagedRead, ldapaddRate, ldapsearchRate, slapdCpuSeconds, sqliteInsertRate, type StepReport, type Timed, timeRun } from './measure.js';
+import { type Cpu, printReport, type SizeResult, type LargeResult } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PROFILES = join(ROOT, 'bench', 'profiles');
-/** dirbridge's default export concurrency for LDAP agents, which the raw ldapadd measurement matches. */
-const EXPORT_CONCURRENCY = 4;
-const PAGE_SIZE = 1000;
 
 function parseArgs(argv: string[]): { sizes: number[]; largeFactor: number } {
   const sizes: number[] = [];
@@ -37,33 +34,6 @@ function parseArgs(argv: string[]): { sizes: number[]; largeFactor: number } {
   }
   if (!Number.isInteger(largeFactor) || largeFactor < 0) throw new Error('--large-factor takes a whole number (0 skips the large delta cycle)');
   return { sizes: sizes.length ? sizes : [5_000], largeFactor };
-}
-
-function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
-  const quickstart = parse(readFileSync(join(ROOT, 'examples/quickstart/dirbridge.yaml'), 'utf8')) as Record<string, any>;
-  const rules = quickstart.rules;
-  rules['ad-contacts'].provision.dn = `cn={cn},${AD_CONTACTS}`;
-  rules['domino-contacts'].provision.dn = `cn={cn},${DOMINO_CONTACTS}`;
-  delete rules['domino-contacts'].exportFlows.mailsystem; // the domino-ldap agent writes MailSystem itself
-  const dominoAttrs = ['cn', 'givenname', 'sn', 'uid', 'internetaddress', 'mailaddress', 'mailsystem', 'title', 'telephonenumber', 'description'];
-  const adAttrs = ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'proxyAddresses', 'title', 'telephoneNumber'];
-  const common = (s: Slapd, pw: string) => ({ url: s.url, bindDn: s.rootDn, password: { env: pw }, delta: { strategy: 'accesslog' }, pageSize: PAGE_SIZE, exportConcurrency: EXPORT_CONCURRENCY });
-  const config = {
-    metaverse: { ...quickstart.metaverse, file: join(dir, 'metaverse.db') },
-    runProfiles: join(ROOT, 'run-profiles'),
-    agents: {
-      'domino-people': { type: 'domino-ldap', ...common(domino, 'DOMINO_PW'), baseDn: DOMINO_PEOPLE, filter: '(&(objectClass=dominoPerson)(!(mailsystem=5)))', objectClasses: ['dominoPerson'], anchor: 'dominoUNID', attributes: dominoAttrs },
-      'domino-contacts': { type: 'domino-ldap', ...common(domino, 'DOMINO_PW'), baseDn: DOMINO_CONTACTS, filter: '(objectClass=dominoPerson)', objectClasses: ['dominoPerson'], anchor: 'entryUUID', attributes: dominoAttrs },
-      'ad-mailboxes': { type: 'ad-ldap', ...common(ad, 'AD_PW'), baseDn: AD_MAILBOXES, filter: '(objectClass=user)', objectClasses: ['user'], anchor: 'entryUUID', binaryAttributes: [], attributes: [...adAttrs, 'homeMDB', 'msExchRecipientTypeDetails'] },
-      'ad-contacts': { type: 'ad-ldap', ...common(ad, 'AD_PW'), baseDn: AD_CONTACTS, filter: '(objectClass=contact)', objectClasses: ['contact'], anchor: 'entryUUID', binaryAttributes: [], attributes: [...adAttrs, 'targetAddress', 'adminDescription'] },
-    },
-    rules,
-  };
-  const file = join(dir, 'dirbridge.yaml');
-  writeFileSync(file, stringify(config));
-  process.env.DOMINO_PW = domino.password;
-  process.env.AD_PW = ad.password;
-  return file;
 }
 
 /** Two slapd servers seeded with slapadd: people and mailboxes, and with `contacts` the contacts of a finished first setup. */
@@ -137,19 +107,25 @@ async function benchSize(n: number): Promise<SizeResult> {
   const { domino, ad } = await startDirectories(dir, n, false);
   try {
     console.error(`[${n}] raw rates ...`);
+    const people = await ldaptsPagedRead(domino, DOMINO_PEOPLE, PAGE_SIZE);
+    const mailboxes = await ldaptsPagedRead(ad, AD_MAILBOXES, PAGE_SIZE);
     const raw = {
       ldapsearchPerSec: await ldapsearchRate(domino, DOMINO_PEOPLE, n + 1),
-      ldaptsPeoplePerSec: await ldaptsPagedRate(domino, DOMINO_PEOPLE, PAGE_SIZE),
-      ldaptsMailboxesPerSec: await ldaptsPagedRate(ad, AD_MAILBOXES, PAGE_SIZE),
+      ldaptsPeoplePerSec: people.perSec,
+      ldaptsMailboxesPerSec: mailboxes.perSec,
+      ldaptsCpu: perThousand(people.clientCpuSeconds + mailboxes.clientCpuSeconds, people.slapdCpuSeconds + mailboxes.slapdCpuSeconds, people.entries + mailboxes.entries),
       ldapaddPerSec: await rawLdapadd(dir, n),
       ldapaddConcurrency: EXPORT_CONCURRENCY,
       sqliteInsertsPerSec: sqliteInsertRate(Math.min(n, 100_000)),
     };
     const configFile = writeConfig(dir, domino, ad);
-    const phase = async (what: string, profile: string, extra: string[] = []): Promise<Timed> => {
+    const phase = async (what: string, profile: string, extra: string[] = []): Promise<Timed & { slapdCpuSeconds: number }> => {
       console.error(`[${n}] ${what} ...`);
-      return timeRun(configFile, profile, extra);
+      const before = slapdCpuSeconds([domino, ad]);
+      const t = await timeRun(configFile, profile, extra);
+      return { ...t, slapdCpuSeconds: slapdCpuSeconds([domino, ad]) - before };
     };
+    const cpu = (t: Timed & { slapdCpuSeconds: number }, objects: number) => perThousand(t.cpuSeconds, t.slapdCpuSeconds, objects);
     const fullImport = await phase('full import', join(PROFILES, 'import.yaml'));
     const fullSync = await phase('full sync', join(PROFILES, 'sync.yaml'));
     const exported = await phase(`export of ${2 * n} contacts`, join(PROFILES, 'export.yaml'));
@@ -180,16 +156,18 @@ async function benchSize(n: number): Promise<SizeResult> {
         adPerSec: perSec(n, step(fullImport, 'ad-mailboxes', 'full-import').seconds),
         seconds: fullImport.seconds,
         peakRssMb: fullImport.peakRssMb,
+        cpu: cpu(fullImport, 2 * n),
       },
-      fullSync: { objects: 4 * n, perSec: perSec(4 * n, stepsSeconds(fullSync)), seconds: fullSync.seconds, peakRssMb: fullSync.peakRssMb },
+      fullSync: { objects: 4 * n, perSec: perSec(4 * n, stepsSeconds(fullSync)), seconds: fullSync.seconds, peakRssMb: fullSync.peakRssMb, cpu: cpu(fullSync, 4 * n) },
       export: {
         adPerSec: perSec(n, step(exported, 'ad-contacts', 'export').seconds),
         dominoPerSec: perSec(n, step(exported, 'domino-contacts', 'export').seconds),
         seconds: exported.seconds,
         peakRssMb: exported.peakRssMb,
+        cpu: cpu(exported, 2 * n),
       },
-      confirmingImport: { perSec: perSec(2 * n, stepsSeconds(confirm)), seconds: confirm.seconds, peakRssMb: confirm.peakRssMb },
-      steadySync: { objects: 4 * n, perSec: perSec(4 * n, stepsSeconds(resync)), seconds: resync.seconds, peakRssMb: resync.peakRssMb },
+      confirmingImport: { perSec: perSec(2 * n, stepsSeconds(confirm)), seconds: confirm.seconds, peakRssMb: confirm.peakRssMb, cpu: cpu(confirm, 2 * n) },
+      steadySync: { objects: 4 * n, perSec: perSec(4 * n, stepsSeconds(resync)), seconds: resync.seconds, peakRssMb: resync.peakRssMb, cpu: cpu(resync, 4 * n) },
       emptyDelta: { seconds: emptyDelta.seconds, peakRssMb: emptyDelta.peakRssMb },
       mixDelta: { changes: mixChanges, seconds: mixDelta.seconds, writeSeconds: mixWriteSeconds, peakRssMb: mixDelta.peakRssMb },
       tenChangeDelta: { seconds: ten.seconds, peakRssMb: ten.peakRssMb },
@@ -199,6 +177,11 @@ async function benchSize(n: number): Promise<SizeResult> {
     await ad.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** CPU milliseconds per 1,000 objects: the client's (dirbridge's, or ldapts's in the raw read) and the directories'. */
+function perThousand(clientSeconds: number, slapdSeconds: number, objects: number): Cpu {
+  return { clientMsPer1k: Math.round((clientSeconds * 1e6) / objects), slapdMsPer1k: Math.round((slapdSeconds * 1e6) / objects) };
 }
 
 /** The 10-change delta cycle on large directories: seeded with slapadd, contacts included, and a first setup that joins them. */

@@ -1,9 +1,9 @@
 /**
  * Export: pending exports of one agent go out through p-queue at the agent's concurrency. Each is
  * marked as sent (committed) before it goes out, and its success written back to the connector-space
- * image at once; a failure stays pending for the next run with its error recorded; a server that goes
- * away is retried with backoff (after reconnecting), then stops the step. An export marked sent but
- * never recorded is settled with the directory first.
+ * image as it arrives; a failure stays pending for the next run with its error recorded; a server
+ * that goes away is retried with backoff (after reconnecting), then stops the step. An export marked
+ * sent but never recorded is settled with the directory first.
  */
 import PQueue from 'p-queue';
 import { type Agent, type Capability, type ExportOperation, type ExportResult, ObjectError, ServerDownError, TransientError } from '../agents/types.js';
@@ -18,13 +18,16 @@ import { StepStoppedError } from './status.js';
 const ORDER = ['delete', 'update', 'add'] as const;
 
 /**
- * Exports go out in chunks. Each chunk's intent is committed in one transaction before any of it is
- * sent, and its outcomes in one transaction once all of it has answered: a commit per export cost
- * more than the directory's own write. A crash in between leaves the chunk "sent, outcome unknown",
- * which the next run settles with the directory object by object, as it does for a single export.
- * Chunks are read from the store one at a time, so memory does not grow with the backlog.
+ * Exports are marked sent a chunk at a time, in one transaction, before any of the chunk goes out;
+ * outcomes are recorded a few dozen at a time as they arrive. A commit per export cost more than the
+ * directory's own write, and stopping the sends for one large commit left the directory idle: the next
+ * chunk is marked, and outcomes recorded, while earlier exports are still in flight. A crash leaves
+ * the exports marked and not yet recorded "sent, outcome unknown", which the next run settles with the
+ * directory object by object. Chunks are read from the store one at a time, so memory does not grow
+ * with the backlog.
  */
-const CHUNK = 500;
+const CHUNK = 64;
+const RECORD_EVERY = 32;
 
 type Outcome =
   | { pe: PendingExport; sent: ExportResult }
@@ -48,6 +51,31 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   let serverDown: ServerDownError | undefined;
   const todo = ids.slice(0, ctx.objectLimit ?? ids.length);
   let done = 0;
+  let arrived: Outcome[] = [];
+  const record = (): void => {
+    const batch = arrived;
+    arrived = [];
+    if (batch.length) ctx.store.transaction(() => batch.forEach((o) => recordOutcome(ctx, agent, o)));
+  };
+  const send = async (pe: PendingExport): Promise<Outcome> => {
+    if (serverDown || ctx.errorLimitReached) return { pe, unsent: true };
+    try {
+      // A retry after a broken connection does not know whether its first attempt arrived: it
+      // settles with the directory first, as an export sent by a run that died does.
+      const outcome = await withRetries(ctx, agent, pe.dn, `${pe.operation} of ${pe.dn}`, (retry) => sendOnce(ctx, agent, pe, retry || Boolean(pe.sentAt)));
+      return { pe, ...outcome };
+    } catch (e) {
+      if (e instanceof ServerDownError) {
+        serverDown ??= e;
+        return { pe, inDoubt: true }; // it may have arrived: the next run settles it
+      }
+      const failed =
+        e instanceof ObjectError ? e
+        : e instanceof TransientError ? new ObjectError(pe.dn, undefined, `${e.message}; gave up after ${ctx.config.safety.retry.attempts} retries, the export stays pending`, 'transient-failure')
+        : new ObjectError(pe.dn, undefined, (e as Error).message, 'export-failed');
+      return { pe, failed };
+    }
+  };
   for (let i = 0; i < todo.length && !serverDown && !ctx.errorLimitReached; i += CHUNK) {
     const chunk = todo.slice(i, i + CHUNK).flatMap((id) => ctx.store.getPendingExport(id) ?? []);
     const sendable = ctx.store.transaction(() =>
@@ -58,35 +86,18 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
         return !missing.length;
       }),
     );
-    const outcomes = await Promise.all(
-      sendable.map((pe) =>
-        queue.add(async (): Promise<Outcome> => {
-          if (serverDown || ctx.errorLimitReached) return { pe, unsent: true };
-          try {
-            // A retry after a broken connection does not know whether its first attempt arrived: it
-            // settles with the directory first, as an export sent by a run that died does.
-            const outcome = await withRetries(ctx, agent, pe.dn, `${pe.operation} of ${pe.dn}`, (retry) => sendOnce(ctx, agent, pe, retry || Boolean(pe.sentAt)));
-            return { pe, ...outcome };
-          } catch (e) {
-            if (e instanceof ServerDownError) {
-              serverDown ??= e;
-              return { pe, inDoubt: true }; // it may have arrived: the next run settles it
-            }
-            const failed =
-              e instanceof ObjectError ? e
-              : e instanceof TransientError ? new ObjectError(pe.dn, undefined, `${e.message}; gave up after ${ctx.config.safety.retry.attempts} retries, the export stays pending`, 'transient-failure')
-              : new ObjectError(pe.dn, undefined, (e as Error).message, 'export-failed');
-            return { pe, failed };
-          } finally {
-            ctx.progress(++done, todo.length);
-          }
-        }),
-      ),
-    );
-    ctx.store.transaction(() => {
-      for (const o of outcomes) recordOutcome(ctx, agent, o);
-    });
+    for (const pe of sendable) {
+      void queue.add(async () => {
+        arrived.push(await send(pe));
+        ctx.progress(++done, todo.length);
+        if (arrived.length >= RECORD_EVERY) record();
+      });
+    }
+    // Mark the next chunk while this one is still being sent.
+    await queue.onSizeLessThan(CHUNK / 2);
   }
+  await queue.onIdle();
+  record();
   if (serverDown) throw serverDown;
   ctx.checkErrorLimit();
   ctx.checkObjectLimit(todo.length, 'exports', ids.length);

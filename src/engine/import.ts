@@ -6,6 +6,7 @@
  * watermark that covers it, so a crash never leaves a watermark ahead of its data.
  */
 import { type Agent, type ConnectorObject, DeltaUnavailableError, type GoneObject, ObjectError } from '../agents/types.js';
+import { sameStoredImage } from '../metaverse/store.js';
 import type { CsRow } from '../metaverse/types.js';
 import { sameValues } from '../util/attributes.js';
 import { normalizeDn } from '../util/dn.js';
@@ -14,8 +15,39 @@ import type { StepContext } from './context.js';
 import { withRetries } from './retry.js';
 import { StepStoppedError } from './status.js';
 
+/**
+ * What one import step knows about its connector space before it starts, so that each object costs
+ * as few statements as possible: which objects it saw (a bitset by id, not a write per object),
+ * which carry an export expectation, and whether any object still lacks its anchor.
+ */
+class ImportSession {
+  private seenBits = new Uint8Array(1024);
+  readonly expected: Set<number>;
+  readonly anchorless: boolean;
+
+  constructor(ctx: StepContext, agent: string) {
+    this.expected = new Set(ctx.store.expectationIds(agent));
+    this.anchorless = ctx.store.countAnchorlessCs(agent) > 0;
+  }
+
+  markSeen(id: number): void {
+    const byte = id >>> 3;
+    if (byte >= this.seenBits.length) {
+      const grown = new Uint8Array(Math.max(byte + 1, this.seenBits.length * 2));
+      grown.set(this.seenBits);
+      this.seenBits = grown;
+    }
+    this.seenBits[byte]! |= 1 << (id & 7);
+  }
+
+  seen(id: number): boolean {
+    return ((this.seenBits[id >>> 3] ?? 0) & (1 << (id & 7))) !== 0;
+  }
+}
+
 export async function runFullImport(ctx: StepContext, agent: Agent): Promise<void> {
   const { store } = ctx;
+  const session = new ImportSession(ctx, agent.name);
   let watermark: string | undefined;
   let seen = 0;
   // A broken connection restarts the read from the beginning: what was staged stays staged (and is
@@ -27,8 +59,8 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
       // watermark, since it did not see everything.
       ctx.checkObjectLimit(seen, 'objects imported (the limit is checked between pages)');
       store.transaction(() => {
-        for (const e of page.errors) rejectEntry(ctx, agent, e, true);
-        for (const o of page.objects) stageObject(ctx, agent, o, true);
+        for (const e of page.errors) rejectEntry(ctx, agent, e, session, true);
+        for (const o of page.objects) stageObject(ctx, agent, o, session, true);
       });
       seen += page.objects.length;
       if (page.watermark !== undefined) watermark = page.watermark;
@@ -36,7 +68,7 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
       ctx.checkErrorLimit();
     }
   });
-  const unseen = store.unseenCsIds(agent.name, ctx.ref.stepId);
+  const unseen = store.importedCsIds(agent.name).filter((id) => !session.seen(id));
   refuseShrunkImport(ctx, agent.name, seen, unseen.length);
   // What the directory no longer returned is gone (or out of the agent's scope). The watermark is
   // committed only now: a full import that stops half-way leaves the previous one in place.
@@ -84,12 +116,13 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
   try {
     // A retry resumes from the watermark of the last page staged: nothing is read twice or skipped.
     let read = 0;
+    const session = new ImportSession(ctx, agent.name);
     await withRetries(ctx, agent, agent.name, `delta import of ${agent.name}`, async () => {
       for await (const page of agent.deltaImport!(store.getWatermark(agent.name) ?? watermark)) {
         ctx.checkObjectLimit(read, 'changes imported (the limit is checked between pages; the rest follow from the watermark)');
         store.transaction(() => {
-          for (const e of page.errors) rejectEntry(ctx, agent, e, false);
-          for (const o of page.objects) stageObject(ctx, agent, o, false);
+          for (const e of page.errors) rejectEntry(ctx, agent, e, session, false);
+          for (const o of page.objects) stageObject(ctx, agent, o, session, false);
           for (const g of page.gone ?? []) {
             const cs = findGone(ctx, agent.name, g);
             if (cs) stageDeletion(ctx, cs);
@@ -106,14 +139,14 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
     if (!e.expected) ctx.warning(agent.name, undefined, 'delta-unavailable', `${e.reason}; running a full import instead`);
     return runFullImport(ctx, agent);
   }
-  await confirmUnchanged(ctx, agent);
+  await confirmUnchanged(ctx, agent, new ImportSession(ctx, agent.name));
 }
 
 /**
  * Exports the delta did not show (a write the directory took as a no-op, or dropped) are read one by
  * one: the confirming import must compare every export, not only those the change stream mentions.
  */
-async function confirmUnchanged(ctx: StepContext, agent: Agent): Promise<void> {
+async function confirmUnchanged(ctx: StepContext, agent: Agent, session: ImportSession): Promise<void> {
   if (!agent.readObject || !agent.capabilities.has('read-object')) return; // the next full import confirms them
   for (const expected of ctx.store.expectationsBefore(agent.name, ctx.ref.stepId)) {
     const read = agent.readObject.bind(agent);
@@ -122,13 +155,13 @@ async function confirmUnchanged(ctx: StepContext, agent: Agent): Promise<void> {
       now = await withRetries(ctx, agent, expected.dn, `reading ${expected.dn} back`, () => read(expected.dn));
     } catch (e) {
       if (!(e instanceof ObjectError)) throw e;
-      ctx.store.transaction(() => rejectEntry(ctx, agent, e, false));
+      ctx.store.transaction(() => rejectEntry(ctx, agent, e, session, false));
       continue;
     }
     ctx.store.transaction(() => {
       const cs = ctx.store.getCs(expected.csId);
       if (!cs) return;
-      if (now && (now.anchor === cs.anchor || cs.anchor === null)) stageObject(ctx, agent, now, false);
+      if (now && (now.anchor === cs.anchor || cs.anchor === null)) stageObject(ctx, agent, now, session, false);
       else {
         reportNotFound(ctx, cs);
         stageDeletion(ctx, cs);
@@ -142,10 +175,10 @@ async function confirmUnchanged(ctx: StepContext, agent: Agent): Promise<void> {
  * staged. An object already known keeps its last good image, and a full import counts it as seen:
  * a bad value must never make a person look deleted.
  */
-function rejectEntry(ctx: StepContext, agent: Agent, e: ObjectError, full: boolean): void {
+function rejectEntry(ctx: StepContext, agent: Agent, e: ObjectError, session: ImportSession, full: boolean): void {
   const { store } = ctx;
   const known = (e.anchor !== undefined ? store.getCsByAnchor(agent.name, e.anchor) : undefined) ?? store.getCsByDnKey(agent.name, safeDnKey(e.object)).find((c) => !c.provisioned);
-  if (known && full) store.markSeen(known.id, ctx.ref.stepId);
+  if (known && full) session.markSeen(known.id);
   ctx.error(e.object, e.attribute, e.code, known ? `${e.problem}; the object keeps the values of its last good import until this is fixed` : `${e.problem}; the object is not imported until this is fixed`);
 }
 
@@ -181,28 +214,29 @@ function stageDeletion(ctx: StepContext, cs: CsRow): void {
   ctx.stats.deletes++;
 }
 
-function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, full: boolean): void {
+function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, session: ImportSession, full: boolean): void {
   const { store } = ctx;
-  const dnKey = normalizeDn(o.dn);
   let existing = store.getCsByAnchor(agent.name, o.anchor);
-  if (!existing) {
+  if (!existing && session.anchorless) {
     // An export add whose anchor could not be read back: recognise it by its DN.
-    existing = store.getCsByDnKey(agent.name, dnKey).find((c) => c.anchor === null);
+    existing = store.getCsByDnKey(agent.name, normalizeDn(o.dn)).find((c) => c.anchor === null);
   }
   if (!existing) {
-    store.insertCs(ctx.ref, { agent: agent.name, anchor: o.anchor, dn: o.dn, dnKey, objectClasses: o.objectClasses, attributes: o.attributes, pendingImport: 'add', seenStep: ctx.ref.stepId });
+    const id = store.insertCs(ctx.ref, { agent: agent.name, anchor: o.anchor, dn: o.dn, dnKey: normalizeDn(o.dn), objectClasses: o.objectClasses, attributes: o.attributes, pendingImport: 'add' });
+    session.markSeen(id);
     ctx.stats.adds++;
     return;
   }
-  if (full) store.markSeen(existing.id, ctx.ref.stepId);
+  if (full) session.markSeen(existing.id);
   if (existing.provisioned) store.markExported(existing.id);
-  const expected = store.getExpectation(existing.id);
+  const expected = session.expected.has(existing.id) ? store.getExpectation(existing.id) : undefined;
   if (expected) confirmExport(ctx, existing, o, expected);
   if (isUnchanged(existing, o)) {
     if (existing.pendingImport === 'delete') store.setPendingImport(existing.id, 'update'); // it came back
     ctx.stats.unchanged++;
     return;
   }
+  const dnKey = normalizeDn(o.dn);
   const renamed = normalizeDn(existing.dn) !== dnKey;
   const pending = existing.pendingImport === 'add' ? 'add' : 'update';
   store.updateCsImage(ctx.ref, existing, { anchor: o.anchor, dn: o.dn, dnKey, objectClasses: o.objectClasses, attributes: o.attributes }, 'import-update', pending);
@@ -212,6 +246,9 @@ function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, full: b
 
 function isUnchanged(cs: CsRow, o: ConnectorObject): boolean {
   if (cs.anchor !== o.anchor || cs.dn !== o.dn) return false;
+  // Most objects a full import reads are as they were, in the same order: their stored JSON says so
+  // without parsing it. Otherwise the values are compared as sets.
+  if (sameStoredImage(cs, o.objectClasses, o.attributes)) return true;
   const keys = new Set([...Object.keys(cs.attributes), ...Object.keys(o.attributes)]);
   for (const k of keys) if (!sameValues(cs.attributes[k] ?? [], o.attributes[k] ?? [])) return false;
   return sameValues(cs.objectClasses, o.objectClasses);

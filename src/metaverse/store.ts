@@ -101,6 +101,11 @@ class LazyCsRow implements CsRow {
     this.#attributes = v;
   }
 
+  /** Whether this row's stored image is, byte for byte, the JSON of these values (false: cannot tell). */
+  storedAs(objectClasses: string[], attributes: AttributeMap): boolean {
+    return this.#attributesJson !== undefined && this.#classesJson !== undefined && this.#attributesJson === json(attributes) && this.#classesJson === json(objectClasses);
+  }
+
   /** The fields as a plain object (getters are not own properties, so a spread would miss them). */
   toJSON(): CsRow {
     return { id: this.id, agent: this.agent, anchor: this.anchor, dn: this.dn, objectClasses: this.objectClasses, attributes: this.attributes, pendingImport: this.pendingImport, provisioned: this.provisioned, owned: this.owned, mvId: this.mvId, linkKind: this.linkKind, linkedRun: this.linkedRun, linkedAt: this.linkedAt };
@@ -108,6 +113,11 @@ class LazyCsRow implements CsRow {
 }
 
 const toCs = (r: CsDbRow): CsRow => new LazyCsRow(r);
+
+/** True when the row as stored holds exactly these values in this order; false when they differ or it cannot tell. */
+export function sameStoredImage(cs: CsRow, objectClasses: string[], attributes: AttributeMap): boolean {
+  return cs instanceof LazyCsRow && cs.storedAs(objectClasses, attributes);
+}
 
 export class Store {
   readonly db: Database.Database;
@@ -301,16 +311,17 @@ export class Store {
     return (this.q.prepare('SELECT * FROM cs_object WHERE mv_id = ? ORDER BY id').all(mvId) as CsDbRow[]).map(toCs);
   }
 
-  insertCs(step: StepRef | undefined, o: { agent: string; anchor: string | null; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap; pendingImport: PendingImport | null; provisioned?: boolean; owned?: boolean; seenStep?: number }): number {
+  insertCs(step: StepRef | undefined, o: { agent: string; anchor: string | null; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap; pendingImport: PendingImport | null; provisioned?: boolean; owned?: boolean }): number {
     const t = now();
     const attributes = json(o.attributes);
     const id = Number(
       this.q
         .prepare(
-          `INSERT INTO cs_object (agent, anchor, dn, dn_key, object_classes, attributes, pending_import, seen_step, provisioned, owned, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          // seen_step (migration 1) is no longer used: a full import keeps what it saw in memory.
+          `INSERT INTO cs_object (agent, anchor, dn, dn_key, object_classes, attributes, pending_import, provisioned, owned, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(o.agent, o.anchor, o.dn, o.dnKey, json(o.objectClasses), attributes, o.pendingImport, o.seenStep ?? null, o.provisioned ? 1 : 0, o.owned ? 1 : 0, t, t).lastInsertRowid,
+        .run(o.agent, o.anchor, o.dn, o.dnKey, json(o.objectClasses), attributes, o.pendingImport, o.provisioned ? 1 : 0, o.owned ? 1 : 0, t, t).lastInsertRowid,
     );
     this.indexCs(id, o.agent, undefined, o.attributes);
     // The image is logged as it was stored: its JSON is reused rather than built a second time.
@@ -337,16 +348,14 @@ export class Store {
     this.q.prepare('UPDATE cs_object SET pending_import = ? WHERE id = ?').run(p, id);
   }
 
-  markSeen(id: number, stepId: number): void {
-    this.q.prepare('UPDATE cs_object SET seen_step = ? WHERE id = ?').run(stepId, id);
+  /** Objects of an agent that came from its directory (not waiting for their first export): what a full import must see again. */
+  importedCsIds(agent: string): number[] {
+    return this.q.prepare('SELECT id FROM cs_object WHERE agent = ? AND provisioned = 0').pluck().all(agent) as number[];
   }
 
-  /** Objects a full import did not see (and that are not waiting for their first export). */
-  unseenCsIds(agent: string, stepId: number): number[] {
-    return this.q
-      .prepare('SELECT id FROM cs_object WHERE agent = ? AND provisioned = 0 AND (seen_step IS NULL OR seen_step <> ?)')
-      .pluck()
-      .all(agent, stepId) as number[];
+  /** Objects of an agent without an anchor: export adds whose anchor could not be read back, and provisioned objects. */
+  countAnchorlessCs(agent: string): number {
+    return this.q.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ? AND anchor IS NULL').pluck().get(agent) as number;
   }
 
   setCsOwned(id: number, owned: boolean): void {
@@ -630,6 +639,11 @@ export class Store {
     return (this.q.prepare('SELECT cs_id, dn, attributes FROM export_expectation WHERE agent = ? AND (step_id IS NULL OR step_id < ?) ORDER BY cs_id').all(agent, stepId) as {
       cs_id: number; dn: string; attributes: string;
     }[]).map((r) => ({ csId: r.cs_id, dn: r.dn, attributes: JSON.parse(r.attributes) as AttributeMap }));
+  }
+
+  /** The CS objects of an agent that carry an export expectation. */
+  expectationIds(agent: string): number[] {
+    return this.q.prepare('SELECT cs_id FROM export_expectation WHERE agent = ?').pluck().all(agent) as number[];
   }
 
   clearExpectation(csId: number): void {
