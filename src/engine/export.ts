@@ -88,7 +88,10 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
     );
     for (const pe of sendable) {
       void queue.add(async () => {
-        arrived.push(await send(pe));
+        // Not arrived.push(await ...): that would push onto the array as it was before the await,
+        // which record() may have taken away in the meantime.
+        const outcome = await send(pe);
+        arrived.push(outcome);
         ctx.progress(++done, todo.length);
         if (arrived.length >= RECORD_EVERY) record();
       });
