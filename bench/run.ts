@@ -18,7 +18,7 @@ import { startSlapd, type Slapd } from '../test/integration/harness/slapd.js';
 import { writeConfig, EXPORT_CONCURRENCY, PAGE_SIZE } from './config.js';
 import { AD_MAILBOXES, AD_SUFFIX, AD_TOP, adContactLdif, ChangePlanner, changeLdif, type ChangeSet, DOMINO_PEOPLE, DOMINO_SUFFIX, writeAdSeed, writeDominoSeed, writeLdif } from './data.js';
 import { ldaptsPagedRead, ldapaddRate, ldapsearchRate, slapdCpuSeconds, sqliteInsertRate, type StepReport, type Timed, timeRun } from './measure.js';
-import { type Cpu, printReport, type SizeResult, type LargeResult } from './report.js';
+import { type Cpu, figures, printReport, type SizeResult, type LargeResult } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PROFILES = join(ROOT, 'bench', 'profiles');
@@ -208,13 +208,19 @@ async function benchLarge(n: number): Promise<LargeResult> {
 const { sizes, largeFactor } = parseArgs(process.argv.slice(2));
 const results: SizeResult[] = [];
 const large: LargeResult[] = [];
-for (const n of sizes) {
-  results.push(await benchSize(n));
-  if (largeFactor > 0) large.push(await benchLarge(n * largeFactor));
-}
-const table = printReport(results, large);
 const outDir = join(ROOT, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
 const outFile = join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(outFile, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length, results, large, figures: table }, null, 2));
+const cpus = (await import('node:os')).cpus().length;
+// Written after every size, so that a long large-directory run that fails keeps what was measured.
+const save = (): void => writeFileSync(outFile, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus, results, large, figures: results.map((r, i) => figures(r, large[i])) }, null, 2));
+for (const n of sizes) {
+  results.push(await benchSize(n));
+  save();
+  if (largeFactor > 0) {
+    large.push(await benchLarge(n * largeFactor));
+    save();
+  }
+}
+printReport(results, large);
 console.log(`\nJSON: ${outFile}`);
