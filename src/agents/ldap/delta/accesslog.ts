@@ -22,7 +22,9 @@ interface LogEntry {
   dns: string[];
 }
 
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 
 export class AccesslogStrategy implements DeltaStrategy {
@@ -45,10 +47,11 @@ export class AccesslogStrategy implements DeltaStrategy {
     if (after !== null && !(await this.logEntryExists(after))) {
       throw new DeltaUnavailableError(view.name, `the access log ${this.logBase} no longer holds the entry reqStart=${after} the watermark points at (purged by logpurge?); changes since then may be lost`);
     }
-    const byUuid = await this.changedEntries(after);
+    const { byUuid, newest } = await this.changedEntries(after);
     // Read in the order of each entry's last change, so a watermark can be given after every page.
     const order = [...byUuid.values()].sort((a, b) => (a.reqStart < b.reqStart ? -1 : a.reqStart > b.reqStart ? 1 : 0));
     const size = view.config.pageSize;
+    let covered = after;
     for (let i = 0; i < order.length; i += size) {
       const chunk = order.slice(i, i + size);
       const page: ImportPage = { objects: [], errors: [], gone: [] };
@@ -56,21 +59,29 @@ export class AccesslogStrategy implements DeltaStrategy {
       const last = chunk[chunk.length - 1]!.reqStart;
       const next = order[i + size];
       // Safe only when everything not yet read was changed strictly later.
-      if (!next || next.reqStart > last) page.watermark = encodeWatermark('accesslog', { after: last });
+      if (!next || next.reqStart > last) {
+        page.watermark = encodeWatermark('accesslog', { after: last });
+        covered = last;
+      }
       yield page;
     }
+    // Writes outside the view (another agent's contacts in the same directory, say) move the watermark
+    // too: otherwise every later delta would read them again, and its cost would grow with the log.
+    if (newest !== null && (covered === null || newest > covered)) yield { objects: [], errors: [], gone: [], watermark: encodeWatermark('accesslog', { after: newest }) };
   }
 
-  /** The log entries after the watermark, folded per written entry (by entryUUID). */
-  private async changedEntries(after: string | null): Promise<Map<string, LogEntry>> {
+  /** The log entries after the watermark, folded per written entry (by entryUUID), and the newest entry read, in view or not. */
+  private async changedEntries(after: string | null): Promise<{ byUuid: Map<string, LogEntry>; newest: string | null }> {
     const { view } = this;
     const filter = `(&(objectClass=auditWriteObject)(reqResult=0)${after ? `(reqStart>=${escapeFilterValue(after)})` : ''})`;
     const byUuid = new Map<string, LogEntry>();
+    let newest: string | null = null;
     for await (const entries of view.search(this.logBase, filter, ['reqStart', 'reqDN', 'reqEntryUUID', 'reqNewRDN', 'reqNewSuperior'], { scope: 'one' })) {
       for (const e of entries) {
         const reqStart = firstText(e.reqStart);
         const dn = firstText(e.reqDN);
         if (reqStart === undefined || dn === undefined || reqStart === after) continue;
+        if (newest === null || reqStart > newest) newest = reqStart;
         const uuid = firstText(e.reqEntryUUID) ?? '';
         const dns = [dn];
         const newRdn = firstText(e.reqNewRDN);
@@ -89,7 +100,7 @@ export class AccesslogStrategy implements DeltaStrategy {
         }
       }
     }
-    return byUuid;
+    return { byUuid, newest };
   }
 
   private touchesView(dn: string): boolean {
@@ -138,26 +149,65 @@ export class AccesslogStrategy implements DeltaStrategy {
     }
   }
 
-  /** The newest log entry, looked for in widening windows so a long log is not read in full. */
+  /**
+   * The newest log entry. The log has no index that sorts, and reading it in full would cost as much
+   * as the writes it records (an export of 200,000 contacts logs 200,000 entries), so the newest is
+   * found by narrowing a time window with existence checks that return one entry at most, and only
+   * the last second or so of the log is read.
+   */
   private async newestLogEntry(): Promise<string | null> {
-    for (const back of [HOUR, 24 * HOUR, 31 * 24 * HOUR, undefined]) {
-      const filter = back === undefined ? '(objectClass=auditWriteObject)' : `(&(objectClass=auditWriteObject)(reqStart>=${formatGeneralizedTime(Date.now() - back)}))`;
-      let newest: string | null = null;
-      try {
-        for await (const entries of this.view.search(this.logBase, filter, ['reqStart'], { scope: 'one' })) {
-          for (const e of entries) {
-            const s = firstText(e.reqStart);
-            if (s !== undefined && (newest === null || s > newest)) newest = s;
-          }
-        }
-      } catch (e) {
-        if ((e as Error).name === 'NoSuchObjectError') {
-          throw new Error(`agent "${this.view.name}": the access log ${this.logBase} does not exist or is not readable by the bind account; set delta.accesslogBase, or choose another delta.strategy`);
-        }
-        throw e;
+    const now = Date.now();
+    let lo: number | undefined;
+    for (const back of [MINUTE, HOUR, DAY, 31 * DAY]) {
+      if (await this.logHasEntriesFrom(now - back)) {
+        lo = now - back;
+        break;
       }
-      if (newest !== null) return newest;
     }
-    return null;
+    if (lo === undefined) return this.newestIn('(objectClass=auditWriteObject)'); // nothing in the last month: an old, quiet log
+    let hi = now + DAY;
+    // The server's clock may be ahead of ours; a day ahead, the window is read as it is.
+    if (await this.logHasEntriesFrom(hi)) return this.newestIn(this.fromFilter(lo));
+    while (hi - lo > 1000) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await this.logHasEntriesFrom(mid)) lo = mid;
+      else hi = mid;
+    }
+    return this.newestIn(this.fromFilter(lo));
+  }
+
+  private fromFilter(ms: number): string {
+    return `(&(objectClass=auditWriteObject)(reqStart>=${formatGeneralizedTime(ms)}))`;
+  }
+
+  /** Whether the log holds an entry from this time on: asks for one entry at most. */
+  private async logHasEntriesFrom(ms: number): Promise<boolean> {
+    try {
+      const { searchEntries } = await this.view.ldap.search(this.logBase, { scope: 'one', filter: this.fromFilter(ms), attributes: ['1.1'], sizeLimit: 1 });
+      return searchEntries.length > 0;
+    } catch (e) {
+      if ((e as Error).name === 'SizeLimitExceededError') return true;
+      throw this.unreadableLog(e);
+    }
+  }
+
+  private async newestIn(filter: string): Promise<string | null> {
+    let newest: string | null = null;
+    try {
+      for await (const entries of this.view.search(this.logBase, filter, ['reqStart'], { scope: 'one' })) {
+        for (const e of entries) {
+          const s = firstText(e.reqStart);
+          if (s !== undefined && (newest === null || s > newest)) newest = s;
+        }
+      }
+    } catch (e) {
+      throw this.unreadableLog(e);
+    }
+    return newest;
+  }
+
+  private unreadableLog(e: unknown): unknown {
+    if ((e as Error).name !== 'NoSuchObjectError') return e;
+    return new Error(`agent "${this.view.name}": the access log ${this.logBase} does not exist or is not readable by the bind account; set delta.accesslogBase, or choose another delta.strategy`);
   }
 }
