@@ -148,26 +148,24 @@ async function benchSize(n: number): Promise<SizeResult> {
 
     const perSec = (objects: number, seconds: number): number => (seconds > 0 ? objects / seconds : 0);
     const stepsSeconds = (t: Timed): number => t.steps.reduce((s, x) => s + x.seconds, 0);
+    /** A phase's wall time, peak RSS and CPU per 1,000 of its objects. */
+    const costs = (t: Timed & { slapdCpuSeconds: number }, objects: number) => ({ seconds: t.seconds, peakRssMb: t.peakRssMb, cpu: cpu(t, objects) });
     return {
       n,
       raw,
       fullImport: {
         dominoPerSec: perSec(n, step(fullImport, 'domino-people', 'full-import').seconds),
         adPerSec: perSec(n, step(fullImport, 'ad-mailboxes', 'full-import').seconds),
-        seconds: fullImport.seconds,
-        peakRssMb: fullImport.peakRssMb,
-        cpu: cpu(fullImport, 2 * n),
+        ...costs(fullImport, 2 * n),
       },
-      fullSync: { objects: 4 * n, perSec: perSec(4 * n, stepsSeconds(fullSync)), seconds: fullSync.seconds, peakRssMb: fullSync.peakRssMb, cpu: cpu(fullSync, 4 * n) },
+      fullSync: { objects: 4 * n, perSec: perSec(4 * n, stepsSeconds(fullSync)), ...costs(fullSync, 4 * n) },
       export: {
         adPerSec: perSec(n, step(exported, 'ad-contacts', 'export').seconds),
         dominoPerSec: perSec(n, step(exported, 'domino-contacts', 'export').seconds),
-        seconds: exported.seconds,
-        peakRssMb: exported.peakRssMb,
-        cpu: cpu(exported, 2 * n),
+        ...costs(exported, 2 * n),
       },
-      confirmingImport: { perSec: perSec(2 * n, stepsSeconds(confirm)), seconds: confirm.seconds, peakRssMb: confirm.peakRssMb, cpu: cpu(confirm, 2 * n) },
-      steadySync: { objects: 4 * n, perSec: perSec(4 * n, stepsSeconds(resync)), seconds: resync.seconds, peakRssMb: resync.peakRssMb, cpu: cpu(resync, 4 * n) },
+      confirmingImport: { perSec: perSec(2 * n, stepsSeconds(confirm)), ...costs(confirm, 2 * n) },
+      steadySync: { objects: 4 * n, perSec: perSec(4 * n, stepsSeconds(resync)), ...costs(resync, 4 * n) },
       emptyDelta: { seconds: emptyDelta.seconds, peakRssMb: emptyDelta.peakRssMb },
       mixDelta: { changes: mixChanges, seconds: mixDelta.seconds, writeSeconds: mixWriteSeconds, peakRssMb: mixDelta.peakRssMb },
       tenChangeDelta: { seconds: ten.seconds, peakRssMb: ten.peakRssMb },

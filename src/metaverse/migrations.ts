@@ -210,4 +210,12 @@ CREATE INDEX run_error_at ON run_error(at);
     description: 'the rules each run ran under, so status can tell when a full sync is due',
     sql: `ALTER TABLE run ADD COLUMN config_fingerprint TEXT;`,
   },
+  {
+    version: 8,
+    description: 'the index plan the lookup index was built for, so that a rule change rebuilds it',
+    sql: `
+-- Settings of the store itself (not of a run). index_plan: the lookup keys cs_index and mv_index hold.
+CREATE TABLE store_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`,
+  },
 ];

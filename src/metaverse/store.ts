@@ -186,8 +186,34 @@ export class Store {
     }
   }
 
+  /**
+   * The lookup keys the rules need. Writes keep the index by difference (old values out, new ones in),
+   * which holds only if the index was built for these keys: when the keys change (a join rule added,
+   * say), the index is rebuilt once for every object, here.
+   */
   setIndexPlan(plan: IndexPlan): void {
     this.plan = plan;
+    const sorted = (m: Map<string, string[]>) => [...m].map(([k, v]) => [k, [...v].sort()]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    const fingerprint = json({ cs: sorted(plan.cs), mv: sorted(plan.mv) });
+    if (this.q.prepare("SELECT value FROM store_setting WHERE key = 'index_plan'").pluck().get() === fingerprint) return;
+    this.transaction(() => {
+      this.q.prepare('DELETE FROM cs_index').run();
+      this.q.prepare('DELETE FROM mv_index').run();
+      const chunk = 1000;
+      for (let last = 0; ; ) {
+        const rows = this.q.prepare('SELECT id, agent, attributes FROM cs_object WHERE id > ? ORDER BY id LIMIT ?').all(last, chunk) as { id: number; agent: string; attributes: string }[];
+        for (const r of rows) this.indexCs(r.id, r.agent, undefined, JSON.parse(r.attributes) as AttributeMap);
+        if (rows.length < chunk) break;
+        last = rows[rows.length - 1]!.id;
+      }
+      for (let last = 0; ; ) {
+        const rows = this.q.prepare('SELECT id, object_type, attributes FROM mv_object WHERE id > ? ORDER BY id LIMIT ?').all(last, chunk) as { id: number; object_type: string; attributes: string }[];
+        for (const r of rows) this.indexMv(r.id, r.object_type, undefined, JSON.parse(r.attributes) as AttributeMap);
+        if (rows.length < chunk) break;
+        last = rows[rows.length - 1]!.id;
+      }
+      this.q.prepare("INSERT INTO store_setting (key, value) VALUES ('index_plan', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(fingerprint);
+    });
   }
 
   /** One wrapper for every transaction (nested calls become savepoints): building one per call showed in profiles. */

@@ -35,6 +35,27 @@ describe('metaverse store', () => {
     expect(log[2]!.after).toEqual({ reason: 'person left' });
   });
 
+  it('keeps the lookup index by difference, and rebuilds it when the rules ask for other keys', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dirbridge-store-')), 'mv.db');
+    const s = Store.open(file);
+    s.setIndexPlan({ cs: new Map([['ad-contacts', ['mail']]]), mv: new Map([['DominoUser', ['mail']]]) });
+    const id = s.insertCs(undefined, { agent: 'ad-contacts', anchor: 'a1', dn: 'cn=Ann,o=x', dnKey: 'cn=ann,o=x', objectClasses: ['contact'], attributes: { mail: ['Ann@X.com'], uid: ['ann'] }, pendingImport: 'add' });
+    const mv = s.createMv(undefined, 'DominoUser', { mail: ['ann@x.com'], uid: ['ann'] }, {});
+    expect(s.findCsByIndex('ad-contacts', 'uid', 'ann')).toEqual([]); // not a key yet
+    s.updateCsImage(undefined, s.getCs(id)!, { dn: 'cn=Ann,o=x', dnKey: 'cn=ann,o=x', objectClasses: ['contact'], attributes: { mail: ['ann@y.com'], uid: ['ann'] } }, 'import-update');
+    expect(s.findCsByIndex('ad-contacts', 'mail', 'ann@x.com')).toEqual([]);
+    expect(s.findCsByIndex('ad-contacts', 'mail', 'ann@y.com').map((c) => c.id)).toEqual([id]);
+    s.close();
+
+    // A join rule on uid is added: the store opened with the new keys indexes what it already holds.
+    const again = Store.open(file);
+    again.setIndexPlan({ cs: new Map([['ad-contacts', ['mail', 'uid']]]), mv: new Map([['DominoUser', ['mail', 'uid']]]) });
+    expect(again.findCsByIndex('ad-contacts', 'uid', 'ANN').map((c) => c.id)).toEqual([id]);
+    expect(again.findCsByIndex('ad-contacts', 'mail', 'ann@y.com').map((c) => c.id)).toEqual([id]);
+    expect(again.findMv('uid', 'ann')).toEqual([mv]);
+    again.close();
+  });
+
   it('finds MV objects and disconnectors by folded index values', () => {
     const s = fresh();
     const mv = s.createMv(undefined, 'DominoUser', { mail: ['Ann@X.com'] }, {});
