@@ -16,6 +16,8 @@ export interface SizeResult {
   steadySync: { objects: number; perSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
   emptyDelta: { seconds: number; peakRssMb: number };
   mixDelta: { changes: number; seconds: number; writeSeconds: number; peakRssMb: number };
+  /** The quiet cycle after the 1% cycle: it reads that cycle's exports from the access log once. */
+  settledDelta: { seconds: number; peakRssMb: number };
   tenChangeDelta: { seconds: number; peakRssMb: number };
 }
 
@@ -64,6 +66,7 @@ export function figures(r: SizeResult, large: LargeResult | undefined): Figure[]
       phase: `delta cycle, 1% adds, 1% deletes, 5% modifies (${r.mixDelta.changes} changes)`, value: round(r.mixDelta.seconds), unit: 's',
       raw: { what: 'writing them with ldapadd/ldapmodify, one connection per side', value: round(r.mixDelta.writeSeconds) }, ratio: round(r.mixDelta.writeSeconds / r.mixDelta.seconds), peakRssMb: r.mixDelta.peakRssMb,
     },
+    { phase: 'delta cycle after it, nothing changed (reads its exports once)', value: round(r.settledDelta.seconds), unit: 's', peakRssMb: r.settledDelta.peakRssMb },
     { phase: 'delta cycle, 10 changes', value: round(r.tenChangeDelta.seconds), unit: 's', peakRssMb: r.tenChangeDelta.peakRssMb },
   ];
   if (large) {
