@@ -23,11 +23,19 @@ import { StepStoppedError } from './status.js';
 class ImportSession {
   private seenBits = new Uint8Array(1024);
   readonly expected: Set<number>;
-  readonly anchorless: boolean;
+  private hasAnchorless: boolean | undefined;
 
-  constructor(ctx: StepContext, agent: string) {
+  constructor(
+    private readonly ctx: StepContext,
+    private readonly agent: string,
+  ) {
     this.expected = new Set(ctx.store.expectationIds(agent));
-    this.anchorless = ctx.store.countAnchorlessCs(agent) > 0;
+  }
+
+  /** Asked only when an anchor is not found (a new object), and once per step. */
+  get anchorless(): boolean {
+    this.hasAnchorless ??= this.ctx.store.hasAnchorlessCs(this.agent);
+    return this.hasAnchorless;
   }
 
   markSeen(id: number): void {

@@ -212,10 +212,13 @@ CREATE INDEX run_error_at ON run_error(at);
   },
   {
     version: 8,
-    description: 'the index plan the lookup index was built for, so that a rule change rebuilds it',
+    description: 'the index plan the lookup index was built for (a rule change rebuilds it); anchorless objects indexed',
     sql: `
 -- Settings of the store itself (not of a run). index_plan: the lookup keys cs_index and mv_index hold.
 CREATE TABLE store_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Objects without an anchor (adds whose anchor was not read back, provisioned objects): an import
+-- asks whether an agent has any, and without this index the answer costs a scan of the agent.
+CREATE INDEX cs_object_anchorless ON cs_object(agent) WHERE anchor IS NULL;
 `,
   },
 ];

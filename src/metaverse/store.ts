@@ -379,9 +379,9 @@ export class Store {
     return this.q.prepare('SELECT id FROM cs_object WHERE agent = ? AND provisioned = 0').pluck().all(agent) as number[];
   }
 
-  /** Objects of an agent without an anchor: export adds whose anchor could not be read back, and provisioned objects. */
-  countAnchorlessCs(agent: string): number {
-    return this.q.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ? AND anchor IS NULL').pluck().get(agent) as number;
+  /** Whether an agent has objects without an anchor: export adds whose anchor could not be read back, and provisioned objects. */
+  hasAnchorlessCs(agent: string): boolean {
+    return this.q.prepare('SELECT 1 FROM cs_object WHERE agent = ? AND anchor IS NULL LIMIT 1').pluck().get(agent) !== undefined;
   }
 
   setCsOwned(id: number, owned: boolean): void {
