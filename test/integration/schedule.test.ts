@@ -4,30 +4,19 @@
  * progress finish before the process exits.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { quickstartCopy } from './harness/quickstart.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
 
-function quickstartCopy(schedule: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dirbridge-schedule-'));
-  const example = join(ROOT, 'examples/quickstart');
-  for (const f of ['domino-names.ldif', 'ad-mailboxes.ldif']) copyFileSync(join(example, f), join(dir, f));
-  mkdirSync(join(dir, 'work'));
-  copyFileSync(join(example, 'ad-contacts.seed.ldif'), join(dir, 'work/ad-contacts.ldif'));
-  const config = parse(readFileSync(join(example, 'dirbridge.yaml'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(dir, 'dirbridge.yaml'), stringify({ ...config, runProfiles: join(ROOT, 'run-profiles'), schedule }));
-  return join(dir, 'dirbridge.yaml');
-}
+const scheduled = (schedule: unknown): string => quickstartCopy({ schedule }).config;
 
 describe('dirbridge schedule', () => {
   it('runs the profile on its cron expression, one run at a time, and stops cleanly on SIGTERM', async () => {
-    const config = quickstartCopy([{ profile: 'delta-cycle', cron: '* * * * * *' }]);
+    const config = scheduled([{ profile: 'delta-cycle', cron: '* * * * * *' }]);
     expect(spawnSync(process.execPath, [CLI, '--config', config, 'run', 'initial'], { encoding: 'utf8' }).status).toBe(2); // the sample's deliberate errors
     const child = spawn(process.execPath, [CLI, '--config', config, 'schedule', '--log-level', 'info'], { env: { ...process.env } });
     let stderr = '';
@@ -49,10 +38,10 @@ describe('dirbridge schedule', () => {
   });
 
   it('a cron expression that is not one, or an unknown profile, is a configuration error before anything runs', () => {
-    const bad = spawnSync(process.execPath, [CLI, '--config', quickstartCopy([{ profile: 'delta-cycle', cron: 'every ten minutes' }]), 'schedule'], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [CLI, '--config', scheduled([{ profile: 'delta-cycle', cron: 'every ten minutes' }]), 'schedule'], { encoding: 'utf8' });
     expect(bad.status).toBe(78);
     expect(bad.stderr).toMatch(/schedule\.0\.cron: "every ten minutes" is not a cron expression/);
-    const unknown = spawnSync(process.execPath, [CLI, '--config', quickstartCopy([{ profile: 'nightly', cron: '0 2 * * *' }]), 'schedule'], { encoding: 'utf8' });
+    const unknown = spawnSync(process.execPath, [CLI, '--config', scheduled([{ profile: 'nightly', cron: '0 2 * * *' }]), 'schedule'], { encoding: 'utf8' });
     expect(unknown.status).toBe(78);
     expect(unknown.stderr).toMatch(/no run profile "nightly"/);
   });

@@ -5,26 +5,13 @@
  * is gone. The fault is real: a SQLite trigger that refuses the object's metaverse row.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { quickstartCopy } from './harness/quickstart.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
-
-function quickstartCopy(): { config: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'dirbridge-sync-failure-'));
-  const example = join(ROOT, 'examples/quickstart');
-  for (const f of ['domino-names.ldif', 'ad-mailboxes.ldif']) copyFileSync(join(example, f), join(dir, f));
-  mkdirSync(join(dir, 'work'));
-  copyFileSync(join(example, 'ad-contacts.seed.ldif'), join(dir, 'work/ad-contacts.ldif'));
-  const config = parse(readFileSync(join(example, 'dirbridge.yaml'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(dir, 'dirbridge.yaml'), stringify({ ...config, runProfiles: join(ROOT, 'run-profiles') }));
-  return { config: join(dir, 'dirbridge.yaml'), dir };
-}
 
 interface StepJson {
   status: string;
