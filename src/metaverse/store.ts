@@ -106,7 +106,7 @@ class LazyCsRow implements CsRow {
     return this.#attributesJson !== undefined && this.#classesJson !== undefined && this.#attributesJson === json(attributes) && this.#classesJson === json(objectClasses);
   }
 
-  /** The fields as a plain object (getters are not own properties, so a spread would miss them). */
+  /** The fields as a plain object for JSON.stringify, which would miss the image: it sits behind getters, not in own properties (so would a spread). */
   toJSON(): CsRow {
     return { id: this.id, agent: this.agent, anchor: this.anchor, dn: this.dn, objectClasses: this.objectClasses, attributes: this.attributes, pendingImport: this.pendingImport, provisioned: this.provisioned, owned: this.owned, mvId: this.mvId, linkKind: this.linkKind, linkedRun: this.linkedRun, linkedAt: this.linkedAt };
   }
@@ -199,21 +199,24 @@ export class Store {
     this.transaction(() => {
       this.q.prepare('DELETE FROM cs_index').run();
       this.q.prepare('DELETE FROM mv_index').run();
-      const chunk = 1000;
-      for (let last = 0; ; ) {
-        const rows = this.q.prepare('SELECT id, agent, attributes FROM cs_object WHERE id > ? ORDER BY id LIMIT ?').all(last, chunk) as { id: number; agent: string; attributes: string }[];
-        for (const r of rows) this.indexCs(r.id, r.agent, undefined, JSON.parse(r.attributes) as AttributeMap);
-        if (rows.length < chunk) break;
-        last = rows[rows.length - 1]!.id;
-      }
-      for (let last = 0; ; ) {
-        const rows = this.q.prepare('SELECT id, object_type, attributes FROM mv_object WHERE id > ? ORDER BY id LIMIT ?').all(last, chunk) as { id: number; object_type: string; attributes: string }[];
-        for (const r of rows) this.indexMv(r.id, r.object_type, undefined, JSON.parse(r.attributes) as AttributeMap);
-        if (rows.length < chunk) break;
-        last = rows[rows.length - 1]!.id;
-      }
+      this.eachImage('cs_object', 'agent', (id, agent, attributes) => this.indexCs(id, agent, undefined, attributes));
+      this.eachImage('mv_object', 'object_type', (id, type, attributes) => this.indexMv(id, type, undefined, attributes));
       this.q.prepare("INSERT INTO store_setting (key, value) VALUES ('index_plan', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(fingerprint);
     });
+  }
+
+  /**
+   * Every row's image of a CS or MV table, in id order, read a thousand at a time: better-sqlite3
+   * allows no writes while a statement iterates, and the caller writes index rows as it goes.
+   */
+  private eachImage(table: 'cs_object' | 'mv_object', owner: 'agent' | 'object_type', fn: (id: number, owner: string, attributes: AttributeMap) => void): void {
+    const chunk = 1000;
+    for (let last = 0; ; ) {
+      const rows = this.q.prepare(`SELECT id, ${owner} AS owner, attributes FROM ${table} WHERE id > ? ORDER BY id LIMIT ?`).all(last, chunk) as { id: number; owner: string; attributes: string }[];
+      for (const r of rows) fn(r.id, r.owner, JSON.parse(r.attributes) as AttributeMap);
+      if (rows.length < chunk) return;
+      last = rows[rows.length - 1]!.id;
+    }
   }
 
   /** One wrapper for every transaction (nested calls become savepoints): building one per call showed in profiles. */
