@@ -51,11 +51,20 @@ function profiling(): string[] {
   return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
 }
 
+/** The Node options the dirbridge command starts with (its first line, `#!/usr/bin/env -S node OPTIONS`). */
+function commandNodeOptions(): string[] {
+  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first);
+  if (!m) throw new Error(`${CLI} does not start with "#!/usr/bin/env -S node [options]": the benchmark would not run dirbridge as installed`);
+  return m[1]!.trim().split(' ').filter(Boolean);
+}
+
 /** Runs `dirbridge run PROFILE --json`, sampling its peak resident set (VmHWM) until it exits; fails unless the run succeeded. */
 export async function timeRun(configFile: string, profile: string, extra: string[] = []): Promise<Timed> {
   const started = performance.now();
   // Warnings and errors only on stderr: the figures come from the JSON report on stdout.
-  const child = spawn(process.execPath, [...profiling(), CLI, '--config', configFile, 'run', profile, '--json', ...extra], {
+  // Started as the dirbridge command starts itself: with the Node options of its first line.
+  const child = spawn(process.execPath, [...commandNodeOptions(), ...profiling(), CLI, '--config', configFile, 'run', profile, '--json', ...extra], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, DIRBRIDGE_LOG_LEVEL: process.env.DIRBRIDGE_LOG_LEVEL ?? 'warn' },
   });

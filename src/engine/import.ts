@@ -62,7 +62,7 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
   // found unchanged), and only a read that reached the end may decide what is gone.
   await withRetries(ctx, agent, agent.name, `full import of ${agent.name}`, async () => {
     seen = 0;
-    for await (const page of agent.fullImport()) {
+    for await (const page of readAhead(agent.fullImport())) {
       // Another page after the limit: stopped here, a full import neither deletes nor moves its
       // watermark, since it did not see everything.
       ctx.checkObjectLimit(seen, 'objects imported (the limit is checked between pages)');
@@ -88,6 +88,29 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
     }
     if (watermark !== undefined) store.setWatermark(ctx.ref, agent.name, watermark);
   });
+}
+
+/**
+ * The pages of a full import, with the next one asked for before the caller stages this one: the
+ * directory prepares and sends it while SQLite works, instead of the two waiting for each other
+ * (staging is synchronous; the next page is read as soon as it returns).
+ */
+async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const pages = source[Symbol.asyncIterator]();
+  let next = pages.next();
+  try {
+    for (;;) {
+      // Marked as handled at once: if the caller stops with this read still pending, a failure of
+      // it must not become an unhandled rejection. Awaiting it below still throws.
+      next.catch(() => undefined);
+      const r = await next;
+      if (r.done) return;
+      next = pages.next();
+      yield r.value;
+    }
+  } finally {
+    await pages.return?.().catch(() => undefined);
+  }
 }
 
 /**

@@ -154,6 +154,10 @@ export class Store {
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      // A checkpoint copies the log into the database and waits for the disk twice; at SQLite's default
+      // (every 1,000 pages, 4 MB) a 100,000-object full import spent a quarter of its time there.
+      // Every 10,000 pages keeps the log under about 40 MB and makes those waits ten times rarer.
+      db.pragma('wal_autocheckpoint = 10000');
     }
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');

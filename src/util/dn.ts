@@ -113,13 +113,39 @@ const isHexDigit = (c: string): boolean => (c >= '0' && c <= '9') || (c >= 'a' &
 /** Recent normalizations: a sync asks for the same few DNs of an object several times. */
 const normalized = new Map<string, string>();
 
+/**
+ * Characters that make a DN need the full parser: escapes, multi-valued RDNs, quotes, the other
+ * specials, a value starting with '#', controls. Without them a DN is "type=value" parts joined by
+ * commas, and its key is found by splitting (a full import normalizes every DN it reads).
+ */
+const NEEDS_PARSER = /[\\+";<>#\x00-\x1f\x7f]/;
+const ATTRIBUTE_TYPE = /^[A-Za-z][A-Za-z0-9-]*$|^[0-9]+(\.[0-9]+)*$/;
+const trimSpaces = (s: string): string => s.replace(/^ +| +$/g, '');
+
+/** The key of a plain DN, or undefined when it needs the parser (which also reports what is wrong). */
+function plainDnKey(dn: string): string | undefined {
+  if (NEEDS_PARSER.test(dn) || dn.trim() === '') return undefined;
+  const parts = dn.split(',');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.indexOf('=', eq + 1) >= 0) return undefined;
+    const attribute = trimSpaces(part.slice(0, eq));
+    if (!ATTRIBUTE_TYPE.test(attribute)) return undefined;
+    parts[i] = `${attribute}=${trimSpaces(part.slice(eq + 1))}`;
+  }
+  return parts.join(',').toLowerCase();
+}
+
 /** A comparison key: attribute types and values case-folded, escaping made canonical. */
 export function normalizeDn(dn: string): string {
   let key = normalized.get(dn);
   if (key === undefined) {
-    key = parseDn(dn)
-      .map((r) => `${r.attribute.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
-      .join(',');
+    key =
+      plainDnKey(dn) ??
+      parseDn(dn)
+        .map((r) => `${r.attribute.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
+        .join(',');
     if (normalized.size >= 4096) normalized.clear();
     normalized.set(dn, key);
   }
