@@ -95,9 +95,12 @@ export class StepContext {
     }
   }
 
-  /** Records why the rules decided something; the text is built only when someone listens. */
-  explain(object: string, agent: string, rule: string, decision: () => string): void {
-    this.tracer?.({ object, agent, rule, decision: decision() });
+  /**
+   * Records why the rules decided something; the text is built only when someone listens. The
+   * object may be given as a function too, when naming it costs a query (a metaverse object's label).
+   */
+  explain(object: string | (() => string), agent: string, rule: string, decision: () => string): void {
+    if (this.tracer) this.tracer({ object: typeof object === 'string' ? object : object(), agent, rule, decision: decision() });
   }
 
   get config(): LoadedConfig['config'] {

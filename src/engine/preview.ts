@@ -75,7 +75,7 @@ function findObjects(loaded: LoadedConfig, store: Store, q: string): { matchedBy
     const viaMv = store.findMv('mail', q.toLowerCase()).flatMap((id) => store.connectorsOf(id));
     // Sources not yet synchronized are found through the attributes their mail flows from.
     const unsynced = Object.entries(loaded.config.rules).flatMap(([agent, rules]) =>
-      rules.project ? mailSourceAttributes(rules).flatMap((attr) => store.findCsByIndex(agent, attr.toLowerCase(), q.toLowerCase())).filter((c) => c.mvId === null) : [],
+      rules.project ? mailSourceAttributes(rules).flatMap((attr) => store.findDisconnectors(agent, attr.toLowerCase(), q)) : [],
     );
     return { matchedBy: 'mail', found: [...viaMv, ...unsynced] };
   }

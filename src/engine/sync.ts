@@ -92,6 +92,25 @@ export class Synchronizer {
     if (this.conflicted.delete(`${mv.id} ${agent}`)) this.store.closeAddressConflict(this.ref, mv, agent, why);
   }
 
+  /**
+   * Whether an agent may hold disconnectors (objects linked to nothing), asked once per agent and
+   * step: a contact agent usually holds none, and then provisioning need not search it for a
+   * hand-made contact to join, three queries per person. Only an unlink in this step can add one
+   * (imports do not run during a sync, and the run lock keeps other processes out).
+   */
+  private readonly disconnectorsIn = new Map<string, boolean>();
+
+  private mayHoldDisconnectors(agent: string): boolean {
+    let may = this.disconnectorsIn.get(agent);
+    if (may === undefined) this.disconnectorsIn.set(agent, (may = this.store.hasDisconnectors(agent)));
+    return may;
+  }
+
+  private unlink(cs: CsRow, event: string, detail: string): void {
+    this.store.unlink(this.ref, cs, event, detail);
+    this.disconnectorsIn.set(cs.agent, true);
+  }
+
   private get store() {
     return this.ctx.store;
   }
@@ -146,9 +165,10 @@ export class Synchronizer {
         return;
       }
       if (joined.projected) {
-        // A projection is created with its flowed values: nothing is left to update.
+        // A projection is created with its flowed values: nothing is left to update. Its only
+        // connector is this one, of an agent that projects, which outbound passes over.
         this.finish(cs);
-        this.outbound(joined.projected);
+        this.outbound(joined.projected, [cs]);
         return;
       }
       mvId = joined.mvId;
@@ -221,13 +241,13 @@ export class Synchronizer {
 
   private disconnect(cs: CsRow, reason: string): void {
     const mvId = cs.mvId!;
-    this.store.unlink(this.ref, cs, 'disconnect', reason);
+    this.unlink(cs, 'disconnect', reason);
     this.ctx.stats.disconnects++;
     const mv = this.store.getMv(mvId);
     if (!mv) return;
     const type = this.ctx.config.metaverse.objectTypes[mv.objectType];
     const deletes = Boolean(type && deletesMvObject(type.deleteWhenDisconnectedFrom, cs.agent));
-    this.ctx.explain(this.label(mv), cs.agent, 'deletion', () =>
+    this.ctx.explain(() => this.label(mv), cs.agent, 'deletion', () =>
       deletes ? `metaverse.objectTypes.${mv.objectType}.deleteWhenDisconnectedFrom names ${cs.agent}: the ${mv.objectType} is deleted` : `${mv.objectType} objects are not deleted when ${cs.agent} disconnects: its contributions are removed`);
     if (deletes) {
       this.deleteMvObject(mv, `its connector in ${cs.agent} was ${reason}`);
@@ -246,24 +266,24 @@ export class Synchronizer {
         if (add?.sentAt) {
           // Its add was sent and the run died before the result was known: it may exist, so delete it
           // (deleting what is not there counts as done) rather than forget it.
-          this.store.unlink(this.ref, c, 'deprovision', 'its add was sent with an unknown outcome; a delete is staged in case it exists');
+          this.unlink(c, 'deprovision', 'its add was sent with an unknown outcome; a delete is staged in case it exists');
           this.store.putPendingExport(this.ref.runId, { csId: c.id, agent: c.agent, operation: 'delete', dn: add.dn, attempts: 0, lastError: null });
           this.ctx.stats.exportsStaged++;
           continue;
         }
         // Never exported: nothing to remove from the directory.
-        this.store.unlink(this.ref, c, 'deprovision', 'provisioned but never exported; discarded');
+        this.unlink(c, 'deprovision', 'provisioned but never exported; discarded');
         this.store.deleteCs(this.ref, this.store.getCs(c.id)!, 'provision-cancel');
         continue;
       }
       const action = deprovisionAction(c, rules);
       this.ctx.explain(c.dn, c.agent, 'deprovisioning', () => `${action.kind === 'delete' ? 'delete staged' : 'disconnected, left in the directory'}: ${action.reason}`);
       if (action.kind === 'delete') {
-        this.store.unlink(this.ref, c, 'deprovision', action.reason);
+        this.unlink(c, 'deprovision', action.reason);
         this.store.putPendingExport(this.ref.runId, { csId: c.id, agent: c.agent, operation: 'delete', dn: c.dn, attempts: 0, lastError: null });
         this.ctx.stats.exportsStaged++;
       } else {
-        this.store.unlink(this.ref, c, 'disconnect', action.reason);
+        this.unlink(c, 'disconnect', action.reason);
         this.store.removePendingExport(c.id);
         if (action.warning) this.ctx.warning(c.dn, rules?.ownership?.attribute, 'ownership-stamp-missing', action.warning);
       }
@@ -273,17 +293,20 @@ export class Synchronizer {
     this.ctx.stats.deletes++;
   }
 
-  /** Provisioning and export flows of one MV object (by id, or as just loaded) into every agent that receives its type. */
-  outbound(target: number | MvRow): void {
+  /**
+   * Provisioning and export flows of one MV object (by id, or as just loaded) into every agent that
+   * receives its type; `connectors` when the caller knows them (a projection has one).
+   */
+  outbound(target: number | MvRow, connectors?: readonly CsRow[]): void {
     const mv = typeof target === 'number' ? this.store.getMv(target) : target;
     if (!mv) return;
-    const connectors = this.store.connectorsOf(mv.id);
+    connectors ??= this.store.connectorsOf(mv.id);
     for (const [agent, rules] of Object.entries(this.ctx.config.rules)) {
       if (rules.objectType !== mv.objectType || rules.project) continue;
       const mine = connectors.filter((c) => c.agent === agent);
       if (mine.length === 0) {
         if (rules.provision) this.provision(mv, agent, rules);
-        else this.ctx.explain(this.label(mv), agent, 'provisioning', () => `no connector in ${agent}, and rules.${agent} has no provision rule`);
+        else this.ctx.explain(() => this.label(mv), agent, 'provisioning', () => `no connector in ${agent}, and rules.${agent} has no provision rule`);
         continue;
       }
       this.endAddressConflict(mv, agent, `it is now connected to ${mine[0]!.dn} in ${agent}`);
@@ -302,7 +325,7 @@ export class Synchronizer {
 
   private provision(mv: MvRow, agent: string, rules: AgentRules): void {
     // Join before provisioning: a hand-made contact for this person may already exist.
-    for (const [i, rule] of rules.join.entries()) {
+    for (const [i, rule] of this.mayHoldDisconnectors(agent) ? rules.join.entries() : []) {
       const found = new Map<number, CsRow>();
       for (const v of (mv.attributes[rule.mv] ?? []).map((x) => x.toLowerCase())) {
         for (const c of this.store.findDisconnectors(agent, csIndexKey(rule), v)) {
@@ -315,7 +338,7 @@ export class Synchronizer {
       }
       const [only] = found.values();
       if (only) {
-        this.ctx.explain(this.label(mv), agent, 'provisioning', () => `joins the existing ${only.dn} by join rule ${i + 1} (${rule.cs} = ${rule.mv}) instead of creating a contact`);
+        this.ctx.explain(() => this.label(mv), agent, 'provisioning', () => `joins the existing ${only.dn} by join rule ${i + 1} (${rule.cs} = ${rule.mv}) instead of creating a contact`);
         const owned = rules.ownership ? carriesStamp(only.attributes, rules.ownership) : false;
         this.store.link(this.ref, only, mv.id, 'join', owned, `joined before provisioning by join rule ${i + 1} (${rule.cs} = ${rule.mv})`);
         this.ctx.stats.joins++;
@@ -328,7 +351,7 @@ export class Synchronizer {
     const mail = mv.attributes['mail']?.[0];
     const others = this.othersWithMail(mv);
     const conflict = addressConflictProblem(mail, others);
-    this.ctx.explain(this.label(mv), agent, 'address-conflict', () => (conflict ? conflict.message : `no other object holds ${mail ?? 'its address'}`));
+    this.ctx.explain(() => this.label(mv), agent, 'address-conflict', () => (conflict ? conflict.message : `no other object holds ${mail ?? 'its address'}`));
     if (conflict) {
       if (this.store.openAddressConflict(this.ref, mv, agent, mail!, others.map((o) => o.label))) {
         this.conflicted.add(`${mv.id} ${agent}`);
@@ -338,7 +361,7 @@ export class Synchronizer {
     }
     this.endAddressConflict(mv, agent, mail ? 'no other object holds the address any more' : 'it has no address any more');
     const planned = planNewObject(mv.attributes, rules);
-    this.ctx.explain(this.label(mv), agent, 'provisioning', () => ('problem' in planned ? `not provisioned: ${planned.problem.attribute ? `${planned.problem.attribute}: ` : ''}${planned.problem.message}` : `a new object ${planned.plan.dn} with ${Object.entries(planned.plan.attributes).map(([k, v]) => `${k}="${v.join(' | ')}"`).join(', ')}`));
+    this.ctx.explain(() => this.label(mv), agent, 'provisioning', () => ('problem' in planned ? `not provisioned: ${planned.problem.attribute ? `${planned.problem.attribute}: ` : ''}${planned.problem.message}` : `a new object ${planned.plan.dn} with ${Object.entries(planned.plan.attributes).map(([k, v]) => `${k}="${v.join(' | ')}"`).join(', ')}`));
     if ('problem' in planned) return this.report(mv, planned.problem);
     const { dn, objectClasses, attributes } = planned.plan;
     const dnKey = normalizeDn(dn);
@@ -347,7 +370,7 @@ export class Synchronizer {
       return this.report(mv, { code: 'dn-collision', message: `the contact's DN ${dn} is already used in ${agent} by another object; not provisioned` });
     }
     const id = this.store.insertCs(this.ref, { agent, anchor: null, dn, dnKey, objectClasses: objectClasses ?? [], attributes, pendingImport: null, provisioned: true, owned: true });
-    this.store.link(this.ref, this.store.getCs(id)!, mv.id, 'provisioning', true, `provisioned by rules.${agent}.provision`);
+    this.store.link(this.ref, { id, agent, anchor: null, dn }, mv.id, 'provisioning', true, `provisioned by rules.${agent}.provision`);
     this.store.putPendingExport(this.ref.runId, { csId: id, agent, operation: 'add', dn, objectClasses: objectClasses ?? [], attributes, attempts: 0, lastError: null });
     this.ctx.stats.provisions++;
     this.ctx.stats.exportsStaged++;
@@ -369,8 +392,9 @@ export class Synchronizer {
     for (const [agent, rules] of Object.entries(this.ctx.config.rules)) {
       if (!rules.project) continue;
       for (const attr of mailSourceAttributes(rules)) {
-        for (const c of this.store.findCsByIndex(agent, attr.toLowerCase(), mail)) {
-          if (c.mvId !== null || !evaluateScope(c.attributes, rules.scope, this.stamps).inScope) continue;
+        // Only disconnectors: a linked object is already a metaverse object, found above.
+        for (const c of this.store.findDisconnectors(agent, attr.toLowerCase(), mail)) {
+          if (!evaluateScope(c.attributes, rules.scope, this.stamps).inScope) continue;
           const label = `${rules.objectType} ${c.dn} (${agent}, not yet synchronized)`;
           found.set(label, { label, sameType: rules.objectType === mv.objectType });
         }

@@ -415,6 +415,11 @@ export class Store {
     }
   }
 
+  /** Whether the agent has any object linked to no metaverse object. */
+  hasDisconnectors(agent: string): boolean {
+    return this.q.prepare('SELECT EXISTS (SELECT 1 FROM cs_object WHERE agent = ? AND mv_id IS NULL)').pluck().get(agent) === 1;
+  }
+
   /** Disconnectors of an agent whose indexed key has this (folded) value. */
   findDisconnectors(agent: string, key: string, value: string): CsRow[] {
     return (
@@ -435,7 +440,8 @@ export class Store {
 
   // ---- links and lineage -------------------------------------------------------------------
 
-  link(step: StepRef | undefined, cs: CsRow, mvId: number, kind: LinkKind, owned: boolean, detail?: string): void {
+  /** Links a CS object to an MV object; only the fields lineage records are read (a row just inserted need not be fetched again). */
+  link(step: StepRef | undefined, cs: Pick<CsRow, 'id' | 'agent' | 'anchor' | 'dn'>, mvId: number, kind: LinkKind, owned: boolean, detail?: string): void {
     const t = now();
     this.q.prepare('UPDATE cs_object SET mv_id = ?, link_kind = ?, linked_run = ?, linked_at = ?, owned = ? WHERE id = ?').run(mvId, kind, step?.runId ?? null, t, owned ? 1 : 0, cs.id);
     this.lineage(step, cs, mvId, kind, owned, detail);
@@ -447,7 +453,7 @@ export class Store {
     this.lineage(step, cs, cs.mvId, event, cs.owned, detail);
   }
 
-  private lineage(step: StepRef | undefined, cs: CsRow, mvId: number, event: string, owned: boolean, detail?: string): void {
+  private lineage(step: StepRef | undefined, cs: Pick<CsRow, 'id' | 'agent' | 'anchor' | 'dn'>, mvId: number, event: string, owned: boolean, detail?: string): void {
     this.q
       .prepare('INSERT INTO lineage (run_id, agent, cs_id, anchor, dn, mv_id, event, owned, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(step?.runId ?? null, cs.agent, cs.id, cs.anchor, cs.dn, mvId, event, owned ? 1 : 0, detail ?? null, now());
