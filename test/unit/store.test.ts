@@ -63,9 +63,15 @@ describe('metaverse store', () => {
     expect(s.findMv('mail', 'ann@x.com', 'ExchangeUser')).toEqual([]);
     const cs = s.insertCs(undefined, { agent: 'ad-contacts', anchor: 'g1', dn: 'CN=Ann,DC=x', dnKey: 'cn=ann,dc=x', objectClasses: ['contact'], attributes: { proxyaddresses: ['SMTP:ann@x.com', 'X500:/o=a'] }, pendingImport: 'add' });
     expect(s.findDisconnectors('ad-contacts', 'proxyaddresses#smtp', 'ANN@x.com').map((c) => c.id)).toEqual([cs]);
+    expect(s.hasDisconnectors('ad-contacts')).toBe(true);
+    expect(s.hasDisconnectors('domino-contacts')).toBe(false);
     s.link(undefined, s.getCs(cs)!, mv, 'join', false, 'test');
     expect(s.findDisconnectors('ad-contacts', 'proxyaddresses#smtp', 'ann@x.com')).toEqual([]);
-    expect(s.lineageOf(mv)).toMatchObject([{ agent: 'ad-contacts', event: 'join', owned: false }]);
+    expect(s.hasDisconnectors('ad-contacts')).toBe(false); // what lets provisioning skip the search
+    s.unlink(undefined, s.getCs(cs)!, 'disconnect', 'test');
+    expect(s.hasDisconnectors('ad-contacts')).toBe(true);
+    s.link(undefined, s.getCs(cs)!, mv, 'join', false, 'test');
+    expect(s.lineageOf(mv)).toMatchObject([{ agent: 'ad-contacts', event: 'join', owned: false }, { event: 'disconnect' }, { event: 'join' }]);
   });
 
   it('keeps one pending export per connector-space object', () => {
