@@ -33,6 +33,9 @@ export class DnSyntaxError extends Error {
   }
 }
 
+/** An attribute type as a DN may name it: a descriptor (cn) or a numeric OID (2.5.4.3). */
+const ATTRIBUTE_TYPE = /^[A-Za-z][A-Za-z0-9-]*$|^[0-9]+(\.[0-9]+)*$/;
+
 /** Parses a DN into RDNs, unescaping values (multi-valued RDNs are kept as one RDN per component). */
 export function parseDn(dn: string): Rdn[] {
   const rdns: Rdn[] = [];
@@ -43,7 +46,7 @@ export function parseDn(dn: string): Rdn[] {
     const eq = dn.indexOf('=', i);
     if (eq < 0) throw new DnSyntaxError(dn, `missing "=" after position ${i}`);
     const attribute = dn.slice(i, eq).trim();
-    if (!/^[A-Za-z][A-Za-z0-9-]*$|^[0-9]+(\.[0-9]+)*$/.test(attribute)) {
+    if (!ATTRIBUTE_TYPE.test(attribute)) {
       throw new DnSyntaxError(dn, `bad attribute type "${attribute}"`);
     }
     i = eq + 1;
@@ -119,7 +122,6 @@ const normalized = new Map<string, string>();
  * commas, and its key is found by splitting (a full import normalizes every DN it reads).
  */
 const NEEDS_PARSER = /[\\+";<>#\x00-\x1f\x7f]/;
-const ATTRIBUTE_TYPE = /^[A-Za-z][A-Za-z0-9-]*$|^[0-9]+(\.[0-9]+)*$/;
 const trimSpaces = (s: string): string => s.replace(/^ +| +$/g, '');
 
 /** The key of a plain DN, or undefined when it needs the parser (which also reports what is wrong). */
@@ -137,15 +139,14 @@ function plainDnKey(dn: string): string | undefined {
   return parts.join(',').toLowerCase();
 }
 
+/** One RDN as a comparison key: type and value case-folded, the value escaped canonically. */
+const rdnKey = (r: Rdn): string => `${r.attribute.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`;
+
 /** A comparison key: attribute types and values case-folded, escaping made canonical. */
 export function normalizeDn(dn: string): string {
   let key = normalized.get(dn);
   if (key === undefined) {
-    key =
-      plainDnKey(dn) ??
-      parseDn(dn)
-        .map((r) => `${r.attribute.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
-        .join(',');
+    key = plainDnKey(dn) ?? parseDn(dn).map(rdnKey).join(',');
     if (normalized.size >= 4096) normalized.clear();
     normalized.set(dn, key);
   }
@@ -166,9 +167,8 @@ export function splitRdn(dn: string): { rdn: Rdn; parent: string } {
 
 /** Whether a DN lies in a search of `base` with this scope ('sub': the base or below it; 'one': its children). */
 export function isWithin(dn: string, base: string, scope: 'sub' | 'one'): boolean {
-  const key = (r: Rdn): string => `${r.attribute.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`;
-  const d = parseDn(dn).map(key);
-  const b = parseDn(base).map(key);
+  const d = parseDn(dn).map(rdnKey);
+  const b = parseDn(base).map(rdnKey);
   const extra = d.length - b.length;
   if (extra < 0 || (scope === 'one' && extra !== 1)) return false;
   return b.every((r, i) => r === d[extra + i]);
