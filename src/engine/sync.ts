@@ -20,7 +20,12 @@ const shown = (values: readonly string[] | undefined): string => (values?.length
 
 /** Every connector-space object of the agent through the rules: after a rule change, or nightly. */
 export function runFullSync(ctx: StepContext): void {
-  syncObjects(ctx, ctx.store.csIds(ctx.agent));
+  // An object provisioned here and waiting for its first export has nothing to synchronize (the sync
+  // of its metaverse object plans its add): counted as unchanged without being read. In a first
+  // synchronization that is every contact.
+  const { waiting, others } = ctx.store.csIdsForFullSync(ctx.agent);
+  ctx.stats.unchanged += waiting;
+  syncObjects(ctx, others);
 }
 
 /** Only objects with an imported change not yet synchronized, and the metaverse objects they touch. */
@@ -74,6 +79,7 @@ export class Synchronizer {
       );
     } catch {
       this.loadConflicts(); // the rollback undid what the batch recorded
+      this.disconnectorsIn.clear(); // and may have made disconnectors of objects it had linked
       this.store.transaction(() => {
         for (const id of ids) this.syncOne(id);
       });
@@ -95,8 +101,10 @@ export class Synchronizer {
   /**
    * Whether an agent may hold disconnectors (objects linked to nothing), asked once per agent and
    * step: a contact agent usually holds none, and then provisioning need not search it for a
-   * hand-made contact to join, three queries per person. Only an unlink in this step can add one
-   * (imports do not run during a sync, and the run lock keeps other processes out).
+   * hand-made contact to join, three queries per person; a source agent holds none once synchronized,
+   * and then the address check need not search it for objects not yet synchronized. Only an unlink
+   * in this step can add one (imports do not run during a sync, and the run lock keeps other
+   * processes out), or the rollback of a failed batch, which forgets what was known.
    */
   private readonly disconnectorsIn = new Map<string, boolean>();
 
@@ -140,7 +148,7 @@ export class Synchronizer {
       return;
     }
     const rules = this.ctx.config.rules[cs.agent];
-    if (!rules || cs.provisioned || this.store.getPendingExport(cs.id)?.operation === 'delete') {
+    if (!rules || cs.provisioned || this.store.pendingExportOperation(cs.id) === 'delete') {
       this.ctx.explain(cs.dn, cs.agent, 'connector', () => (!rules ? `the agent has no rules: nothing to do` : cs.provisioned ? 'created by dirbridge and not exported yet: it waits for its export' : 'its deletion is pending export: nothing to do'));
       this.finish(cs);
       stats.unchanged++;
@@ -219,7 +227,7 @@ export class Synchronizer {
     this.ctx.explain(cs.dn, cs.agent, 'join', () => (decision.kind === 'none' ? `${decision.reason}${rules.project ? '' : '; the agent does not project, so the object stays a disconnector'}` : decision.kind === 'join' ? `${decision.reason}: joins ${this.label(this.store.getMv(decision.target)!)}` : `${decision.reason}: not joined, reported`));
     if (decision.kind === 'join') {
       const owned = rules.ownership ? carriesStamp(cs.attributes, rules.ownership) : false;
-      this.store.link(this.ref, cs, decision.target, 'join', owned, decision.reason + (owned ? "; carries dirbridge's ownership stamp" : ''));
+      this.linkSynchronized(cs, decision.target, 'join', owned, decision.reason + (owned ? "; carries dirbridge's ownership stamp" : ''));
       this.ctx.stats.joins++;
       return { mvId: decision.target };
     }
@@ -233,10 +241,19 @@ export class Synchronizer {
     const flowed = applyImportFlows(empty, cs.agent, cs.attributes, rules.importFlows, (a) => this.precedence(a));
     const id = this.store.createMv(this.ref, rules.objectType, flowed.attributes, flowed.sources);
     const mv: MvRow = { id, objectType: rules.objectType, attributes: flowed.attributes, sources: flowed.sources };
-    this.store.link(this.ref, cs, id, 'projection', false, `projected as ${rules.objectType}`);
+    this.linkSynchronized(cs, id, 'projection', false, `projected as ${rules.objectType}`);
     if (this.ctx.tracer) this.explainImportFlows(cs, rules, { ...empty, id }, flowed);
     this.ctx.stats.projections++;
     return { projected: mv };
+  }
+
+  /**
+   * Links the object being synchronized, its imported change settled by the same write (finish then
+   * has nothing left to do). Safe before the rest of its sync: that runs in the same transaction.
+   */
+  private linkSynchronized(cs: CsRow, mvId: number, kind: 'join' | 'projection', owned: boolean, detail: string): void {
+    this.store.link(this.ref, cs, mvId, kind, owned, detail, true);
+    cs.pendingImport = null;
   }
 
   private disconnect(cs: CsRow, reason: string): void {
@@ -329,7 +346,7 @@ export class Synchronizer {
       const found = new Map<number, CsRow>();
       for (const v of (mv.attributes[rule.mv] ?? []).map((x) => x.toLowerCase())) {
         for (const c of this.store.findDisconnectors(agent, csIndexKey(rule), v)) {
-          if (this.store.getPendingExport(c.id)?.operation !== 'delete') found.set(c.id, c);
+          if (this.store.pendingExportOperation(c.id) !== 'delete') found.set(c.id, c);
         }
       }
       if (found.size > 1) {
@@ -369,9 +386,7 @@ export class Synchronizer {
     if (taken) {
       return this.report(mv, { code: 'dn-collision', message: `the contact's DN ${dn} is already used in ${agent} by another object; not provisioned` });
     }
-    const id = this.store.insertCs(this.ref, { agent, anchor: null, dn, dnKey, objectClasses: objectClasses ?? [], attributes, pendingImport: null, provisioned: true, owned: true });
-    this.store.link(this.ref, { id, agent, anchor: null, dn }, mv.id, 'provisioning', true, `provisioned by rules.${agent}.provision`);
-    this.store.putPendingExport(this.ref.runId, { csId: id, agent, operation: 'add', dn, objectClasses: objectClasses ?? [], attributes, attempts: 0, lastError: null });
+    this.store.insertProvisioned(this.ref, { agent, dn, dnKey, objectClasses: objectClasses ?? [], attributes }, mv.id, `provisioned by rules.${agent}.provision`);
     this.ctx.stats.provisions++;
     this.ctx.stats.exportsStaged++;
   }
@@ -390,7 +405,8 @@ export class Synchronizer {
       if (other) found.set(this.label(other), { label: this.label(other), sameType: other.objectType === mv.objectType });
     }
     for (const [agent, rules] of Object.entries(this.ctx.config.rules)) {
-      if (!rules.project) continue;
+      // Once a source agent's objects are all linked (after its first sync), there is nothing to ask it.
+      if (!rules.project || !this.mayHoldDisconnectors(agent)) continue;
       for (const attr of mailSourceAttributes(rules)) {
         // Only disconnectors: a linked object is already a metaverse object, found above.
         for (const c of this.store.findDisconnectors(agent, attr.toLowerCase(), mail)) {
@@ -416,7 +432,7 @@ export class Synchronizer {
       if ('problem' in planned) return this.report(mv, planned.problem);
       const p = planned.plan;
       this.store.updateCsImage(this.ref, c, { dn: p.dn, dnKey: normalizeDn(p.dn), objectClasses: p.objectClasses ?? [], attributes: p.attributes }, 'provision-update');
-      this.store.putPendingExport(this.ref.runId, { csId: c.id, agent: c.agent, operation: 'add', dn: p.dn, objectClasses: p.objectClasses ?? [], attributes: p.attributes, attempts: 0, lastError: null });
+      this.store.putPendingAdd(this.ref.runId, { id: c.id, agent: c.agent, dn: p.dn, objectClasses: p.objectClasses ?? [] });
       return;
     }
     if (rules.provision) {

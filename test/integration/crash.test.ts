@@ -89,7 +89,10 @@ describe('killed at many points', () => {
     // As if an export had written both contacts and died before recording it; the first also had its
     // intent committed, the second lost even that (power loss with the last commit not yet on disk).
     const db = new Database(join(d.dir, 'metaverse.db'));
-    const pending = db.prepare("SELECT cs_id AS csId, dn, attributes FROM pending_export WHERE agent = 'ad-contacts' AND operation = 'add' ORDER BY dn").all() as { csId: number; dn: string; attributes: string }[];
+    // A provisioned contact's add writes its connector-space image.
+    const pending = db
+      .prepare("SELECT p.cs_id AS csId, p.dn, c.attributes FROM pending_export p JOIN cs_object c ON c.id = p.cs_id WHERE p.agent = 'ad-contacts' AND p.operation = 'add' ORDER BY p.dn")
+      .all() as { csId: number; dn: string; attributes: string }[];
     expect(pending.map((p) => p.dn)).toEqual(mails.map((_, i) => `CN=Lost${i} Result,${d.adContactsOu}`));
     db.prepare('UPDATE pending_export SET sent_at = ? WHERE cs_id = ?').run(new Date().toISOString(), pending[0]!.csId);
     db.close();

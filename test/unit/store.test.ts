@@ -83,4 +83,25 @@ describe('metaverse store', () => {
     s.recordExportFailure(cs, 'refused');
     expect(s.getPendingExport(cs)).toMatchObject({ attempts: 1, lastError: 'refused' });
   });
+
+  it('stores a provisioned object linked, with its lineage and an add that reads its attributes from the image', () => {
+    const s = fresh();
+    const mv = s.createMv(undefined, 'DominoUser', { mail: ['ann@x.com'] }, { mail: 'domino-people' });
+    const attributes = { cn: ['Ann'], mail: ['ann@x.com'] };
+    const id = s.insertProvisioned(undefined, { agent: 'ad-contacts', dn: 'CN=Ann,DC=x', dnKey: 'cn=ann,dc=x', objectClasses: ['contact'], attributes }, mv, 'provisioned by a test');
+    expect(s.getCs(id)).toMatchObject({ mvId: mv, linkKind: 'provisioning', provisioned: true, owned: true, pendingImport: null, attributes });
+    expect(s.lineageOf(mv)).toMatchObject([{ csId: id, event: 'provisioning', owned: true, detail: 'provisioned by a test' }]);
+    expect(s.findCsByIndex('ad-contacts', 'mail', 'ann@x.com').map((c) => c.id)).toEqual([id]);
+    expect(s.getPendingExport(id)).toMatchObject({ operation: 'add', dn: 'CN=Ann,DC=x', objectClasses: ['contact'], attributes });
+    // The add is the image: planned again with new values, it sends those.
+    s.updateCsImage(undefined, s.getCs(id)!, { dn: 'CN=Ann B,DC=x', dnKey: 'cn=ann b,dc=x', objectClasses: ['contact'], attributes: { cn: ['Ann B'], mail: ['ann@x.com'] } }, 'provision-update');
+    s.putPendingAdd(undefined, { id, agent: 'ad-contacts', dn: 'CN=Ann B,DC=x', objectClasses: ['contact'] });
+    expect(s.pendingExports('ad-contacts')).toMatchObject([{ operation: 'add', dn: 'CN=Ann B,DC=x', attributes: { cn: ['Ann B'], mail: ['ann@x.com'] } }]);
+    // A delete replacing it keeps no attributes; an add staged with its own attributes keeps them.
+    s.putPendingExport(undefined, { csId: id, agent: 'ad-contacts', operation: 'delete', dn: 'CN=Ann B,DC=x', attempts: 0, lastError: null });
+    expect(s.getPendingExport(id)).toEqual(expect.objectContaining({ operation: 'delete' }));
+    s.putPendingExport(undefined, { csId: id, agent: 'ad-contacts', operation: 'add', dn: 'CN=Ann B,DC=x', objectClasses: ['contact'], attributes: { cn: ['Own'] }, attempts: 0, lastError: null });
+    expect(s.getPendingExport(id)).toMatchObject({ operation: 'add', attributes: { cn: ['Own'] } });
+    expect(s.pendingExportOperation(id)).toBe('add');
+  });
 });
