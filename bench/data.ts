@@ -42,8 +42,8 @@ export function adContactLdif(i: number): string {
   return `dn: cn=${p.cn},${AD_CONTACTS}\nobjectClass: contact\ncn: ${p.cn}\ndisplayName: ${p.cn}\ngivenName: ${p.given}\nsn: ${p.sn}\nmail: ${p.mail}\nmailNickname: ${p.uid}\ntargetAddress: SMTP:${p.mail}\nproxyAddresses: SMTP:${p.mail}\ntitle: ${p.title}\nadminDescription: ${STAMP}\n\n`;
 }
 
-/** The Domino contact the quickstart rules give mailbox i. */
-function dominoContactLdif(i: number): string {
+/** The Domino contact the quickstart rules give mailbox i (the raw ldapadd measurement writes these too). */
+export function dominoContactLdif(i: number): string {
   const m = mailbox(i);
   return `dn: cn=${m.cn},${DOMINO_CONTACTS}\nobjectClass: dominoPerson\ncn: ${m.cn}\ngivenname: ${m.given}\nsn: ${m.sn}\nmailaddress: ${m.mail}\ninternetaddress: ${m.mail}\nmailsystem: 5\nuid: ${m.nick}\ntitle: ${m.title}\ndescription: ${STAMP}\n\n`;
 }

@@ -6,9 +6,16 @@ export interface Cpu {
   slapdMsPer1k: number;
 }
 
+/** ldapadd of one side's contacts: over both halves, and the half before and the half after dirbridge's export. */
+export interface RawLdapadd {
+  perSec: number;
+  beforePerSec: number;
+  afterPerSec: number;
+}
+
 export interface SizeResult {
   n: number;
-  raw: { ldapsearchPerSec: number; ldaptsPeoplePerSec: number; ldaptsMailboxesPerSec: number; ldaptsCpu: Cpu; ldapaddPerSec: number; ldapaddConcurrency: number; sqliteInsertsPerSec: number };
+  raw: { ldapsearchPerSec: number; ldaptsPeoplePerSec: number; ldaptsMailboxesPerSec: number; ldaptsCpu: Cpu; ldapadd: { ad: RawLdapadd; domino: RawLdapadd; concurrency: number }; sqliteInsertsPerSec: number };
   fullImport: { dominoPerSec: number; adPerSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
   fullSync: { objects: number; perSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
   export: { adPerSec: number; dominoPerSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
@@ -52,14 +59,17 @@ export function figures(r: SizeResult, large: LargeResult | undefined): Figure[]
     { phase: 'raw: ldapsearch (paged), Domino people', value: Math.round(r.raw.ldapsearchPerSec), unit: 'entries/s' },
     { phase: 'raw: ldapts paged search, Domino people', value: Math.round(r.raw.ldaptsPeoplePerSec), unit: 'entries/s' },
     { phase: 'raw: ldapts paged search, AD mailboxes', value: Math.round(r.raw.ldaptsMailboxesPerSec), unit: 'entries/s', cpu: r.raw.ldaptsCpu },
-    { phase: `raw: ldapadd of ${r.n} AD contacts, ${r.raw.ldapaddConcurrency} at a time`, value: Math.round(r.raw.ldapaddPerSec), unit: 'adds/s' },
+    ...(['ad', 'domino'] as const).map((side) => ({
+      phase: `raw: ldapadd of ${r.n} ${side === 'ad' ? 'AD' : 'Domino'} contacts, ${r.raw.ldapadd.concurrency} at a time (before / after the export: ${Math.round(r.raw.ldapadd[side].beforePerSec)} / ${Math.round(r.raw.ldapadd[side].afterPerSec)})`,
+      value: Math.round(r.raw.ldapadd[side].perSec), unit: 'adds/s',
+    })),
     { phase: 'raw: better-sqlite3 inserts, one transaction', value: Math.round(r.raw.sqliteInsertsPerSec), unit: 'rows/s' },
     rate('full import, Domino people', r.fullImport.dominoPerSec, { what: 'ldapts paged', value: r.raw.ldaptsPeoplePerSec }, r.fullImport.peakRssMb, '>= 0.70', r.fullImport.cpu),
     rate('full import, AD mailboxes', r.fullImport.adPerSec, { what: 'ldapts paged', value: r.raw.ldaptsMailboxesPerSec }, undefined, '>= 0.70'),
     rate(`full sync, first (projects 2N, provisions 2N), ${r.fullSync.objects} objects`, r.fullSync.perSec, { what: 'SQLite inserts', value: r.raw.sqliteInsertsPerSec }, r.fullSync.peakRssMb, '>= 20000/s', r.fullSync.cpu),
     rate(`full sync, steady state, ${r.steadySync.objects} objects`, r.steadySync.perSec, { what: 'SQLite inserts', value: r.raw.sqliteInsertsPerSec }, r.steadySync.peakRssMb, '>= 20000/s', r.steadySync.cpu),
-    rate(`export of ${r.n} AD contacts`, r.export.adPerSec, { what: 'ldapadd', value: r.raw.ldapaddPerSec }, r.export.peakRssMb, '>= 0.90', r.export.cpu),
-    rate(`export of ${r.n} Domino contacts`, r.export.dominoPerSec, { what: 'ldapadd', value: r.raw.ldapaddPerSec }, undefined, '>= 0.90'),
+    rate(`export of ${r.n} AD contacts`, r.export.adPerSec, { what: 'ldapadd', value: r.raw.ldapadd.ad.perSec }, r.export.peakRssMb, '>= 0.90', r.export.cpu),
+    rate(`export of ${r.n} Domino contacts`, r.export.dominoPerSec, { what: 'ldapadd', value: r.raw.ldapadd.domino.perSec }, undefined, '>= 0.90'),
     rate(`confirming import, ${2 * r.n} contacts`, r.confirmingImport.perSec, { what: 'ldapts paged', value: r.raw.ldaptsPeoplePerSec }, r.confirmingImport.peakRssMb, undefined, r.confirmingImport.cpu),
     { phase: 'delta cycle, nothing changed', value: round(r.emptyDelta.seconds), unit: 's', peakRssMb: r.emptyDelta.peakRssMb },
     {

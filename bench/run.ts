@@ -1,8 +1,9 @@
 /**
  * npm run bench [-- SIZE... [--large-factor F]]: for each size N, two private slapd servers (a
  * Domino-shaped and an AD-shaped directory) with N people and N mailbox users, and in the same run:
- *   - the raw limits: ldapsearch and an ldapts paged search of the same entries, ldapadd of N
- *     contacts at dirbridge's export concurrency, better-sqlite3 inserts;
+ *   - the raw limits: ldapsearch and an ldapts paged search of the same entries, ldapadd of each
+ *     side's N contacts at dirbridge's export concurrency into a directory of that side's shape (half
+ *     just before dirbridge's export, half just after), better-sqlite3 inserts;
  *   - dirbridge, phase by phase (one process each, with its peak RSS): full import, full sync,
  *     export of the 2N contacts, confirming import, a steady-state full sync, an empty delta cycle, a
  *     delta cycle with 1% adds, 1% deletes and 5% modifies on each side, a quiet cycle after it, and
@@ -17,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startSlapd, type Slapd } from '../test/integration/harness/slapd.js';
 import { writeConfig, EXPORT_CONCURRENCY, PAGE_SIZE } from './config.js';
-import { AD_MAILBOXES, AD_SUFFIX, AD_TOP, adContactLdif, ChangePlanner, changeLdif, type ChangeSet, DOMINO_PEOPLE, DOMINO_SUFFIX, writeAdSeed, writeDominoSeed, writeLdif } from './data.js';
+import { AD_MAILBOXES, AD_SUFFIX, adContactLdif, ChangePlanner, changeLdif, type ChangeSet, DOMINO_PEOPLE, DOMINO_SUFFIX, dominoContactLdif, writeAdSeed, writeDominoSeed, writeLdif } from './data.js';
 import { ldaptsPagedRead, ldapaddRate, ldapsearchRate, slapdCpuSeconds, sqliteInsertRate, type StepReport, type Timed, timeRun } from './measure.js';
-import { type Cpu, figures, printReport, type SizeResult, type LargeResult } from './report.js';
+import { type Cpu, figures, printReport, type RawLdapadd, type SizeResult, type LargeResult } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PROFILES = join(ROOT, 'bench', 'profiles');
@@ -84,22 +85,45 @@ async function tenChangeCycle(configFile: string, domino: Slapd, ad: Slapd, plan
   return ten;
 }
 
-async function rawLdapadd(dir: string, n: number): Promise<number> {
-  const seed = join(dir, 'scratch.ldif');
-  writeFileSync(seed, AD_TOP);
-  const scratch = await startSlapd({ suffix: AD_SUFFIX, seed, maxSize: Math.max(1, Math.ceil(n / 10_000)) * 200 * 1024 * 1024, schemas: [join(ROOT, 'bench/fixtures/ad.schema')] });
-  try {
+/**
+ * The raw ldapadd rate at dirbridge's export concurrency for one side: the contacts dirbridge exports
+ * there, added to a scratch directory of the same shape (the same N people or mailbox users, so the
+ * same indexes to update), half just before dirbridge's export and half just after. This machine's
+ * disk drifts by a third from one minute to the next (568 and 827 adds/s were measured in consecutive
+ * minutes): measured minutes before the export, the ratio would compare two different machines.
+ */
+async function startRawLdapadd(dir: string, n: number, side: 'ad' | 'domino') {
+  const seed = join(dir, `scratch-${side}.ldif`);
+  if (side === 'ad') await writeAdSeed(seed, n, false);
+  else await writeDominoSeed(seed, n, false);
+  const maxSize = Math.max(1, Math.ceil(n / 10_000)) * 200 * 1024 * 1024;
+  const scratch = side === 'ad'
+    ? await startSlapd({ suffix: AD_SUFFIX, seed, maxSize, schemas: [join(ROOT, 'bench/fixtures/ad.schema')] })
+    : await startSlapd({ suffix: DOMINO_SUFFIX, seed, maxSize });
+  rmSync(seed);
+  const half = Math.ceil(n / 2);
+  const add = async (from: number, to: number): Promise<{ entries: number; seconds: number }> => {
     const files: string[] = [];
-    const share = Math.ceil(n / EXPORT_CONCURRENCY);
+    const share = Math.ceil((to - from) / EXPORT_CONCURRENCY);
     for (let k = 0; k < EXPORT_CONCURRENCY; k++) {
-      const f = join(dir, `contacts-${k}.ldif`);
-      await writeLdif(f, '', k * share, Math.min(n, (k + 1) * share), adContactLdif);
+      const f = join(dir, `contacts-${side}-${k}.ldif`);
+      await writeLdif(f, '', from + k * share, Math.min(to, from + (k + 1) * share), side === 'ad' ? adContactLdif : dominoContactLdif);
       files.push(f);
     }
-    return await ldapaddRate(scratch, files, n);
-  } finally {
-    await scratch.stop();
-  }
+    const seconds = (to - from) / (await ldapaddRate(scratch, files, to - from));
+    files.forEach((f) => rmSync(f));
+    return { entries: to - from, seconds };
+  };
+  return {
+    before: () => add(0, half),
+    after: () => add(half, n),
+    stop: () => scratch.stop(),
+  };
+}
+
+/** Entries per second over both halves, and each half's own rate (the drift). */
+function ldapaddFigures(before: { entries: number; seconds: number }, after: { entries: number; seconds: number }): RawLdapadd {
+  return { perSec: (before.entries + after.entries) / (before.seconds + after.seconds), beforePerSec: before.entries / before.seconds, afterPerSec: after.entries / after.seconds };
 }
 
 async function benchSize(n: number): Promise<SizeResult> {
@@ -115,8 +139,6 @@ async function benchSize(n: number): Promise<SizeResult> {
       ldaptsPeoplePerSec: people.perSec,
       ldaptsMailboxesPerSec: mailboxes.perSec,
       ldaptsCpu: perThousand(people.clientCpuSeconds + mailboxes.clientCpuSeconds, people.slapdCpuSeconds + mailboxes.slapdCpuSeconds, people.entries + mailboxes.entries),
-      ldapaddPerSec: await rawLdapadd(dir, n),
-      ldapaddConcurrency: EXPORT_CONCURRENCY,
       sqliteInsertsPerSec: sqliteInsertRate(Math.min(n, 100_000)),
     };
     const configFile = writeConfig(dir, domino, ad);
@@ -129,8 +151,18 @@ async function benchSize(n: number): Promise<SizeResult> {
     const cpu = (t: Timed & { slapdCpuSeconds: number }, objects: number) => perThousand(t.cpuSeconds, t.slapdCpuSeconds, objects);
     const fullImport = await phase('full import', join(PROFILES, 'import.yaml'));
     const fullSync = await phase('full sync', join(PROFILES, 'sync.yaml'));
+    console.error(`[${n}] scratch directories shaped as each side, for the raw ldapadd rate ...`);
+    const rawAd = await startRawLdapadd(dir, n, 'ad');
+    const rawDomino = await startRawLdapadd(dir, n, 'domino');
+    console.error(`[${n}] raw ldapadd of ${Math.ceil(n / 2)} contacts on each side, before the export ...`);
+    const adBefore = await rawAd.before();
+    const dominoBefore = await rawDomino.before();
     const exported = await phase(`export of ${2 * n} contacts`, join(PROFILES, 'export.yaml'));
     expectExports('the export', exported, 2 * n);
+    console.error(`[${n}] raw ldapadd of the other ${n - Math.ceil(n / 2)} contacts on each side, after the export ...`);
+    const ldapadd = { ad: ldapaddFigures(adBefore, await rawAd.after()), domino: ldapaddFigures(dominoBefore, await rawDomino.after()), concurrency: EXPORT_CONCURRENCY };
+    await rawAd.stop();
+    await rawDomino.stop();
     const confirm = await phase('confirming import', join(PROFILES, 'confirm.yaml'));
     const resync = await phase('steady-state full sync', join(PROFILES, 'sync.yaml'));
     const emptyDelta = await phase('delta cycle with nothing changed', 'delta-cycle');
@@ -158,7 +190,7 @@ async function benchSize(n: number): Promise<SizeResult> {
     const costs = (t: Timed & { slapdCpuSeconds: number }, objects: number) => ({ seconds: t.seconds, peakRssMb: t.peakRssMb, cpu: cpu(t, objects) });
     return {
       n,
-      raw,
+      raw: { ...raw, ldapadd },
       fullImport: {
         dominoPerSec: perSec(n, step(fullImport, 'domino-people', 'full-import').seconds),
         adPerSec: perSec(n, step(fullImport, 'ad-mailboxes', 'full-import').seconds),
