@@ -153,16 +153,24 @@ async function benchSize(n: number): Promise<SizeResult> {
     const fullSync = await phase('full sync', join(PROFILES, 'sync.yaml'));
     console.error(`[${n}] scratch directories shaped as each side, for the raw ldapadd rate ...`);
     const rawAd = await startRawLdapadd(dir, n, 'ad');
-    const rawDomino = await startRawLdapadd(dir, n, 'domino');
-    console.error(`[${n}] raw ldapadd of ${Math.ceil(n / 2)} contacts on each side, before the export ...`);
-    const adBefore = await rawAd.before();
-    const dominoBefore = await rawDomino.before();
-    const exported = await phase(`export of ${2 * n} contacts`, join(PROFILES, 'export.yaml'));
-    expectExports('the export', exported, 2 * n);
-    console.error(`[${n}] raw ldapadd of the other ${n - Math.ceil(n / 2)} contacts on each side, after the export ...`);
-    const ldapadd = { ad: ldapaddFigures(adBefore, await rawAd.after()), domino: ldapaddFigures(dominoBefore, await rawDomino.after()), concurrency: EXPORT_CONCURRENCY };
-    await rawAd.stop();
-    await rawDomino.stop();
+    const rawDomino = await startRawLdapadd(dir, n, 'domino').catch(async (e: unknown) => {
+      await rawAd.stop();
+      throw e;
+    });
+    let exported: Timed & { slapdCpuSeconds: number };
+    let ldapadd: { ad: RawLdapadd; domino: RawLdapadd; concurrency: number };
+    try {
+      console.error(`[${n}] raw ldapadd of ${Math.ceil(n / 2)} contacts on each side, before the export ...`);
+      const adBefore = await rawAd.before();
+      const dominoBefore = await rawDomino.before();
+      exported = await phase(`export of ${2 * n} contacts`, join(PROFILES, 'export.yaml'));
+      expectExports('the export', exported, 2 * n);
+      console.error(`[${n}] raw ldapadd of the other ${n - Math.ceil(n / 2)} contacts on each side, after the export ...`);
+      ldapadd = { ad: ldapaddFigures(adBefore, await rawAd.after()), domino: ldapaddFigures(dominoBefore, await rawDomino.after()), concurrency: EXPORT_CONCURRENCY };
+    } finally {
+      await rawAd.stop();
+      await rawDomino.stop();
+    }
     const confirm = await phase('confirming import', join(PROFILES, 'confirm.yaml'));
     const resync = await phase('steady-state full sync', join(PROFILES, 'sync.yaml'));
     const emptyDelta = await phase('delta cycle with nothing changed', 'delta-cycle');
