@@ -431,8 +431,7 @@ export class Synchronizer {
       this.ctx.explain(c.dn, c.agent, 'provisioning', () => ('problem' in planned ? `waiting for its first export, and can no longer be planned: ${planned.problem.message}` : `waiting for its first export: the add is planned again with the latest values (${planned.plan.dn})`));
       if ('problem' in planned) return this.report(mv, planned.problem);
       const p = planned.plan;
-      this.store.updateCsImage(this.ref, c, { dn: p.dn, dnKey: normalizeDn(p.dn), objectClasses: p.objectClasses ?? [], attributes: p.attributes }, 'provision-update');
-      this.store.putPendingAdd(this.ref.runId, { id: c.id, agent: c.agent, dn: p.dn, objectClasses: p.objectClasses ?? [] });
+      this.store.replanProvisioned(this.ref, c, { dn: p.dn, dnKey: normalizeDn(p.dn), objectClasses: p.objectClasses ?? [], attributes: p.attributes });
       return;
     }
     if (rules.provision) {

@@ -608,11 +608,21 @@ export class Store {
   }
 
   /**
-   * Stages (or replaces) the add of a provisioned object whose image holds exactly what the add
-   * writes, as sync keeps it: the add refers to the image instead of keeping a third copy of the
-   * attributes (the change log holds the second), and reads them from it when it is read.
+   * A provisioned object still waiting for its add, planned again with new values: its image and its
+   * pending add change together, as they must (the add reads its attributes from the image).
    */
-  putPendingAdd(runId: number | undefined, cs: { id: number; agent: string; dn: string; objectClasses: string[] }): void {
+  replanProvisioned(step: StepRef | undefined, cs: CsRow, plan: { dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap }): void {
+    this.updateCsImage(step, cs, plan, 'provision-update');
+    this.putPendingAdd(step?.runId, { id: cs.id, agent: cs.agent, dn: plan.dn, objectClasses: plan.objectClasses });
+  }
+
+  /**
+   * Stages (or replaces) the add of a provisioned object whose image holds exactly what the add
+   * writes (insertProvisioned and replanProvisioned write both): the add refers to the image instead
+   * of keeping a third copy of the attributes (the change log holds the second), and reads them from
+   * it when it is read.
+   */
+  private putPendingAdd(runId: number | undefined, cs: { id: number; agent: string; dn: string; objectClasses: string[] }): void {
     this.q
       .prepare(
         `INSERT INTO pending_export (cs_id, agent, operation, dn, new_dn, object_classes, attributes, created_run) VALUES (?, ?, 'add', ?, NULL, ?, '${ATTRIBUTES_OF_IMAGE}', ?)

@@ -94,8 +94,7 @@ describe('metaverse store', () => {
     expect(s.findCsByIndex('ad-contacts', 'mail', 'ann@x.com').map((c) => c.id)).toEqual([id]);
     expect(s.getPendingExport(id)).toMatchObject({ operation: 'add', dn: 'CN=Ann,DC=x', objectClasses: ['contact'], attributes });
     // The add is the image: planned again with new values, it sends those.
-    s.updateCsImage(undefined, s.getCs(id)!, { dn: 'CN=Ann B,DC=x', dnKey: 'cn=ann b,dc=x', objectClasses: ['contact'], attributes: { cn: ['Ann B'], mail: ['ann@x.com'] } }, 'provision-update');
-    s.putPendingAdd(undefined, { id, agent: 'ad-contacts', dn: 'CN=Ann B,DC=x', objectClasses: ['contact'] });
+    s.replanProvisioned(undefined, s.getCs(id)!, { dn: 'CN=Ann B,DC=x', dnKey: 'cn=ann b,dc=x', objectClasses: ['contact'], attributes: { cn: ['Ann B'], mail: ['ann@x.com'] } });
     expect(s.pendingExports('ad-contacts')).toMatchObject([{ operation: 'add', dn: 'CN=Ann B,DC=x', attributes: { cn: ['Ann B'], mail: ['ann@x.com'] } }]);
     // A delete replacing it keeps no attributes; an add staged with its own attributes keeps them.
     s.putPendingExport(undefined, { csId: id, agent: 'ad-contacts', operation: 'delete', dn: 'CN=Ann B,DC=x', attempts: 0, lastError: null });
