@@ -14,7 +14,7 @@ export interface ConnectorObject {
   attributes: AttributeMap;
 }
 
-export type Capability = 'full-import' | 'delta-import' | 'read-object' | 'export-add' | 'export-modify' | 'export-delete' | 'export-rename';
+export type Capability = 'full-import' | 'delta-import' | 'list-anchors' | 'read-object' | 'export-add' | 'export-modify' | 'export-delete' | 'export-rename';
 
 /** An attribute change: the full new value set (an empty list removes the attribute). */
 export type AttributeChanges = Record<string, string[]>;
@@ -92,6 +92,26 @@ export class DeltaUnavailableError extends Error {
   }
 }
 
+/**
+ * The directory stopped its answer short (a size or time limit: Domino's "Maximum number of entries
+ * returned", AD's MaxPageSize on an unpaged search, slapd's sizelimit and timelimit). What was read is
+ * real, but the read is not complete: nothing may be concluded from what it did not return.
+ */
+export class IncompleteReadError extends Error {
+  constructor(
+    agent: string,
+    /** What was being read, e.g. "full import of ou=People,o=Acme". */
+    readonly what: string,
+    /** The LDAP result, e.g. SizeLimitExceededError. */
+    readonly limit: string,
+    /** How to lift the limit. */
+    readonly fix: string,
+  ) {
+    super(`agent "${agent}": ${what} was cut short by the server's limits (${limit}); nothing was concluded from the partial answer. ${fix}`);
+    this.name = 'IncompleteReadError';
+  }
+}
+
 /** An object that left the agent's view: deleted, moved out of its base, or no longer matching its filter. */
 export interface GoneObject {
   anchor?: string;
@@ -110,6 +130,12 @@ export interface ImportPage {
    * changes; a full import's only when the whole import (and its deletion pass) has been staged.
    */
   watermark?: string;
+}
+
+/** One page of a deletion check: the anchors of the objects in view, and the DNs of those whose anchor could not be read. */
+export interface AnchorPage {
+  anchors: string[];
+  unreadable: string[];
 }
 
 /** What the engine offers an agent while it runs: a place to report retries (they become warnings). */
@@ -133,6 +159,14 @@ export interface Agent {
   fullImport(): AsyncIterable<ImportPage>;
   /** What changed since the watermark; throws DeltaUnavailableError when it cannot say. */
   deltaImport?(watermark: string): AsyncIterable<ImportPage>;
+  /**
+   * Set when the agent's delta imports cannot see deletions themselves (Domino's modification
+   * times): each delta import then compares the anchors in view (listAnchors) with the connector
+   * space, at most once every `everyMinutes` (0: every delta import).
+   */
+  readonly deletionCheck?: { everyMinutes: number };
+  /** The anchor of every object in view, page by page, and nothing else: the cheap read a deletion check compares. */
+  listAnchors?(): AsyncIterable<AnchorPage>;
   /** One object as the directory holds it now, or undefined when it is not (or no longer) in view. */
   readObject?(dn: string): Promise<ConnectorObject | undefined>;
   exportObject(op: ExportOperation): Promise<ExportResult>;

@@ -312,7 +312,7 @@ function printReport(r: RunReport): void {
   out.push(
     table(
       ['#', 'agent', 'step', 'status', 'adds', 'updates', 'renames', 'deletes', 'unchanged', 'proj', 'joins', 'prov', 'disc', 'staged', 'errors', 'secs'],
-      r.steps.map((s) => [s.seq, s.agent, s.type, s.status, s.stats.adds, s.stats.updates, s.stats.renames, s.stats.deletes, s.stats.unchanged, s.stats.projections, s.stats.joins, s.stats.provisions, s.stats.disconnects, s.stats.exportsStaged, s.stats.errors + s.stats.warnings, Number(s.seconds.toFixed(2))]),
+      r.steps.map((s) => [s.seq, s.agent, s.added ? `${s.type} (${s.added})` : s.type, s.status, s.stats.adds, s.stats.updates, s.stats.renames, s.stats.deletes, s.stats.unchanged, s.stats.projections, s.stats.joins, s.stats.provisions, s.stats.disconnects, s.stats.exportsStaged, s.stats.errors + s.stats.warnings, Number(s.seconds.toFixed(2))]),
     ),
   );
   for (const s of r.steps) {

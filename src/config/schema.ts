@@ -51,6 +51,15 @@ const deltaSettings = (defaultStrategy: DeltaStrategyName) =>
       timestampAttribute: attributeName.default('modifyTimestamp'),
       /** accesslog: the suffix of slapo-accesslog's log database. */
       accesslogBase: z.string().default('cn=accesslog'),
+      /**
+       * How a delta import finds deletions and objects that left the view when its strategy cannot
+       * (timestamp): "sweep" reads the anchors alone under the base and filter and compares them with
+       * the connector space; "off" leaves them to the next full import. Default: sweep for the
+       * timestamp strategy, off for the strategies that see deletions themselves.
+       */
+      deletions: z.enum(['sweep', 'off']).optional(),
+      /** sweep: at most once every this many minutes (0: in every delta import). */
+      sweepEveryMinutes: z.number().int().min(0).max(10_080).default(0),
       /** dirsync: set when the bind account lacks "Replicating Directory Changes" (results are then limited to what it may read). */
       objectSecurity: z.boolean().default(false),
     })
@@ -65,7 +74,7 @@ const dominoAgent = z
     /** Stored value of MailSystem for "Other Internet Mail" on the target's Person form. */
     contactMailSystem: z.string().default('5'),
     binaryAttributes: z.array(attributeName).default([]),
-    /** Domino has no change log: modification-time windows; deletions wait for the next full import. */
+    /** Domino has no change log: modification-time windows, and a deletion check (delta.deletions) in each delta import. */
     delta: deltaSettings('timestamp'),
   })
   .strict();

@@ -9,7 +9,7 @@ import PQueue from 'p-queue';
 import { type Agent, type Capability, type ExportOperation, type ExportResult, ObjectError, ServerDownError, TransientError } from '../agents/types.js';
 import type { PendingExport } from '../metaverse/types.js';
 import { normalizeDn, parseDn } from '../util/dn.js';
-import type { StepContext } from './context.js';
+import type { RunState, StepContext } from './context.js';
 import { settle } from './reconcile.js';
 import { withRetries } from './retry.js';
 import { StepStoppedError } from './status.js';
@@ -38,8 +38,7 @@ type Outcome =
 
 export async function runExport(ctx: StepContext, agent: Agent, concurrency: number): Promise<void> {
   const ids = ctx.store.pendingExportIds(agent.name, ORDER);
-  const staging = ctx.config.safety.staging;
-  if (ctx.run.staging || staging === true || (Array.isArray(staging) && staging.includes(agent.name))) {
+  if (inStagingMode(ctx.config, ctx.run, agent.name)) {
     // Staging mode: decisions are made and kept; nothing reaches the directory. A warning, so a
     // forgotten staging switch cannot pass for a healthy schedule.
     if (ids.length) ctx.warning(agent.name, undefined, 'staging-mode', `staging mode: ${ids.length} exports kept pending (dirbridge plan shows them); nothing was sent`);
@@ -104,6 +103,12 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   if (serverDown) throw serverDown;
   ctx.checkErrorLimit();
   ctx.checkObjectLimit(todo.length, 'exports', ids.length);
+}
+
+/** Whether staging mode (--staging for the run, or safety.staging) keeps this agent's exports pending. */
+export function inStagingMode(config: StepContext['config'], run: RunState, agent: string): boolean {
+  const staging = config.safety.staging;
+  return run.staging === true || staging === true || (Array.isArray(staging) && staging.includes(agent));
 }
 
 function recordOutcome(ctx: StepContext, agent: Agent, o: Outcome): void {

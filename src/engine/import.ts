@@ -5,7 +5,7 @@
  * changed since the agent's watermark. Each page is staged in one transaction together with the
  * watermark that covers it, so a crash never leaves a watermark ahead of its data.
  */
-import { type Agent, type ConnectorObject, DeltaUnavailableError, type GoneObject, ObjectError } from '../agents/types.js';
+import { type Agent, type ConnectorObject, DeltaUnavailableError, type GoneObject, IncompleteReadError, ObjectError } from '../agents/types.js';
 import { sameStoredImage } from '../metaverse/store.js';
 import type { CsRow } from '../metaverse/types.js';
 import { sameValues } from '../util/attributes.js';
@@ -13,15 +13,16 @@ import { normalizeDn } from '../util/dn.js';
 import { confirmExport, reportNotFound } from './confirm.js';
 import type { StepContext } from './context.js';
 import { withRetries } from './retry.js';
-import { StepStoppedError } from './status.js';
+import { runDeletionCheck } from './deletion-check.js';
+import { refuseShrunkRead, safeDnKey, SeenSet, stageDeletion } from './import-deletions.js';
 
 /**
  * What one import step knows about its connector space before it starts, so that each object costs
- * as few statements as possible: which objects it saw (a bitset by id, not a write per object),
- * which carry an export expectation, and whether any object still lacks its anchor.
+ * as few statements as possible: which objects it saw, which carry an export expectation, and
+ * whether any object still lacks its anchor.
  */
 class ImportSession {
-  private seenBits = new Uint8Array(1024);
+  private readonly seenIds = new SeenSet();
   readonly expected: Set<number>;
   private hasAnchorless: boolean | undefined;
 
@@ -39,17 +40,11 @@ class ImportSession {
   }
 
   markSeen(id: number): void {
-    const byte = id >>> 3;
-    if (byte >= this.seenBits.length) {
-      const grown = new Uint8Array(Math.max(byte + 1, this.seenBits.length * 2));
-      grown.set(this.seenBits);
-      this.seenBits = grown;
-    }
-    this.seenBits[byte]! |= 1 << (id & 7);
+    this.seenIds.add(id);
   }
 
   seen(id: number): boolean {
-    return ((this.seenBits[id >>> 3] ?? 0) & (1 << (id & 7))) !== 0;
+    return this.seenIds.has(id);
   }
 }
 
@@ -60,24 +55,31 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
   let seen = 0;
   // A broken connection restarts the read from the beginning: what was staged stays staged (and is
   // found unchanged), and only a read that reached the end may decide what is gone.
-  await withRetries(ctx, agent, agent.name, `full import of ${agent.name}`, async () => {
-    seen = 0;
-    for await (const page of readAhead(agent.fullImport())) {
-      // Another page after the limit: stopped here, a full import neither deletes nor moves its
-      // watermark, since it did not see everything.
-      ctx.checkObjectLimit(seen, 'objects imported (the limit is checked between pages)');
-      store.transaction(() => {
-        for (const e of page.errors) rejectEntry(ctx, agent, e, session, true);
-        for (const o of page.objects) stageObject(ctx, agent, o, session, true);
-      });
-      seen += page.objects.length;
-      if (page.watermark !== undefined) watermark = page.watermark;
-      ctx.progress(seen);
-      ctx.checkErrorLimit();
-    }
-  });
+  try {
+    await withRetries(ctx, agent, agent.name, `full import of ${agent.name}`, async () => {
+      seen = 0;
+      for await (const page of readAhead(agent.fullImport())) {
+        // Another page after the limit: stopped here, a full import neither deletes nor moves its
+        // watermark, since it did not see everything.
+        ctx.checkObjectLimit(seen, 'objects imported (the limit is checked between pages)');
+        store.transaction(() => {
+          for (const e of page.errors) rejectEntry(ctx, agent, e, session, true);
+          for (const o of page.objects) stageObject(ctx, agent, o, session, true);
+        });
+        seen += page.objects.length;
+        if (page.watermark !== undefined) watermark = page.watermark;
+        ctx.progress(seen);
+        ctx.checkErrorLimit();
+      }
+    });
+  } catch (e) {
+    if (!(e instanceof IncompleteReadError)) throw e;
+    // What was read stays staged: it is what the directory holds. What it did not return is unknown.
+    ctx.warning(agent.name, undefined, 'incomplete-read', `${e.message}. The ${seen} objects read were imported; none was taken as deleted and the watermark was not advanced`);
+    return;
+  }
   const unseen = store.importedCsIds(agent.name).filter((id) => !session.seen(id));
-  refuseShrunkImport(ctx, agent.name, seen, unseen.length);
+  refuseShrunkRead(ctx, agent.name, 'full import', seen, unseen.length);
   // What the directory no longer returned is gone (or out of the agent's scope). The watermark is
   // committed only now: a full import that stops half-way leaves the previous one in place.
   store.transaction(() => {
@@ -113,26 +115,6 @@ async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
   }
 }
 
-/**
- * An empty or sharply shrunk answer is more often a fault (a wrong filter, a bind account that lost
- * its rights, an OU emptied by mistake) than a real mass departure: it is not taken as deletions
- * unless the operator allows that many for this run.
- */
-function refuseShrunkImport(ctx: StepContext, agent: string, seen: number, wouldDelete: number): void {
-  if (wouldDelete === 0) return;
-  const held = ctx.store.countImportedCs(agent);
-  const percent = ctx.config.safety.fullImportShrinkPercent;
-  const empty = seen === 0;
-  const shrunk = held >= 10 && (wouldDelete * 100) / held > percent;
-  if (!empty && !shrunk) return;
-  if (wouldDelete <= ctx.run.allowDeletes) return;
-  const what = empty ? 'returned no objects at all' : `returned ${seen} objects and would remove ${wouldDelete} of the ${held} the connector space holds (more than safety.fullImportShrinkPercent, ${percent}%)`;
-  throw new StepStoppedError(
-    'stopped-import-shrunk',
-    `the full import of ${agent} ${what}; it was not taken as ${wouldDelete} deletions and its watermark was not advanced. Check the agent's baseDn, filter and bind account; if the directory really lost these objects, run again with --allow-deletes ${wouldDelete}`,
-  );
-}
-
 export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<void> {
   const { store } = ctx;
   const watermark = store.getWatermark(agent.name);
@@ -145,11 +127,15 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
     return runFullImport(ctx, agent);
   }
   try {
+    // Deletions first, where the change stream cannot show them. A check the directory cut short
+    // keeps the watermark where it is: the changes are read and staged, and read again next time.
+    const check = await runDeletionCheck(ctx, agent);
+    const moveWatermark = check !== 'incomplete';
     // A retry resumes from the watermark of the last page staged: nothing is read twice or skipped.
     let read = 0;
     const session = new ImportSession(ctx, agent.name);
     await withRetries(ctx, agent, agent.name, `delta import of ${agent.name}`, async () => {
-      for await (const page of agent.deltaImport!(store.getWatermark(agent.name) ?? watermark)) {
+      for await (const page of agent.deltaImport!((moveWatermark ? store.getWatermark(agent.name) : undefined) ?? watermark)) {
         ctx.checkObjectLimit(read, 'changes imported (the limit is checked between pages; the rest follow from the watermark)');
         store.transaction(() => {
           for (const e of page.errors) rejectEntry(ctx, agent, e, session, false);
@@ -158,7 +144,7 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
             const cs = findGone(ctx, agent.name, g);
             if (cs) stageDeletion(ctx, cs);
           }
-          if (page.watermark !== undefined) store.setWatermark(ctx.ref, agent.name, page.watermark);
+          if (page.watermark !== undefined && moveWatermark) store.setWatermark(ctx.ref, agent.name, page.watermark);
         });
         ctx.checkErrorLimit();
         read += page.objects.length + (page.gone?.length ?? 0);
@@ -213,14 +199,6 @@ function rejectEntry(ctx: StepContext, agent: Agent, e: ObjectError, session: Im
   ctx.error(e.object, e.attribute, e.code, known ? `${e.problem}; the object keeps the values of its last good import until this is fixed` : `${e.problem}; the object is not imported until this is fixed`);
 }
 
-function safeDnKey(dn: string): string {
-  try {
-    return normalizeDn(dn);
-  } catch {
-    return dn.toLowerCase();
-  }
-}
-
 function findGone(ctx: StepContext, agent: string, g: GoneObject): CsRow | undefined {
   const { store } = ctx;
   if (g.anchor !== undefined) {
@@ -230,19 +208,6 @@ function findGone(ctx: StepContext, agent: string, g: GoneObject): CsRow | undef
   if (g.dn === undefined) return undefined;
   // A provisioned object waiting for its first export is not in the directory yet: it cannot be gone.
   return store.getCsByDnKey(agent, normalizeDn(g.dn)).find((c) => !c.provisioned && (g.anchor === undefined || c.anchor === null));
-}
-
-/** The object left the directory (or the agent's view): the sync decides what that means. */
-function stageDeletion(ctx: StepContext, cs: CsRow): void {
-  const { store } = ctx;
-  if (cs.pendingImport === 'delete') return;
-  if (cs.pendingImport === 'add' && cs.mvId === null) {
-    store.deleteCs(ctx.ref, cs, 'import-delete'); // never synced: nothing else refers to it
-  } else {
-    store.setPendingImport(cs.id, 'delete');
-    store.logChange(ctx.ref, 'cs', cs.agent, cs.id, cs.anchor ?? cs.dn, 'import-delete', { dn: cs.dn }, undefined);
-  }
-  ctx.stats.deletes++;
 }
 
 function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, session: ImportSession, full: boolean): void {

@@ -8,7 +8,7 @@ import type { StepStats } from '../metaverse/types.js';
 import { csIndexKey } from '../rules/join.js';
 import { mailSourceAttributes } from '../rules/provisioning.js';
 import { type RunState, StepContext } from './context.js';
-import { runExport } from './export.js';
+import { inStagingMode, runExport } from './export.js';
 import { runDeltaImport, runFullImport } from './import.js';
 import type { StepType } from './profiles.js';
 import { isStopped, type RunStatus, StepStoppedError, worst } from './status.js';
@@ -19,6 +19,8 @@ export interface StepSpec {
   type: StepType;
   /** Stop the step after this many objects. */
   limit?: number;
+  /** Not in the profile: added by the engine to export what the run staged late (see runSteps). */
+  added?: 'convergence';
 }
 
 export interface StepReport {
@@ -30,6 +32,8 @@ export interface StepReport {
   message?: string;
   problems: StepContext['problems'];
   seconds: number;
+  /** Set on steps the engine added after the profile's own (the exports of late changes). */
+  added?: 'convergence';
 }
 
 export interface RunReport {
@@ -91,13 +95,19 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
   const run: RunState = { errors: 0, errorLimit: loaded.config.safety.errorLimit, allowDeletes: options.allowDeletes ?? 0, staging: options.staging ?? false };
   const reports: StepReport[] = [];
   let status: RunStatus = 'success';
-  for (const [i, spec] of steps.entries()) {
-    const stepId = store.startStep(runId, i + 1, spec.agent, spec.type);
+  /** The last export step of each agent so far: what its agent's syncs stage after it is exported at the end. */
+  const lastExport = new Map<string, number>();
+  let planned = steps.length;
+
+  const runOne = async (spec: StepSpec): Promise<boolean> => {
+    const seq = reports.length + 1;
+    const stepId = store.startStep(runId, seq, spec.agent, spec.type);
+    if (spec.type === 'export') lastExport.set(spec.agent, stepId);
     const limits = [spec.limit, options.objectLimit].filter((l): l is number => l !== undefined);
     const ctx = new StepContext(loaded, store, { runId, stepId }, spec.agent, run, limits.length ? Math.min(...limits) : undefined);
     ctx.onProgress = observer.progress?.bind(observer);
-    ctx.onProblem = (p) => observer.problem?.({ ...p, runId, seq: i + 1, agent: spec.agent });
-    observer.stepStarted?.({ runId, seq: i + 1, of: steps.length, agent: spec.agent, type: spec.type });
+    ctx.onProblem = (p) => observer.problem?.({ ...p, runId, seq, agent: spec.agent });
+    observer.stepStarted?.({ runId, seq, of: planned, agent: spec.agent, type: spec.type });
     const started = Date.now();
     let stepStatus: RunStatus;
     let message: string | undefined;
@@ -109,16 +119,45 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
       message = (e as Error).message;
     }
     store.finishStep(stepId, stepStatus, ctx.stats, message);
-    const report: StepReport = { seq: i + 1, agent: spec.agent, type: spec.type, status: stepStatus, stats: ctx.stats, problems: ctx.problems, seconds: (Date.now() - started) / 1000, ...(message ? { message } : {}) };
+    const report: StepReport = { seq, agent: spec.agent, type: spec.type, status: stepStatus, stats: ctx.stats, problems: ctx.problems, seconds: (Date.now() - started) / 1000, ...(message ? { message } : {}), ...(spec.added ? { added: spec.added } : {}) };
     reports.push(report);
     observer.stepFinished?.({ ...report, runId });
     status = worst(status, stepStatus);
-    if (isStopped(stepStatus)) break;
+    return !isStopped(stepStatus);
+  };
+
+  let going = true;
+  for (const spec of steps) if (!(going = await runOne(spec))) break;
+  // A profile ends with the exports its syncs staged: what a step staged for an agent after that
+  // agent's last export (a conflict released by the other side's sync, a value the confirming import
+  // found changed) goes out in this run, followed by the profile's own confirmation of that agent.
+  for (let round = 0; going && round < CONVERGENCE_ROUNDS; round++) {
+    const due = [...lastExport].filter(([agent, stepId]) => !inStagingMode(loaded.config, run, agent) && store.countExportsStagedAfter(agent, stepId) > 0);
+    if (!due.length) break;
+    const more = due.flatMap(([agent]) => convergenceSteps(steps, agent));
+    planned = reports.length + more.length;
+    for (const spec of more) if (!(going = await runOne(spec))) break;
   }
   store.finishRun(runId, status);
   const report = { runId, profile, status, steps: reports };
   observer.runFinished?.(report);
   return report;
+}
+
+/** Rounds of exports a run adds at its end; a confirmation that keeps staging more is left to the next run. */
+const CONVERGENCE_ROUNDS = 3;
+
+/**
+ * The steps that export an agent's late changes: an export, then the steps of that agent that followed
+ * its last export in the profile (its confirming import, with or without a sync), or a delta import
+ * and sync when the profile had none.
+ */
+function convergenceSteps(steps: readonly StepSpec[], agent: string): StepSpec[] {
+  const last = steps.map((s) => s.agent === agent && s.type === 'export').lastIndexOf(true);
+  const confirm = steps.slice(last + 1).filter((s) => s.agent === agent && s.type !== 'export');
+  const follow: StepSpec[] = confirm.length ? confirm.map((s) => ({ agent, type: s.type })) : [{ agent, type: 'delta-import-sync' }];
+  const exported: StepSpec = { agent, type: 'export' };
+  return [exported, ...follow].map((s) => ({ ...s, added: 'convergence' as const }));
 }
 
 /**

@@ -285,7 +285,7 @@ export class Synchronizer {
           // Its add was sent and the run died before the result was known: it may exist, so delete it
           // (deleting what is not there counts as done) rather than forget it.
           this.unlink(c, 'deprovision', 'its add was sent with an unknown outcome; a delete is staged in case it exists');
-          this.store.putPendingExport(this.ref.runId, { csId: c.id, agent: c.agent, operation: 'delete', dn: add.dn, attempts: 0, lastError: null });
+          this.store.putPendingExport(this.ref, { csId: c.id, agent: c.agent, operation: 'delete', dn: add.dn, attempts: 0, lastError: null });
           this.ctx.stats.exportsStaged++;
           continue;
         }
@@ -298,7 +298,7 @@ export class Synchronizer {
       this.ctx.explain(c.dn, c.agent, 'deprovisioning', () => `${action.kind === 'delete' ? 'delete staged' : 'disconnected, left in the directory'}: ${action.reason}`);
       if (action.kind === 'delete') {
         this.unlink(c, 'deprovision', action.reason);
-        this.store.putPendingExport(this.ref.runId, { csId: c.id, agent: c.agent, operation: 'delete', dn: c.dn, attempts: 0, lastError: null });
+        this.store.putPendingExport(this.ref, { csId: c.id, agent: c.agent, operation: 'delete', dn: c.dn, attempts: 0, lastError: null });
         this.ctx.stats.exportsStaged++;
       } else {
         this.unlink(c, 'disconnect', action.reason);
@@ -464,7 +464,7 @@ export class Synchronizer {
       return;
     }
     const detailed = Object.fromEntries(Object.entries(changes).map(([k, after]) => [k, { before: c.attributes[k] ?? [], after }]));
-    this.store.putPendingExport(this.ref.runId, { csId: c.id, agent: c.agent, operation: 'update', dn: c.dn, newDn, changes: detailed, attempts: 0, lastError: null });
+    this.store.putPendingExport(this.ref, { csId: c.id, agent: c.agent, operation: 'update', dn: c.dn, newDn, changes: detailed, attempts: 0, lastError: null });
     this.ctx.stats.exportsStaged++;
   }
 }

@@ -221,4 +221,22 @@ CREATE TABLE store_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX cs_object_anchorless ON cs_object(agent) WHERE anchor IS NULL;
 `,
   },
+  {
+    version: 9,
+    description: 'the step that staged each pending export, and when each agent was last checked for deletions',
+    sql: `
+-- A profile ends with the exports its synchronizations staged after its last export step of that
+-- agent: the step that staged (or last replaced) a pending export says which those are.
+ALTER TABLE pending_export ADD COLUMN staged_step INTEGER;
+-- The deletion check of a delta import (a read of the anchors alone), per agent: its last run.
+CREATE TABLE deletion_check (
+  agent TEXT PRIMARY KEY,
+  run_id INTEGER REFERENCES run(id),
+  step_id INTEGER REFERENCES run_step(id),
+  checked_at TEXT NOT NULL,
+  seen INTEGER NOT NULL,
+  gone INTEGER NOT NULL
+);
+`,
+  },
 ];

@@ -369,7 +369,7 @@ export class Store {
     const row = { agent: o.agent, anchor: null, dn: o.dn, dnKey: o.dnKey, objectClasses: o.objectClasses, attributes: o.attributes, pendingImport: null, provisioned: true, owned: true };
     const id = this.insertCsRow(step, row, 'provision', link);
     this.lineage(step, { id, agent: o.agent, anchor: null, dn: o.dn }, mvId, link.kind, true, detail);
-    this.putPendingAdd(step?.runId, { id, agent: o.agent, dn: o.dn, objectClasses: o.objectClasses });
+    this.putPendingAdd(step, { id, agent: o.agent, dn: o.dn, objectClasses: o.objectClasses });
     return id;
   }
 
@@ -419,6 +419,19 @@ export class Store {
   /** Objects of an agent that came from its directory (not waiting for their first export): what a full import must see again. */
   importedCsIds(agent: string): number[] {
     return this.q.prepare('SELECT id FROM cs_object WHERE agent = ? AND provisioned = 0').pluck().all(agent) as number[];
+  }
+
+  /**
+   * Objects of an agent that came from its directory and carry an anchor: what a deletion check
+   * (a read of the anchors alone) can judge. An object without one is recognised by a full import.
+   */
+  anchoredCsIds(agent: string): number[] {
+    return this.q.prepare('SELECT id FROM cs_object WHERE agent = ? AND provisioned = 0 AND anchor IS NOT NULL').pluck().all(agent) as number[];
+  }
+
+  /** The ids of an agent's objects holding these anchors: one statement for a page of anchors, through the anchor index. */
+  csIdsByAnchors(agent: string, anchors: readonly string[]): number[] {
+    return this.q.prepare('SELECT id FROM cs_object WHERE agent = ? AND anchor IN (SELECT value FROM json_each(?))').pluck().all(agent, JSON.stringify(anchors)) as number[];
   }
 
   /** Whether an agent has objects without an anchor: export adds whose anchor could not be read back, and provisioned objects. */
@@ -590,8 +603,12 @@ export class Store {
     return order.flatMap((op) => this.q.prepare('SELECT cs_id FROM pending_export WHERE agent = ? AND operation = ? ORDER BY cs_id').pluck().all(agent, op) as number[]);
   }
 
-  /** Stages (or replaces) the one pending export a CS object may have; a replacement keeps the sent mark (its outcome is still unknown). */
-  putPendingExport(runId: number | undefined, pe: PendingExport): void {
+  /**
+   * Stages (or replaces) the one pending export a CS object may have; a replacement keeps the sent
+   * mark (its outcome is still unknown). The step that staged it is kept: a run exports at its end
+   * what its steps staged after their agent's last export step.
+   */
+  putPendingExport(step: StepRef | undefined, pe: PendingExport): void {
     const common = [pe.csId, pe.agent, pe.operation, pe.dn];
     let newDn: string | null = null;
     let classes: string | null = null;
@@ -600,11 +617,16 @@ export class Store {
     if (pe.operation === 'update') { newDn = pe.newDn; attrs = json(pe.changes); }
     this.q
       .prepare(
-        `INSERT INTO pending_export (cs_id, agent, operation, dn, new_dn, object_classes, attributes, created_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO pending_export (cs_id, agent, operation, dn, new_dn, object_classes, attributes, created_run, staged_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(cs_id) DO UPDATE SET operation = excluded.operation, dn = excluded.dn, new_dn = excluded.new_dn,
-           object_classes = excluded.object_classes, attributes = excluded.attributes`,
+           object_classes = excluded.object_classes, attributes = excluded.attributes, staged_step = excluded.staged_step`,
       )
-      .run(...common, newDn, classes, attrs, runId ?? null);
+      .run(...common, newDn, classes, attrs, step?.runId ?? null, step?.stepId ?? null);
+  }
+
+  /** How many of an agent's pending exports were staged (or replaced) after the given step. */
+  countExportsStagedAfter(agent: string, stepId: number): number {
+    return this.q.prepare('SELECT COUNT(*) FROM pending_export WHERE agent = ? AND staged_step > ?').pluck().get(agent, stepId) as number;
   }
 
   /**
@@ -613,7 +635,7 @@ export class Store {
    */
   replanProvisioned(step: StepRef | undefined, cs: CsRow, plan: { dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap }): void {
     this.updateCsImage(step, cs, plan, 'provision-update');
-    this.putPendingAdd(step?.runId, { id: cs.id, agent: cs.agent, dn: plan.dn, objectClasses: plan.objectClasses });
+    this.putPendingAdd(step, { id: cs.id, agent: cs.agent, dn: plan.dn, objectClasses: plan.objectClasses });
   }
 
   /**
@@ -622,14 +644,14 @@ export class Store {
    * of keeping a third copy of the attributes (the change log holds the second), and reads them from
    * it when it is read.
    */
-  private putPendingAdd(runId: number | undefined, cs: { id: number; agent: string; dn: string; objectClasses: string[] }): void {
+  private putPendingAdd(step: StepRef | undefined, cs: { id: number; agent: string; dn: string; objectClasses: string[] }): void {
     this.q
       .prepare(
-        `INSERT INTO pending_export (cs_id, agent, operation, dn, new_dn, object_classes, attributes, created_run) VALUES (?, ?, 'add', ?, NULL, ?, '${ATTRIBUTES_OF_IMAGE}', ?)
+        `INSERT INTO pending_export (cs_id, agent, operation, dn, new_dn, object_classes, attributes, created_run, staged_step) VALUES (?, ?, 'add', ?, NULL, ?, '${ATTRIBUTES_OF_IMAGE}', ?, ?)
          ON CONFLICT(cs_id) DO UPDATE SET operation = excluded.operation, dn = excluded.dn, new_dn = NULL,
-           object_classes = excluded.object_classes, attributes = excluded.attributes`,
+           object_classes = excluded.object_classes, attributes = excluded.attributes, staged_step = excluded.staged_step`,
       )
-      .run(cs.id, cs.agent, cs.dn, json(cs.objectClasses), runId ?? null);
+      .run(cs.id, cs.agent, cs.dn, json(cs.objectClasses), step?.runId ?? null, step?.stepId ?? null);
   }
 
   removePendingExport(csId: number): void {
@@ -719,6 +741,24 @@ export class Store {
          ON CONFLICT(agent) DO UPDATE SET value = excluded.value, run_id = excluded.run_id, step_id = excluded.step_id, updated_at = excluded.updated_at`,
       )
       .run(agent, value, step.runId, step.stepId, now());
+  }
+
+  // ---- deletion checks ----------------------------------------------------------------------
+
+  /** When the agent's anchors were last compared with its connector space, and what that found. */
+  lastDeletionCheck(agent: string): { checkedAt: string; runId: number | null; seen: number; gone: number } | undefined {
+    const r = this.q.prepare('SELECT checked_at, run_id, seen, gone FROM deletion_check WHERE agent = ?').get(agent) as { checked_at: string; run_id: number | null; seen: number; gone: number } | undefined;
+    return r && { checkedAt: r.checked_at, runId: r.run_id, seen: r.seen, gone: r.gone };
+  }
+
+  /** Call inside the transaction that stages the deletions the check found. */
+  recordDeletionCheck(step: StepRef, agent: string, seen: number, gone: number): void {
+    this.q
+      .prepare(
+        `INSERT INTO deletion_check (agent, run_id, step_id, checked_at, seen, gone) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(agent) DO UPDATE SET run_id = excluded.run_id, step_id = excluded.step_id, checked_at = excluded.checked_at, seen = excluded.seen, gone = excluded.gone`,
+      )
+      .run(agent, step.runId, step.stepId, now(), seen, gone);
   }
 
   // ---- export expectations (confirming import) ---------------------------------------------

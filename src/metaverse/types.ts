@@ -52,10 +52,14 @@ export interface StepStats {
   disconnects: number;
   exportsStaged: number;
   filtered: number;
+  /** Anchors a delta import's deletion check read (0 when it did not run). */
+  deletionCheckRead: number;
+  /** Objects the deletion check found gone from the agent's view (counted in deletes too). */
+  deletionCheckGone: number;
 }
 
 export function emptyStats(): StepStats {
-  return { adds: 0, updates: 0, renames: 0, deletes: 0, unchanged: 0, errors: 0, warnings: 0, projections: 0, joins: 0, provisions: 0, disconnects: 0, exportsStaged: 0, filtered: 0 };
+  return { adds: 0, updates: 0, renames: 0, deletes: 0, unchanged: 0, errors: 0, warnings: 0, projections: 0, joins: 0, provisions: 0, disconnects: 0, exportsStaged: 0, filtered: 0, deletionCheckRead: 0, deletionCheckGone: 0 };
 }
 
 export interface RunErrorInput {

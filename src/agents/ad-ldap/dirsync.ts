@@ -22,6 +22,7 @@ interface DirSyncWatermark {
 }
 
 export class DirSyncStrategy implements DeltaStrategy {
+  readonly seesDeletions = true;
   constructor(private readonly view: LdapView) {}
 
   async *fullImport(): AsyncIterable<ImportPage> {

@@ -19,6 +19,7 @@ interface UsnWatermark {
 }
 
 export class UsnStrategy implements DeltaStrategy {
+  readonly seesDeletions = true;
   constructor(private readonly view: LdapView) {}
 
   async *fullImport(): AsyncIterable<ImportPage> {

@@ -38,16 +38,9 @@ export function entryToObject(entry: Entry, m: EntryMapping): ConnectorObject {
     const key = name.toLowerCase();
     const values: string[] = [];
     for (const v of valuesOf(raw)) {
-      if (Buffer.isBuffer(v)) {
-        if (m.guids.has(key) && v.length === 16) values.push(guidToString(v));
-        else if (m.binary.has(key)) values.push(v.toString('base64'));
-        else problem ??= { attribute: name, message: `holds a value that is not valid UTF-8 (bytes ${v.subarray(0, 16).toString('hex')}${v.length > 16 ? '...' : ''})`, code: 'invalid-utf8' };
-      } else {
-        const s = String(v);
-        const control = controlCharacterProblem(s);
-        if (control) problem ??= { attribute: name, message: control, code: 'control-characters' };
-        else values.push(s);
-      }
+      const text = valueText(key, v, m);
+      if (typeof text === 'string') values.push(text);
+      else problem ??= { attribute: name, ...text };
     }
     if (key === 'objectclass') objectClasses = values;
     else attributes[key] = values;
@@ -56,4 +49,31 @@ export function entryToObject(entry: Entry, m: EntryMapping): ConnectorObject {
   if (problem) throw new ObjectError(entry.dn, problem.attribute, problem.message, problem.code, anchor);
   if (!anchor) throw new ObjectError(entry.dn, m.anchor, 'has no anchor value (is the attribute readable by the bind account?)', 'missing-anchor');
   return { anchor, dn: entry.dn, objectClasses, attributes };
+}
+
+/**
+ * The anchor of an entry read with the anchor alone (a deletion check), converted as entryToObject
+ * converts it; undefined when it is missing or unreadable (the full read reports why).
+ */
+export function anchorOf(entry: Entry, m: EntryMapping): string | undefined {
+  const key = m.anchor.toLowerCase();
+  for (const name of Object.keys(entry)) {
+    if (name.toLowerCase() !== key) continue;
+    const v = valuesOf(entry[name])[0];
+    const text = v === undefined ? undefined : valueText(key, v, m);
+    return typeof text === 'string' && text !== '' ? text : undefined;
+  }
+  return undefined;
+}
+
+/** One value as text (GUIDs in Windows form, other binary values as base64), or why it cannot be taken. */
+function valueText(key: string, v: unknown, m: EntryMapping): string | { message: string; code: string } {
+  if (Buffer.isBuffer(v)) {
+    if (m.guids.has(key) && v.length === 16) return guidToString(v);
+    if (m.binary.has(key)) return v.toString('base64');
+    return { message: `holds a value that is not valid UTF-8 (bytes ${v.subarray(0, 16).toString('hex')}${v.length > 16 ? '...' : ''})`, code: 'invalid-utf8' };
+  }
+  const s = String(v);
+  const control = controlCharacterProblem(s);
+  return control ? { message: control, code: 'control-characters' } : s;
 }

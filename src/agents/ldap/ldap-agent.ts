@@ -5,22 +5,26 @@
 import { Attribute, Change, type Client, type Control, type Entry } from 'ldapts';
 import type { DeltaStrategyName, LdapAgentConfig } from '../../config/schema.js';
 import { isWithin, parseDn, sameDn } from '../../util/dn.js';
-import { type Agent, type AttributeMap, type Capability, type ConnectorObject, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, ObjectError, ServerDownError, TransientError } from '../types.js';
+import { type Agent, type AnchorPage, type AttributeMap, type Capability, type ConnectorObject, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, IncompleteReadError, ObjectError, ServerDownError, TransientError } from '../types.js';
 import { type ConnectionSettings, connect, isConnectionFailure } from './connection.js';
 import { AccesslogStrategy } from './delta/accesslog.js';
 import { TimestampStrategy } from './delta/timestamp.js';
 import type { DeltaStrategy, LdapView } from './delta/types.js';
-import { entryToObject, type EntryMapping, valuesOf } from './entry.js';
+import { anchorOf, entryToObject, type EntryMapping, valuesOf } from './entry.js';
 
 const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
 const GUID_ATTRIBUTES = new Set(['objectguid', 'msexchmailboxguid']);
-/** LDAP results that say "not now" rather than "no": busy (51), unavailable (52), time limit (3). */
-const TRANSIENT_RESULTS = new Set(['BusyError', 'UnavailableError', 'TimeLimitExceededError']);
-/** LDAP results that say the server's limits stopped the answer: size limit (4), administrative limit (11). */
-const LIMIT_RESULTS = new Set(['SizeLimitExceededError', 'AdminLimitExceededError']);
+/** LDAP results that say "not now" rather than "no": busy (51), unavailable (52). */
+const TRANSIENT_RESULTS = new Set(['BusyError', 'UnavailableError']);
+/**
+ * LDAP results that say the server's limits stopped a search short: size limit (4), time limit (3),
+ * administrative limit (11). Retrying would hit the same limit; what was returned is not all there is.
+ * A write that runs out of time may pass, so exports retry a time limit.
+ */
+const LIMIT_RESULTS = new Set(['SizeLimitExceededError', 'TimeLimitExceededError', 'AdminLimitExceededError']);
 
 export abstract class LdapAgent implements Agent, LdapView {
-  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['full-import', 'delta-import', 'read-object', 'export-add', 'export-modify', 'export-delete', 'export-rename']);
+  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['full-import', 'delta-import', 'list-anchors', 'read-object', 'export-add', 'export-modify', 'export-delete', 'export-rename']);
   readonly anchorAttribute: string;
   protected client: Client | undefined;
   protected readonly mapping: EntryMapping;
@@ -193,7 +197,33 @@ export abstract class LdapAgent implements Agent, LdapView {
     return this.guard(() => this.strategy.deltaImport(watermark), `delta import (${this.config.delta.strategy}) of ${this.config.baseDn}`);
   }
 
-  private async *guard(source: () => AsyncIterable<ImportPage>, what: string): AsyncIterable<ImportPage> {
+  get deletionCheck(): { everyMinutes: number } | undefined {
+    const { deletions, sweepEveryMinutes } = this.config.delta;
+    const sweep = deletions ? deletions === 'sweep' : !this.strategy.seesDeletions;
+    return sweep ? { everyMinutes: sweepEveryMinutes } : undefined;
+  }
+
+  listAnchors(): AsyncIterable<AnchorPage> {
+    return this.guard(() => this.readAnchors(), `deletion check of ${this.config.baseDn}`);
+  }
+
+  /**
+   * The agent's view (base, scope, filter) asking for the anchor alone: entries of a DN and one
+   * value, not parsed beyond that, so that comparing a whole directory costs a fraction of a full import.
+   */
+  private async *readAnchors(): AsyncIterable<AnchorPage> {
+    for await (const entries of this.search(this.config.baseDn, this.config.filter, [this.config.anchor], { scope: this.config.searchScope })) {
+      const page: AnchorPage = { anchors: [], unreadable: [] };
+      for (const entry of entries) {
+        const anchor = anchorOf(entry, this.mapping);
+        if (anchor === undefined) page.unreadable.push(entry.dn);
+        else page.anchors.push(anchor);
+      }
+      yield page;
+    }
+  }
+
+  private async *guard<T>(source: () => AsyncIterable<T>, what: string): AsyncIterable<T> {
     const client = this.client;
     try {
       yield* source();
@@ -208,14 +238,20 @@ export abstract class LdapAgent implements Agent, LdapView {
     if (e instanceof ServerDownError || e instanceof DeltaUnavailableError || e instanceof ObjectError || e instanceof TransientError) return e;
     if (isConnectionFailure(e)) return new ServerDownError(this.name, (e as Error).message);
     if (TRANSIENT_RESULTS.has((e as Error).name)) return new TransientError(this.name, `${what}: ${(e as Error).name}: ${(e as Error).message}`);
-    if (LIMIT_RESULTS.has((e as Error).name)) {
-      // Not a fault that passes: retrying would hit the same limit. The answer was cut short, so nothing may be concluded from it.
-      return new Error(
-        `agent "${this.name}": ${what} was cut short by the server's limits (${(e as Error).name}); nothing was concluded from the partial answer. ` +
-          `Lift the size limit for the bind account (OpenLDAP: limits dn.exact="${this.config.bindDn ?? 'the bind DN'}" size=unlimited, on every database searched, the access log included) or set pageSize below the server's limit`,
-      );
-    }
+    if (LIMIT_RESULTS.has((e as Error).name)) return new IncompleteReadError(this.name, what, (e as Error).name, this.limitFix((e as Error).name));
     return new ServerDownError(this.name, `${what} failed: ${(e as Error).message}`);
+  }
+
+  /** How to lift the limit that cut a search short, in the words of the directories we speak to. */
+  private limitFix(limit: string): string {
+    const who = this.config.bindDn ?? 'the bind DN';
+    if (limit === 'TimeLimitExceededError') {
+      return `Lift the search time limit for the bind account (OpenLDAP: limits dn.exact="${who}" time=unlimited; Domino: the LDAP "Timeout" in the Configuration Settings document; AD: MaxQueryDuration)`;
+    }
+    return (
+      `Lift the size limit for the bind account (OpenLDAP: limits dn.exact="${who}" size=unlimited, on every database searched, the access log included; ` +
+      `Domino: "Maximum number of entries returned" in the Configuration Settings document, LDAP tab; AD: MaxPageSize) or set pageSize below the server's limit`
+    );
   }
 
   async exportObject(op: ExportOperation): Promise<ExportResult> {
@@ -274,7 +310,7 @@ export abstract class LdapAgent implements Agent, LdapView {
     if (e instanceof ObjectError || e instanceof ServerDownError) return e;
     const err = e as Error & { code?: unknown };
     if (isConnectionFailure(e)) return new ServerDownError(this.name, err.message);
-    if (TRANSIENT_RESULTS.has(err.name)) return new TransientError(this.name, `${op.kind} ${op.dn}: ${err.name}: ${err.message}`);
+    if (TRANSIENT_RESULTS.has(err.name) || err.name === 'TimeLimitExceededError') return new TransientError(this.name, `${op.kind} ${op.dn}: ${err.name}: ${err.message}`);
     const attribute = /attribute[^"']*["']?([A-Za-z][A-Za-z0-9-]*)/i.exec(err.message)?.[1];
     const hint = err.name === 'InsufficientAccessError' || err.name === 'UnwillingToPerformError' ? `; ${this.writeRefusedHint()}` : '';
     const verb = op.kind === 'add' ? 'add' : op.kind === 'delete' ? 'delete' : 'modify';

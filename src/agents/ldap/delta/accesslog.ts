@@ -28,6 +28,7 @@ const DAY = 24 * HOUR;
 
 
 export class AccesslogStrategy implements DeltaStrategy {
+  readonly seesDeletions = true;
   constructor(private readonly view: LdapView) {}
 
   private get logBase(): string {

@@ -2,7 +2,8 @@
  * Delta by modification time, for directories without a change log (Domino). Each window starts a
  * configurable overlap before the newest modification time seen so far, read from the server's own
  * timestamps so the client's clock never matters; what the overlap reads twice comes back unchanged.
- * A modification time cannot show a deletion: deletions are found by the next full import.
+ * A modification time cannot show a deletion: the engine's deletion check (the anchors in view,
+ * compared with the connector space) finds them.
  */
 import { escapeFilterValue } from '../../../util/filter.js';
 import type { Entry } from 'ldapts';
@@ -17,6 +18,7 @@ interface TimestampWatermark {
 }
 
 export class TimestampStrategy implements DeltaStrategy {
+  readonly seesDeletions = false;
   constructor(private readonly view: LdapView) {}
 
   private get attr(): string {

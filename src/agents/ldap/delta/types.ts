@@ -24,6 +24,8 @@ export interface LdapView {
 }
 
 export interface DeltaStrategy {
+  /** Whether its delta imports report deletions and objects that left the view (false: a deletion check is needed). */
+  readonly seesDeletions: boolean;
   /** The full import, with the watermark from which the next delta starts on its last page. */
   fullImport(): AsyncIterable<ImportPage>;
   /** The changes since a watermark this strategy wrote. */
