@@ -35,6 +35,11 @@ export interface SlapdOptions {
   maxSize?: number;
   /** The admin's size limit on the access log (unlimited unless given), to test a server that stops answers short. */
   logSizeLimit?: number;
+  /**
+   * Bind accounts besides the admin (cn=NAME under the suffix, with the admin's password), each with
+   * its slapd `limits` on the directory (e.g. "size=5"): a server that cuts answers short for them.
+   */
+  readers?: { name: string; limits: string }[];
 }
 
 export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
@@ -79,6 +84,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
       `rootdn "${rootDn}"`,
       `rootpw ${password}`,
       `directory ${db}`,
+      ...(options.readers ?? []).map((r) => `limits dn.exact="cn=${r.name},${suffix}" ${r.limits}`),
       'index objectClass eq',
       'index entryUUID eq',
       'overlay accesslog',
@@ -107,6 +113,9 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   if (!options.seed) {
     const top = suffix.split(',')[0]!.split('=');
     run('ldapadd', [...auth], `dn: ${suffix}\nobjectClass: ${top[0]!.toLowerCase() === 'dc' ? 'domain' : 'organization'}\n${top[0]}: ${top[1]}\n`);
+  }
+  for (const r of options.readers ?? []) {
+    run('ldapadd', [...auth], `dn: cn=${r.name},${suffix}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: ${r.name}\nuserPassword: ${password}\n`);
   }
   return {
     url, ldapsUrl, suffix, rootDn, password, caFile: tls.ca, dir,
