@@ -19,7 +19,9 @@ export function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
   delete rules['domino-contacts'].exportFlows.mailsystem; // the domino-ldap agent writes MailSystem itself
   const dominoAttrs = ['cn', 'givenname', 'sn', 'uid', 'internetaddress', 'mailaddress', 'mailsystem', 'title', 'telephonenumber', 'description'];
   const adAttrs = ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'proxyAddresses', 'title', 'telephoneNumber'];
-  const common = (s: Slapd, pw: string) => ({ url: s.url, bindDn: s.rootDn, password: { env: pw }, delta: { strategy: 'accesslog' }, pageSize: PAGE_SIZE, exportConcurrency: EXPORT_CONCURRENCY });
+  // slapd's access log stands in for each side's change stream. Domino has none: its agents also run
+  // the deletion check that Domino's timestamp strategy runs, so every delta cycle pays for it.
+  const common = (s: Slapd, pw: string) => ({ url: s.url, bindDn: s.rootDn, password: { env: pw }, delta: { strategy: 'accesslog', ...(s === domino ? { deletions: 'sweep' } : {}) }, pageSize: PAGE_SIZE, exportConcurrency: EXPORT_CONCURRENCY });
   const config = {
     metaverse: { ...quickstart.metaverse, file: join(dir, 'metaverse.db') },
     runProfiles: join(ROOT, 'run-profiles'),

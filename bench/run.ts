@@ -20,7 +20,7 @@ import { startSlapd, type Slapd } from '../test/integration/harness/slapd.js';
 import { writeConfig, EXPORT_CONCURRENCY, PAGE_SIZE } from './config.js';
 import { AD_MAILBOXES, AD_SUFFIX, adContactLdif, ChangePlanner, changeLdif, type ChangeSet, DOMINO_PEOPLE, DOMINO_SUFFIX, dominoContactLdif, writeAdSeed, writeDominoSeed, writeLdif } from './data.js';
 import { ldaptsPagedRead, ldapaddRate, ldapsearchRate, slapdCpuSeconds, sqliteInsertRate, type StepReport, type Timed, timeRun } from './measure.js';
-import { type Cpu, figures, printReport, type RawLdapadd, type SizeResult, type LargeResult } from './report.js';
+import { type Cpu, type DeletionCheckCost, figures, printReport, type RawLdapadd, type SizeResult, type LargeResult } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PROFILES = join(ROOT, 'bench', 'profiles');
@@ -69,6 +69,17 @@ const exportsOf = (t: Timed): number =>
 function expectExports(what: string, t: Timed, expected: number): void {
   const got = exportsOf(t);
   if (got !== expected) throw new Error(`${what} exported ${got} changes, expected ${expected}`);
+}
+
+/** The deletion checks of the two Domino agents in a quiet delta cycle, with each agent's full-import step of `imports` (the last one of that agent). */
+function deletionCheckCost(quiet: Timed, imports: Timed): DeletionCheckCost {
+  const of = (agent: string) => {
+    const s = step(quiet, agent, 'delta-import-sync');
+    const full = imports.steps.filter((x) => x.agent === agent && x.type === 'full-import').at(-1);
+    if (!full) throw new Error(`no full import of ${agent} to compare the deletion check with`);
+    return { read: s.stats.deletionCheckRead ?? 0, seconds: (s.stats.deletionCheckMs ?? 0) / 1000, fullImportSeconds: full.seconds };
+  };
+  return { people: of('domino-people'), contacts: of('domino-contacts') };
 }
 
 const step = (t: Timed, agent: string, type: string): StepReport => {
@@ -216,6 +227,8 @@ async function benchSize(n: number): Promise<SizeResult> {
       mixDelta: { changes: mixChanges, seconds: mixDelta.seconds, writeSeconds: mixWriteSeconds, peakRssMb: mixDelta.peakRssMb },
       settledDelta: { seconds: settled.seconds, peakRssMb: settled.peakRssMb },
       tenChangeDelta: { seconds: ten.seconds, peakRssMb: ten.peakRssMb },
+      // The people's full import is the first phase's; the contacts' the confirming import's (both hold N).
+      deletionCheck: { people: deletionCheckCost(settled, fullImport).people, contacts: deletionCheckCost(settled, confirm).contacts },
     };
   } finally {
     await domino.stop();
@@ -242,7 +255,7 @@ async function benchLarge(n: number): Promise<LargeResult> {
     console.error(`[${n}] delta cycle with nothing changed, then with 10 changes ...`);
     const empty = await timeRun(configFile, 'delta-cycle');
     const ten = await tenChangeCycle(configFile, domino, ad, new ChangePlanner(n));
-    return { n, initial: { seconds: initial.seconds, peakRssMb: initial.peakRssMb }, emptyDelta: { seconds: empty.seconds, peakRssMb: empty.peakRssMb }, tenChangeDelta: { seconds: ten.seconds, peakRssMb: ten.peakRssMb } };
+    return { n, initial: { seconds: initial.seconds, peakRssMb: initial.peakRssMb }, deletionCheck: deletionCheckCost(empty, initial), emptyDelta: { seconds: empty.seconds, peakRssMb: empty.peakRssMb }, tenChangeDelta: { seconds: ten.seconds, peakRssMb: ten.peakRssMb } };
   } finally {
     await domino.stop();
     await ad.stop();

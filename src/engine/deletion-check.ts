@@ -23,6 +23,8 @@ export async function runDeletionCheck(ctx: StepContext, agent: Agent): Promise<
     const last = store.lastDeletionCheck(agent.name);
     if (last && Date.now() - Date.parse(last.checkedAt) < wanted.everyMinutes * 60_000) return 'skipped';
   }
+  const started = performance.now();
+  const took = (): number => Math.round(performance.now() - started);
   const seen = new SeenSet();
   let read = 0;
   try {
@@ -40,6 +42,7 @@ export async function runDeletionCheck(ctx: StepContext, agent: Agent): Promise<
   } catch (e) {
     if (!(e instanceof IncompleteReadError)) throw e;
     ctx.stats.deletionCheckRead += read;
+    ctx.stats.deletionCheckMs += took();
     ctx.warning(agent.name, undefined, 'incomplete-read', `${e.message}. No object was taken as deleted, and the delta import's watermark was not advanced`);
     return 'incomplete';
   }
@@ -55,5 +58,6 @@ export async function runDeletionCheck(ctx: StepContext, agent: Agent): Promise<
     }
     store.recordDeletionCheck(ctx.ref, agent.name, read, unseen.length);
   });
+  ctx.stats.deletionCheckMs += took();
   return 'done';
 }

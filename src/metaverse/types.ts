@@ -56,10 +56,12 @@ export interface StepStats {
   deletionCheckRead: number;
   /** Objects the deletion check found gone from the agent's view (counted in deletes too). */
   deletionCheckGone: number;
+  /** How long the deletion check took, in milliseconds. */
+  deletionCheckMs: number;
 }
 
 export function emptyStats(): StepStats {
-  return { adds: 0, updates: 0, renames: 0, deletes: 0, unchanged: 0, errors: 0, warnings: 0, projections: 0, joins: 0, provisions: 0, disconnects: 0, exportsStaged: 0, filtered: 0, deletionCheckRead: 0, deletionCheckGone: 0 };
+  return { adds: 0, updates: 0, renames: 0, deletes: 0, unchanged: 0, errors: 0, warnings: 0, projections: 0, joins: 0, provisions: 0, disconnects: 0, exportsStaged: 0, filtered: 0, deletionCheckRead: 0, deletionCheckGone: 0, deletionCheckMs: 0 };
 }
 
 export interface RunErrorInput {

@@ -5,6 +5,8 @@
  * nothing is lost or written twice. The Domino agents reach slapd through a relay that cuts the
  * connection after a given number of bytes.
  */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deploy, type Deployment, type RunReportJson } from './harness/coexistence.js';
@@ -35,6 +37,9 @@ beforeAll(async () => {
     urls: { 'domino-people': peopleLink.url, 'domino-contacts': contactsLink.url },
     // Two retries, 0.5-1 s then 1-2 s apart: a 200 ms outage is bridged, a lasting one gives up quickly.
     safety: { retry: { attempts: 2, initialDelayMs: 500, maxDelayMs: 1000 } },
+    // The cuts below are placed by bytes in the change read; the deletion check reads first, so it runs
+    // in the first delta cycle only (and where a test asks for it by clearing its record).
+    dominoPeopleDelta: { sweepEveryMinutes: 1440 },
   });
   for (let i = 0; i < PEOPLE; i++) d.addDominoPerson({ given: `Fault${i}`, sn: 'Line', mail: `fault${i}@notes.acme.test` });
   const first = await cli(['run', 'initial', '--json']);
@@ -86,6 +91,32 @@ describe('a short outage mid-step is retried', () => {
 });
 
 describe('a directory that stays away mid-step', () => {
+  it('during the deletion check: after the retries the step stops, nothing is taken as deleted, the watermark stays, the next run completes', async () => {
+    const gone = d.addDominoPerson({ given: 'Gone', sn: 'Soon', mail: 'gone.soon@notes.acme.test' });
+    expect((await cli(['run', 'delta-cycle', '--json'])).report.status).toBe('success');
+    expect((await d.adSearch(d.adContactsOu, '(objectClass=contact)', ['cn'])).length).toBe(PEOPLE + 1);
+    // Asks for the check now, and gives it a deletion to find, which it must not conclude from a broken read.
+    const db = new Database(join(d.dir, 'metaverse.db'));
+    db.prepare("DELETE FROM deletion_check WHERE agent = 'domino-people'").run();
+    db.close();
+    slapd.modify(`dn: ${gone}\nchangetype: delete\n`);
+    const before = d.watermark('domino-people');
+    peopleLink.cutAfter(1500); // the root DSE, then part of the anchors
+    const r = await cli(['run', 'delta-cycle', '--json']);
+    expect(peopleLink.cut()).toBe(true);
+    expect({ status: r.report.status, code: r.code }).toEqual({ status: 'stopped-server-down', code: 3 });
+    const step = r.report.steps[0]!;
+    expect({ deletes: step.stats.deletes, gone: step.stats.deletionCheckGone }).toEqual({ deletes: 0, gone: 0 });
+    expect(step.problems.filter((p) => p.code === 'retried').map((p) => p.message)).toEqual([expect.stringMatching(/^deletion check of domino-people failed/), expect.stringMatching(/^deletion check of domino-people failed/)]);
+    expect(d.watermark('domino-people')).toEqual(before);
+    expect((await d.adSearch(d.adContactsOu, '(objectClass=contact)', ['cn'])).length).toBe(PEOPLE + 1);
+
+    peopleLink.restore();
+    expect((await cli(['run', 'delta-cycle', '--json'])).report.status).toBe('success');
+    expect((await d.adSearch(d.adContactsOu, '(mail=gone.soon@notes.acme.test)', ['cn'])).length).toBe(0);
+    expect((await d.adSearch(d.adContactsOu, '(objectClass=contact)', ['cn'])).length).toBe(PEOPLE);
+  });
+
   it('during an import: after the retries the step stops, the watermark stays, the next run completes', async () => {
     slapd.modify(Array.from({ length: PEOPLE }, (_, i) => `dn: cn=Fault${i} Line,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Moved on\n`).join('\n'));
     const before = d.watermark('domino-people');

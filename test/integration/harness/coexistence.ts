@@ -63,6 +63,8 @@ export interface DeployOptions {
   urls?: Record<string, string>;
   /** The config's safety section (guards set low enough for a handful of test objects). */
   safety?: Record<string, unknown>;
+  /** More delta settings for domino-people (its deletion check: deletions, sweepEveryMinutes). */
+  dominoPeopleDelta?: Record<string, unknown>;
 }
 
 /** A private slapd and a deployment on the Samba DC the global setup started: one test file's world. */
@@ -103,7 +105,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
     agents: {
       // The whole directory, dirbridge's own contacts included: the server-side filter leaves out contacts
       // (MailSystem 5), as an administrator would configure it; the rules' scope is the second line.
-      'domino-people': { type: 'domino-ldap', url: slapd.url, bindDn: slapd.rootDn, password: { env: 'DOMINO_PW' }, baseDn: options.dominoPeopleOnly ? dominoPeopleOu : slapd.suffix, ...delta(options.dominoDelta), filter: '(&(objectClass=dominoPerson)(!(mailsystem=5)))', objectClasses: ['dominoPerson'], anchor: 'dominoUNID', attributes: dominoAttrs, pageSize: 7 },
+      'domino-people': { type: 'domino-ldap', url: slapd.url, bindDn: slapd.rootDn, password: { env: 'DOMINO_PW' }, baseDn: options.dominoPeopleOnly ? dominoPeopleOu : slapd.suffix, ...delta(options.dominoDelta, options.dominoPeopleDelta), filter: '(&(objectClass=dominoPerson)(!(mailsystem=5)))', objectClasses: ['dominoPerson'], anchor: 'dominoUNID', attributes: dominoAttrs, pageSize: 7 },
       'ad-mailboxes': { type: 'ad-ldap', url: samba.url, bindDn: samba.bindDn, password: { env: 'AD_PW' }, baseDn: adRoot, ...delta(options.adDelta), filter: '(objectClass=user)', objectClasses: ['user'], attributes: ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'proxyAddresses', 'homeMDB', 'msExchMailboxGuid', 'msExchRecipientTypeDetails', 'title', 'telephoneNumber'], pageSize: 5 },
       'ad-contacts': { type: 'ad-ldap', url: samba.url, bindDn: samba.bindDn, password: { env: 'AD_PW' }, baseDn: adContactsOu, ...delta(options.adDelta), filter: '(objectClass=contact)', objectClasses: ['contact'], attributes: ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'targetAddress', 'proxyAddresses', 'title', 'telephoneNumber', 'adminDescription'] },
       // slapd cannot mint Domino UNIDs for new documents; entryUUID plays that part for the contacts.
@@ -200,6 +202,7 @@ export function dominoPersonAdder(slapd: Slapd, ou: string): Deployment['addDomi
   };
 }
 
-function delta(strategy: string | undefined): { delta?: { strategy: string } } {
-  return strategy ? { delta: { strategy } } : {};
+function delta(strategy: string | undefined, more: Record<string, unknown> = {}): { delta?: Record<string, unknown> } {
+  const settings = { ...(strategy ? { strategy } : {}), ...more };
+  return Object.keys(settings).length ? { delta: settings } : {};
 }
