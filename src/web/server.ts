@@ -33,26 +33,34 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
       res.writeHead(status, { ...HEADERS, ...extra });
       res.end(req.method === 'HEAD' ? undefined : html);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, messagePage('Read-only', 'This view changes nothing: only GET and HEAD are answered.'), { Allow: 'GET, HEAD' });
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const fromUrl = url.searchParams.get('token') ?? undefined;
-    if (fromUrl !== undefined) {
-      if (!valid(fromUrl)) return send(401, messagePage('Access token required', 'The token is not valid.'));
-      url.searchParams.delete('token');
-      return send(303, '', { Location: url.pathname + url.search, 'Set-Cookie': `${COOKIE}=${encodeURIComponent(fromUrl)}; HttpOnly; SameSite=Strict; Path=/` });
-    }
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`))?.slice(COOKIE.length + 1);
-    if (!valid(bearer) && !valid(cookie === undefined ? undefined : decodeURIComponent(cookie))) {
-      return send(401, messagePage('Access token required', 'Open the address you were given with ?token=..., or send Authorization: Bearer.'), { 'WWW-Authenticate': 'Bearer' });
-    }
+    // Whatever a request holds, it is answered and the server goes on: nothing it sends may throw
+    // out of this handler (a thrown error here would stop the process).
     try {
-      send(200, route(url));
+      answer(req, send);
     } catch (e) {
+      if (res.headersSent) return void res.destroy();
+      if (e instanceof BadRequest) return send(400, messagePage('Bad request', e.message));
       if (e instanceof NotFound) return send(404, messagePage('Not found', e.message));
       send(500, messagePage('Error', (e as Error).message));
     }
   });
+
+  function answer(req: IncomingMessage, send: (status: number, html: string, extra?: Record<string, string>) => void): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, messagePage('Read-only', 'This view changes nothing: only GET and HEAD are answered.'), { Allow: 'GET, HEAD' });
+    const url = requestUrl(req.url);
+    const fromUrl = url.searchParams.get('token') ?? undefined;
+    if (fromUrl !== undefined) {
+      if (!valid(fromUrl)) return send(401, messagePage('Access token required', 'The token is not valid.'));
+      url.searchParams.delete('token');
+      return send(303, '', { Location: sameOriginPath(url), 'Set-Cookie': `${COOKIE}=${encodeURIComponent(fromUrl)}; HttpOnly; SameSite=Strict; Path=/` });
+    }
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`))?.slice(COOKIE.length + 1);
+    if (!valid(bearer) && !valid(cookie === undefined ? undefined : decodedOrUndefined(cookie))) {
+      return send(401, messagePage('Access token required', 'Open the address you were given with ?token=..., or send Authorization: Bearer.'), { 'WWW-Authenticate': 'Bearer' });
+    }
+    send(200, route(url));
+  }
 
   function route(url: URL): string {
     const p = url.pathname;
@@ -84,3 +92,31 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
 }
 
 class NotFound extends Error {}
+class BadRequest extends Error {}
+
+/** The request target as a URL on this server; one that is not a path (or an absolute URL) is a bad request. */
+function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    throw new BadRequest('The request target is not a valid address.');
+  }
+}
+
+/**
+ * Where to send the browser back after taking the token: a path on this server only. A path that a
+ * browser would read as another host ("//evil.example/x", also after "/.//") is cut back to "/".
+ */
+function sameOriginPath(url: URL): string {
+  const path = url.pathname.replace(/\/{2,}/g, '/').replace(/^(\/\.)+\//, '/');
+  return (path.startsWith('/') && !path.startsWith('//') ? path : '/') + url.search;
+}
+
+/** A cookie value that is not valid percent-encoding is no token at all. */
+function decodedOrUndefined(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}

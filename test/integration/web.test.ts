@@ -3,21 +3,17 @@
  * search, open an object, read its lineage and history; a request without the token is refused, and
  * nothing can be changed through it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { deployWithSlapd, type Deployment } from './harness/coexistence.js';
+import { startServe, type Served } from './harness/serve.js';
 import type { Slapd } from './harness/slapd.js';
 
-const CLI = join(resolve(import.meta.dirname, '../..'), 'dist/cli/main.js');
 const TOKEN = randomBytes(24).toString('hex');
 let slapd: Slapd;
 let d: Deployment;
-let server: ChildProcess;
+let server: Served;
 let base: string;
 let browser: Browser;
 let createdBy: number;
@@ -31,25 +27,14 @@ beforeAll(async () => {
   slapd.modify(`dn: cn=Wanda Webview,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Inspector\n`);
   changedBy = d.cli(['run', 'delta-cycle', '--json']).report!.runId;
 
-  const config = parse(readFileSync(d.configFile, 'utf8')) as Record<string, unknown>;
-  config.serve = { token: { env: 'DIRBRIDGE_SERVE_TOKEN' } };
-  writeFileSync(d.configFile, stringify(config));
-  server = spawn(process.execPath, [CLI, '--config', d.configFile, 'serve', '--port', '0'], { env: { ...d.env, DIRBRIDGE_SERVE_TOKEN: TOKEN } });
-  base = await new Promise<string>((resolveUrl, reject) => {
-    let err = '';
-    server.stderr!.on('data', (b: Buffer) => {
-      err += b.toString();
-      const line = err.split('\n').find((l) => l.includes('"serving"'));
-      if (line) resolveUrl((JSON.parse(line) as { url: string }).url.replace(/\/$/, ''));
-    });
-    server.on('exit', (code) => reject(new Error(`dirbridge serve exited with ${code}: ${err}`)));
-  });
+  server = await startServe(d.configFile, d.env, TOKEN);
+  base = server.base;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 });
 
 afterAll(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  server?.stop();
   await slapd?.stop();
 });
 
