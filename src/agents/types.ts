@@ -93,21 +93,18 @@ export class DeltaUnavailableError extends Error {
 }
 
 /**
- * The directory stopped its answer short (a size or time limit: Domino's "Maximum number of entries
- * returned", AD's MaxPageSize on an unpaged search, slapd's sizelimit and timelimit). What was read is
- * real, but the read is not complete: nothing may be concluded from what it did not return.
+ * The source stopped its answer short: a directory's size or time limit (Domino's "Maximum number of
+ * entries returned", AD's MaxPageSize on an unpaged search, slapd's sizelimit and timelimit), or a file
+ * that is still being written. What was read is real, but the read is not complete: nothing may be
+ * concluded from what it did not return.
  */
 export class IncompleteReadError extends Error {
   constructor(
     agent: string,
-    /** What was being read, e.g. "full import of ou=People,o=Acme". */
-    readonly what: string,
-    /** The LDAP result, e.g. SizeLimitExceededError. */
-    readonly limit: string,
-    /** How to lift the limit. */
-    readonly fix: string,
+    /** What happened, what was concluded (nothing) and how to fix it. */
+    detail: string,
   ) {
-    super(`agent "${agent}": ${what} was cut short by the server's limits (${limit}); nothing was concluded from the partial answer. ${fix}`);
+    super(`agent "${agent}": ${detail}`);
     this.name = 'IncompleteReadError';
   }
 }

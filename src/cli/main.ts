@@ -17,10 +17,10 @@ import { health } from '../engine/health.js';
 import { startScheduler, validateSchedule } from '../engine/scheduler.js';
 import type { Logger } from 'pino';
 import { combine, createLogger, type LogLevel, logObserver, progressObserver } from './observers.js';
-import { acquireRunLock, LockedError } from '../engine/lock.js';
+import { acquireRunLock, LockedError, LockUnusableError } from '../engine/lock.js';
 import { EXIT_CODES } from '../engine/status.js';
 import { existsSync } from 'node:fs';
-import { Store } from '../metaverse/store.js';
+import { Store, StoreUnusableError } from '../metaverse/store.js';
 import { registerInspection } from './inspect.js';
 import { Inspector } from '../metaverse/inspect.js';
 import { preview, PreviewNotFoundError } from '../engine/preview.js';
@@ -287,7 +287,13 @@ function loggerFor(loaded: LoadedConfig, flag?: string): Logger {
   const { logging } = loaded.config;
   const chosen = flag ?? process.env.DIRBRIDGE_LOG_LEVEL ?? logging.stderrLevel ?? (process.stderr.isTTY ? 'warn' : 'info');
   if (!LOG_LEVELS.includes(chosen as LogLevel)) throw new UsageError(`log level "${chosen}" is not one of ${LOG_LEVELS.join(', ')}`);
-  return createLogger({ ...(logging.file ? { file: loaded.path(logging.file) } : {}), fileLevel: logging.level, stderrLevel: chosen as LogLevel });
+  const file = logging.file ? loaded.path(logging.file) : undefined;
+  try {
+    return createLogger({ ...(file ? { file } : {}), fileLevel: logging.level, stderrLevel: chosen as LogLevel });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new ConfigError(loaded.file, [`logging.file: cannot open ${file} for appending (${code}); create its folder, or give a path dirbridge may write`]);
+  }
 }
 
 const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
@@ -341,6 +347,9 @@ try {
   } else if (e instanceof ConfigError) {
     process.stderr.write(`dirbridge: ${e.message}\n`);
     process.exitCode = EXIT_CODES.config;
+  } else if (e instanceof StoreUnusableError || e instanceof LockUnusableError) {
+    process.stderr.write(`dirbridge: ${e.message}\n`);
+    process.exitCode = EXIT_CODES.store;
   } else if (e instanceof LockedError) {
     process.stderr.write(`dirbridge: ${e.message}\n`);
     process.exitCode = EXIT_CODES.locked;

@@ -4,7 +4,7 @@
  * secret can be. On a terminal, a progress bar per step with counts and rate; under cron (no
  * terminal) no bar, and the step lines are the summary.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import pino, { type Logger } from 'pino';
 import type { RunObserver } from '../engine/runner.js';
@@ -14,7 +14,12 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export function createLogger(options: { file?: string; fileLevel: LogLevel; stderrLevel: LogLevel }): Logger {
   const streams: pino.StreamEntry[] = [];
   if (options.stderrLevel !== 'silent') streams.push({ level: options.stderrLevel, stream: process.stderr });
-  if (options.file && options.fileLevel !== 'silent') streams.push({ level: options.fileLevel, stream: createWriteStream(options.file, { flags: 'a', mode: 0o600 }) });
+  if (options.file && options.fileLevel !== 'silent') {
+    // Opened here, at once: a file that cannot be opened is the caller's error to name before the run
+    // starts, not a stream error that ends the process half-way through it.
+    const fd = openSync(options.file, 'a', 0o600);
+    streams.push({ level: options.fileLevel, stream: createWriteStream('', { fd }) });
+  }
   const levels: LogLevel[] = [options.stderrLevel, options.file ? options.fileLevel : 'silent'];
   const order: LogLevel[] = ['debug', 'info', 'warn', 'error'];
   const lowest = order.find((l) => levels.includes(l)) ?? 'silent';

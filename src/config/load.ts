@@ -1,5 +1,5 @@
 /** Reads dirbridge.yaml, validates it and resolves paths and secrets before anything connects. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
@@ -34,6 +34,20 @@ export function formatZodIssues(error: ZodError): string[] {
   });
 }
 
+/**
+ * YAML text as plain data; a syntax error, or aliases that expand without bound (a "billion laughs"
+ * file), is a ConfigError naming the file.
+ */
+export function parseYaml(file: string, text: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message}`));
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new ConfigError(file, [`YAML: ${(e as Error).message}; write the values out instead of repeating aliases`]);
+  }
+}
+
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const abs = resolve(file);
   let text: string;
@@ -42,9 +56,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (e) {
     throw new ConfigError(abs, [`cannot read the file: ${(e as Error).message}; pass --config PATH`]);
   }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) throw new ConfigError(abs, doc.errors.map((e) => `YAML: ${e.message}`));
-  const parsed = configSchema.safeParse(doc.toJS());
+  const parsed = configSchema.safeParse(parseYaml(abs, text));
   if (!parsed.success) throw new ConfigError(abs, formatZodIssues(parsed.error));
   const config = parsed.data;
   const dir = dirname(abs);
@@ -60,8 +72,27 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     if ('error' in got) problems.push(`agents.${name}.${key}: ${got.error}`);
     else secrets.set(name, got.value);
   }
+  for (const [name, agent] of Object.entries(config.agents)) {
+    const caFile = 'tls' in agent ? agent.tls.caFile : undefined;
+    if (caFile) {
+      const problem = caFileProblem(path(caFile));
+      if (problem) problems.push(`agents.${name}.tls.caFile: ${problem}`);
+    }
+  }
   if (problems.length) throw new ConfigError(abs, problems);
   return { file: abs, dir, config, secrets, path };
+}
+
+/** Why a CA file cannot be used to verify a server, if it cannot: checked before anything connects. */
+function caFileProblem(file: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of the PEM file of the CA that signed the server's certificate`;
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) return `${file} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); convert a DER file with: openssl x509 -inform der -in FILE -out ca.pem`;
+  return undefined;
 }
 
 export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv, path: (p: string) => string): { value: string } | { error: string } {
@@ -71,8 +102,12 @@ export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv, path: (p: str
     return { value: v };
   }
   try {
-    const v = readFileSync(path(ref.file), 'utf8').replace(/\r?\n$/, '');
-    if (v === '') return { error: `secret file ${path(ref.file)} is empty` };
+    const file = path(ref.file);
+    // A secret others may read is a secret already shared: refused, as ssh refuses a loose key.
+    const mode = statSync(file).mode & 0o777;
+    if (mode & 0o077) return { error: `secret file ${file} can be read or written by others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${file}` };
+    const v = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    if (v === '') return { error: `secret file ${file} is empty` };
     return { value: v };
   } catch (e) {
     return { error: `cannot read secret file ${path(ref.file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };

@@ -4,10 +4,9 @@
  */
 import { z } from 'zod';
 
-export const secretRef = z.union([
-  z.object({ env: z.string().min(1) }).strict(),
-  z.object({ file: z.string().min(1) }).strict(),
-]);
+export const secretRef = z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()], {
+  error: 'a secret is never written in the config file: give { env: NAME } (an environment variable) or { file: PATH } (a file only its owner can read, mode 0600)',
+});
 
 const tlsOptions = z
   .object({
@@ -351,6 +350,11 @@ export const configSchema = z
     for (const agent of Object.keys(cfg.safety.agents)) {
       if (!agents.has(agent)) issue(['safety', 'agents', agent], noAgent(agent));
     }
+    for (const [attribute, ranked] of Object.entries(cfg.metaverse.precedence)) {
+      ranked.forEach((a, i) => {
+        if (!agents.has(a)) issue(['metaverse', 'precedence', attribute, i], noAgent(a));
+      });
+    }
     for (const [agent, r] of Object.entries(cfg.rules)) {
       const at = (...p: (string | number)[]): (string | number)[] => ['rules', agent, ...p];
       if (!agents.has(agent)) issue(['rules', agent], noAgent(agent));
@@ -375,6 +379,8 @@ export const configSchema = z
         for (const ref of templateReferences(r.provision.dn)) {
           if (!mvAttrs.has(ref)) issue(at('provision', 'dn'), `refers to "{${ref}}", which is not an attribute of ${r.objectType}`);
         }
+        const templateProblem = dnTemplateProblem(r.provision.dn);
+        if (templateProblem) issue(at('provision', 'dn'), templateProblem);
         if (!r.ownership) issue(at('ownership'), 'an agent that provisions must stamp what it creates: add ownership: { attribute: ..., value: ... }');
       }
       if (r.project && r.provision) issue(at('project'), 'an agent either projects (a source) or is provisioned (a target), not both');
@@ -401,6 +407,37 @@ export type FlowValue = z.infer<typeof flowValue>;
 export type ScopeCondition = z.infer<typeof scopeCondition>;
 export type JoinRule = z.infer<typeof joinRule>;
 export type SecretRef = z.infer<typeof secretRef>;
+
+/**
+ * Why a provisioning DN template cannot give a DN, if it cannot: braces that do not pair, or a text
+ * that is not a DN of at least two RDNs (the new object's own, and the container it goes in) once its
+ * placeholders are filled.
+ */
+export function dnTemplateProblem(template: string): string | undefined {
+  const stripped = template.replace(/\{[A-Za-z][A-Za-z0-9-]*\}/g, 'x');
+  if (/[{}]/.test(stripped)) return `"${template}" has a "{" or "}" that is not a placeholder such as {cn}; check the braces`;
+  const rdns = splitUnescaped(stripped, ',');
+  const bad = rdns.find((r) => !/^\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*\S/.test(r));
+  if (bad !== undefined || rdns.length < 2) return `"${template}" is not a DN template: it needs RDNs of the form attribute=value, the first naming the new object ("CN={cn},OU=Contacts,DC=acme,DC=example")`;
+  if (!/\{[A-Za-z][A-Za-z0-9-]*\}/.test(splitUnescaped(template, ',')[0]!)) return `"${template}": its first RDN must hold a placeholder (e.g. CN={cn}), or every object would get the same DN`;
+  return undefined;
+}
+
+function splitUnescaped(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\') {
+      current += text.slice(i, i + 2);
+      i++;
+    } else if (text[i] === separator) {
+      parts.push(current);
+      current = '';
+    } else current += text[i];
+  }
+  parts.push(current);
+  return parts;
+}
 
 export function templateReferences(template: string): string[] {
   return [...template.matchAll(/\{([A-Za-z][A-Za-z0-9-]*)\}/g)].map((m) => m[1]!);

@@ -10,7 +10,7 @@
 import { type Agent, IncompleteReadError } from '../agents/types.js';
 import type { StepContext } from './context.js';
 import { withRetries } from './retry.js';
-import { refuseShrunkRead, safeDnKey, SeenSet, stageDeletion } from './import-deletions.js';
+import { refuseShrunkRead, safeDnKey, stageDeletion } from './import-deletions.js';
 
 /** done: compared (deletions staged, if any); skipped: not configured or not due; incomplete: the directory cut the read short. */
 export type DeletionCheckOutcome = 'done' | 'skipped' | 'incomplete';
@@ -25,16 +25,18 @@ export async function runDeletionCheck(ctx: StepContext, agent: Agent): Promise<
   }
   const started = performance.now();
   const took = (): number => Math.round(performance.now() - started);
-  const seen = new SeenSet();
+  let missing = new Map<string, number>();
   let read = 0;
   try {
     // A broken connection starts the read again: only a read that reached the end may decide what is gone.
     await withRetries(ctx, agent, agent.name, `deletion check of ${agent.name}`, async () => {
       read = 0;
+      // What the connector space knows, less each anchor the directory still returns: what is left is gone.
+      missing = store.importedAnchors(agent.name);
       for await (const page of agent.listAnchors!()) {
-        for (const id of store.csIdsByAnchors(agent.name, page.anchors)) seen.add(id);
+        for (const anchor of page.anchors) missing.delete(anchor);
         // An entry whose anchor cannot be read is still there: its object (known by DN) is not gone.
-        for (const dn of page.unreadable) for (const cs of store.getCsByDnKey(agent.name, safeDnKey(dn))) seen.add(cs.id);
+        for (const dn of page.unreadable) for (const cs of store.getCsByDnKey(agent.name, safeDnKey(dn))) if (cs.anchor !== null) missing.delete(cs.anchor);
         read += page.anchors.length + page.unreadable.length;
         ctx.progress(read);
       }
@@ -47,7 +49,7 @@ export async function runDeletionCheck(ctx: StepContext, agent: Agent): Promise<
     return 'incomplete';
   }
   ctx.stats.deletionCheckRead += read;
-  const unseen = store.anchoredCsIds(agent.name).filter((id) => !seen.has(id));
+  const unseen = [...missing.values()];
   refuseShrunkRead(ctx, agent.name, 'deletion check', read, unseen.length);
   store.transaction(() => {
     for (const id of unseen) {

@@ -80,9 +80,13 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
     const sendable = ctx.store.transaction(() =>
       chunk.filter((pe) => {
         const missing = requiredCapability(pe).filter((c) => !agent.capabilities.has(c));
-        if (missing.length) ctx.error(pe.dn, undefined, 'not-supported', `agent ${agent.name} cannot ${missing.join(', ')}; the export stays pending`);
-        else ctx.store.markExportSent(pe.csId); // the intent, committed before anything goes out
-        return !missing.length;
+        if (missing.length) {
+          ctx.error(pe.dn, undefined, 'not-supported', `agent ${agent.name} cannot ${missing.join(', ')}; the export stays pending`);
+          return false;
+        }
+        if (holdsDnOfAnother(ctx, agent.name, pe)) return false;
+        ctx.store.markExportSent(pe.csId); // the intent, committed before anything goes out
+        return true;
       }),
     );
     for (const pe of sendable) {
@@ -109,6 +113,23 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
 export function inStagingMode(config: StepContext['config'], run: RunState, agent: string): boolean {
   const staging = config.safety.staging;
   return run.staging === true || staging === true || (Array.isArray(staging) && staging.includes(agent));
+}
+
+/**
+ * An add (or a rename) to a DN that another object of the agent already holds (a hand-made contact
+ * that appeared after the add was planned, or one whose deletion has not gone out yet): it is not
+ * sent, so that nothing is written over an object by its DN, and stays pending with a dn-collision
+ * error until the DN is free.
+ */
+function holdsDnOfAnother(ctx: StepContext, agent: string, pe: PendingExport): boolean {
+  const target = pe.operation === 'add' ? pe.dn : pe.operation === 'update' ? pe.newDn : null;
+  if (!target) return false;
+  const holder = ctx.store.getCsByDnKey(agent, normalizeDn(target)).find((c) => c.id !== pe.csId);
+  if (!holder) return false;
+  const message = `the DN ${target} is already used in ${agent} by another object${holder.anchor ? ` (${holder.anchor})` : ''}; nothing was written, and the ${pe.operation === 'add' ? 'add' : 'rename'} stays pending until the DN is free`;
+  ctx.error(target, undefined, 'dn-collision', message);
+  ctx.store.recordExportFailure(pe.csId, message);
+  return true;
 }
 
 function recordOutcome(ctx: StepContext, agent: Agent, o: Outcome): void {

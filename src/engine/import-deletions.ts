@@ -43,7 +43,7 @@ export function refuseShrunkRead(ctx: StepContext, agent: string, read: string, 
   const what = empty ? 'returned no objects at all' : `returned ${seen} objects and would remove ${wouldDelete} of the ${held} the connector space holds (more than safety.fullImportShrinkPercent, ${percent}%)`;
   throw new StepStoppedError(
     'stopped-import-shrunk',
-    `the ${read} of ${agent} ${what}; it was not taken as ${wouldDelete} deletions and its watermark was not advanced. Check the agent's baseDn, filter and bind account; if the directory really lost these objects, run again with --allow-deletes ${wouldDelete}`,
+    `the ${read} of ${agent} ${what}; it was not taken as ${wouldDelete} deletions and its watermark was not advanced. Check the agent's baseDn, filter and bind account (for a file agent: that its file is there and complete); if the directory really lost these objects, run again with --allow-deletes ${wouldDelete}`,
   );
 }
 

@@ -9,6 +9,7 @@ import { type Agent, type ConnectorObject, DeltaUnavailableError, type GoneObjec
 import { sameStoredImage } from '../metaverse/store.js';
 import type { CsRow } from '../metaverse/types.js';
 import { sameValues } from '../util/attributes.js';
+import { carriesStamp } from '../rules/scope.js';
 import { normalizeDn } from '../util/dn.js';
 import { confirmExport, reportNotFound } from './confirm.js';
 import type { StepContext } from './context.js';
@@ -23,6 +24,13 @@ import { refuseShrunkRead, safeDnKey, SeenSet, stageDeletion } from './import-de
  */
 class ImportSession {
   private readonly seenIds = new SeenSet();
+  /** Objects read at the DN the connector space knows them by: the original of any duplicate anchor. */
+  readonly atOwnDn = new SeenSet();
+  /**
+   * Objects that came back under another DN: a rename, or another entry carrying a known anchor (a
+   * copied or restored document keeps its UNID). They are staged only once it is known which.
+   */
+  renames: { csId: number; object: ConnectorObject }[] = [];
   readonly expected: Set<number>;
   private hasAnchorless: boolean | undefined;
 
@@ -46,6 +54,12 @@ class ImportSession {
   seen(id: number): boolean {
     return this.seenIds.has(id);
   }
+
+  takeRenames(): { csId: number; object: ConnectorObject }[] {
+    const r = this.renames;
+    this.renames = [];
+    return r;
+  }
 }
 
 export async function runFullImport(ctx: StepContext, agent: Agent): Promise<void> {
@@ -58,6 +72,7 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
   try {
     await withRetries(ctx, agent, agent.name, `full import of ${agent.name}`, async () => {
       seen = 0;
+      session.takeRenames(); // read again from the start
       for await (const page of readAhead(agent.fullImport())) {
         // Another page after the limit: stopped here, a full import neither deletes nor moves its
         // watermark, since it did not see everything.
@@ -78,6 +93,23 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
     ctx.warning(agent.name, undefined, 'incomplete-read', `${e.message}. The ${seen} objects read were imported; none was taken as deleted and the watermark was not advanced`);
     return;
   }
+  // Every entry has been read: a known anchor under another DN is a rename, unless the object was also
+  // read at its own DN (then the other entry carries a copy of its anchor).
+  const renames = session.takeRenames();
+  const perObject = new Map<number, ConnectorObject[]>();
+  for (const r of renames) perObject.set(r.csId, [...(perObject.get(r.csId) ?? []), r.object]);
+  for (let i = 0; i < renames.length; i += 500) {
+    store.transaction(() => {
+      for (const r of renames.slice(i, i + 500)) {
+        const cs = store.getCs(r.csId);
+        if (!cs) continue;
+        const others = perObject.get(r.csId)!;
+        if (session.atOwnDn.has(r.csId)) reportDuplicateAnchor(ctx, agent, r.object, [cs.dn]);
+        else if (others.length > 1) reportDuplicateAnchor(ctx, agent, r.object, others.filter((o) => o !== r.object).map((o) => o.dn));
+        else stageObject(ctx, agent, r.object, session, true, true);
+      }
+    });
+  }
   const unseen = store.importedCsIds(agent.name).filter((id) => !session.seen(id));
   refuseShrunkRead(ctx, agent.name, 'full import', seen, unseen.length);
   // What the directory no longer returned is gone (or out of the agent's scope). The watermark is
@@ -89,6 +121,7 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
       stageDeletion(ctx, cs);
     }
     if (watermark !== undefined) store.setWatermark(ctx.ref, agent.name, watermark);
+    store.recordFullImport(ctx.ref, agent.name, seen);
   });
 }
 
@@ -146,6 +179,7 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
           }
           if (page.watermark !== undefined && moveWatermark) store.setWatermark(ctx.ref, agent.name, page.watermark);
         });
+        await settleRenames(ctx, agent, session);
         ctx.checkErrorLimit();
         read += page.objects.length + (page.gone?.length ?? 0);
         ctx.progress(read);
@@ -210,12 +244,57 @@ function findGone(ctx: StepContext, agent: string, g: GoneObject): CsRow | undef
   return store.getCsByDnKey(agent, normalizeDn(g.dn)).find((c) => !c.provisioned && (g.anchor === undefined || c.anchor === null));
 }
 
-function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, session: ImportSession, full: boolean): void {
+/**
+ * A delta import's renames, once their page is staged: an object still standing at the old DN with the
+ * same anchor means the new entry is another object carrying a copy of it, which must not take over
+ * the known one (its contact would be renamed to a stranger). Without a way to read one object, a
+ * rename is taken as it comes (the next full import compares both).
+ */
+async function settleRenames(ctx: StepContext, agent: Agent, session: ImportSession): Promise<void> {
+  for (const r of session.takeRenames()) {
+    const cs = ctx.store.getCs(r.csId);
+    if (!cs) continue;
+    if (agent.readObject && agent.capabilities.has('read-object')) {
+      const read = agent.readObject.bind(agent);
+      const still = await withRetries(ctx, agent, cs.dn, `reading ${cs.dn} to tell a rename from a copied anchor`, () => read(cs.dn)).catch((e: unknown) => {
+        if (e instanceof ObjectError) return undefined;
+        throw e;
+      });
+      if (still && still.anchor === r.object.anchor) {
+        ctx.store.transaction(() => reportDuplicateAnchor(ctx, agent, r.object, [cs.dn]));
+        continue;
+      }
+    }
+    ctx.store.transaction(() => stageObject(ctx, agent, r.object, session, false, true));
+  }
+}
+
+function reportDuplicateAnchor(ctx: StepContext, agent: Agent, o: ConnectorObject, holders: string[]): void {
+  ctx.error(o.dn, agent.anchorAttribute, 'duplicate-anchor', `has the same ${agent.anchorAttribute} (${o.anchor}) as ${holders.join('; ')}; it is not imported, and the object known by that anchor keeps its last good image, until one of them is given its own (a copied or restored document keeps its UNID)`);
+}
+
+/**
+ * Whether an object the directory returned at the DN of a connector-space object without an anchor is
+ * that object: an add dirbridge sent whose anchor could not be read back, or whose outcome a crash (or
+ * a power loss before its intent reached the disk) left unknown. Where the agent stamps what it
+ * creates, only an object carrying the stamp is: dirbridge never takes over an object by its DN alone
+ * (a hand-made contact that stands where a new contact was planned). Without a stamp, only an add
+ * known to have been sent.
+ */
+function isOurAnchorlessAdd(ctx: StepContext, agent: string, cs: CsRow, o: ConnectorObject): boolean {
+  if (cs.anchor !== null) return false;
+  const stamp = ctx.config.rules[agent]?.ownership;
+  if (stamp) return carriesStamp(o.attributes, stamp);
+  return !cs.provisioned || Boolean(ctx.store.getPendingExport(cs.id)?.sentAt);
+}
+
+/** `renameSettled`: a rename already judged (not another entry with the same anchor). */
+function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, session: ImportSession, full: boolean, renameSettled = false): void {
   const { store } = ctx;
   let existing = store.getCsByAnchor(agent.name, o.anchor);
   if (!existing && session.anchorless) {
-    // An export add whose anchor could not be read back: recognise it by its DN.
-    existing = store.getCsByDnKey(agent.name, normalizeDn(o.dn)).find((c) => c.anchor === null);
+    // An export add whose anchor could not be read back: recognise it by its DN, and by its stamp.
+    existing = store.getCsByDnKey(agent.name, normalizeDn(o.dn)).find((c) => isOurAnchorlessAdd(ctx, agent.name, c, o));
   }
   if (!existing) {
     const id = store.insertCs(ctx.ref, { agent: agent.name, anchor: o.anchor, dn: o.dn, dnKey: normalizeDn(o.dn), objectClasses: o.objectClasses, attributes: o.attributes, pendingImport: 'add' });
@@ -224,6 +303,11 @@ function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, session
     return;
   }
   if (full) session.markSeen(existing.id);
+  if (!renameSettled && existing.dn !== o.dn && existing.anchor === o.anchor && normalizeDn(existing.dn) !== normalizeDn(o.dn)) {
+    session.renames.push({ csId: existing.id, object: o });
+    return;
+  }
+  if (full) session.atOwnDn.add(existing.id);
   if (existing.provisioned) store.markExported(existing.id);
   const expected = session.expected.has(existing.id) ? store.getExpectation(existing.id) : undefined;
   if (expected) confirmExport(ctx, existing, o, expected);

@@ -2,9 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, formatZodIssues, type LoadedConfig } from '../config/load.js';
+import { ConfigError, formatZodIssues, type LoadedConfig, parseYaml } from '../config/load.js';
 
 /**
  * MIM's step types. Imports stage only; `delta-import-sync` is MIM's "Delta Import and Delta
@@ -50,9 +49,7 @@ export function loadProfile(loaded: LoadedConfig, name: string): RunProfile {
   } catch {
     throw new ConfigError(file, [`no run profile "${name}" (looked for ${file}); set runProfiles in ${loaded.file} or pass a path`]);
   }
-  const doc = parseDocument(text);
-  if (doc.errors.length) throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message}`));
-  const parsed = profileSchema.safeParse(doc.toJS());
+  const parsed = profileSchema.safeParse(parseYaml(file, text));
   if (!parsed.success) throw new ConfigError(file, formatZodIssues(parsed.error));
   const agents = Object.keys(loaded.config.agents);
   const problems = parsed.data.steps.flatMap((s, i) =>

@@ -21,6 +21,8 @@ export const EXIT_CODES = {
   'stopped-error-limit': 7,
   'stopped-object-limit': 8,
   usage: 64,
+  /** The metaverse file cannot be used: damaged, emptied, a folder, or its folder missing (EX_IOERR). */
+  store: 74,
   /** Another run holds the metaverse (EX_TEMPFAIL): try again later. */
   locked: 75,
   config: 78,

@@ -341,7 +341,18 @@ export class Synchronizer {
     this.ctx.error(this.label(mv), p.attribute, p.code, p.message);
   }
 
+  /** Agents whose directory has been read in full at least once, asked once per agent and step. */
+  private readonly importedOnce = new Map<string, boolean>();
+
   private provision(mv: MvRow, agent: string, rules: AgentRules): void {
+    // Into a directory never read, a hand-made contact for this person could not be joined: it would
+    // get a second one. Nothing is provisioned there before the agent's first full import completes.
+    let imported = this.importedOnce.get(agent);
+    if (imported === undefined) this.importedOnce.set(agent, (imported = this.store.hasFullImport(agent)));
+    if (!imported) {
+      this.ctx.explain(() => this.label(mv), agent, 'provisioning', () => `${agent} has never been imported in full: nothing is provisioned into it yet`);
+      return this.report(mv, { code: 'target-not-imported', message: `gets no object in ${agent} yet: ${agent} has never been imported in full, so an object that already stands there for it could not be joined. Run the initial profile (or a full import of ${agent}), then a full sync` });
+    }
     // Join before provisioning: a hand-made contact for this person may already exist.
     for (const [i, rule] of this.mayHoldDisconnectors(agent) ? rules.join.entries() : []) {
       const found = new Map<number, CsRow>();

@@ -223,7 +223,7 @@ CREATE INDEX cs_object_anchorless ON cs_object(agent) WHERE anchor IS NULL;
   },
   {
     version: 9,
-    description: 'the step that staged each pending export, and when each agent was last checked for deletions',
+    description: 'the step that staged each pending export, when each agent was last checked for deletions, and its last complete full import',
     sql: `
 -- A profile ends with the exports its synchronizations staged after its last export step of that
 -- agent: the step that staged (or last replaced) a pending export says which those are.
@@ -237,6 +237,18 @@ CREATE TABLE deletion_check (
   seen INTEGER NOT NULL,
   gone INTEGER NOT NULL
 );
+-- The last full import of each agent that read its whole directory: nothing is provisioned into an
+-- agent before its first (a hand-made object standing there could not be joined). Agents already
+-- imported before this version (they have a watermark or objects) count as imported.
+CREATE TABLE full_import (
+  agent TEXT PRIMARY KEY,
+  run_id INTEGER REFERENCES run(id),
+  step_id INTEGER REFERENCES run_step(id),
+  finished_at TEXT NOT NULL,
+  seen INTEGER NOT NULL
+);
+INSERT INTO full_import (agent, run_id, step_id, finished_at, seen) SELECT agent, run_id, step_id, updated_at, 0 FROM watermark;
+INSERT OR IGNORE INTO full_import (agent, run_id, step_id, finished_at, seen) SELECT DISTINCT agent, NULL, NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 0 FROM cs_object;
 `,
   },
 ];

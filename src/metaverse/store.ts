@@ -3,7 +3,8 @@
  * history and the change log, in one SQLite file. This is the only module that writes SQL.
  */
 import Database from 'better-sqlite3';
-import { closeSync, openSync, chmodSync, existsSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, renameSync, statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import type { AttributeMap } from '../agents/types.js';
 import { diffAttributes } from '../util/attributes.js';
 import { migrations } from './migrations.js';
@@ -119,6 +120,39 @@ export function sameStoredImage(cs: CsRow, objectClasses: string[], attributes: 
   return cs instanceof LazyCsRow && cs.storedAs(objectClasses, attributes);
 }
 
+/** The metaverse file cannot be used as it is; the message names the file, what is wrong and the fix. */
+export class StoreUnusableError extends Error {
+  constructor(
+    readonly file: string,
+    problem: string,
+    fix: string,
+  ) {
+    super(`the metaverse ${file} ${problem}; ${fix}. Nothing was changed`);
+    this.name = 'StoreUnusableError';
+  }
+
+  /** What went wrong opening a store, named; errors that are not about the file pass through. */
+  static from(file: string, e: unknown): Error {
+    if (e instanceof StoreUnusableError) return e;
+    const code = (e as { code?: string }).code ?? '';
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT')) {
+      return new StoreUnusableError(file, `is damaged or not a dirbridge store (${(e as Error).message})`, 'stop the schedule and restore the file from a backup (README: a damaged or lost store)');
+    }
+    if (code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EPERM' || code === 'ENOENT' || code === 'EISDIR' || code === 'SQLITE_READONLY') {
+      return new StoreUnusableError(file, `cannot be opened (${code}: ${(e as Error).message})`, 'check that the path exists and that the account running dirbridge may read and write it');
+    }
+    return e as Error;
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 export class Store {
   readonly db: Database.Database;
   private plan: IndexPlan = { cs: new Map(), mv: new Map() };
@@ -143,13 +177,49 @@ export class Store {
     this.db = db;
   }
 
-  /** Opens (creating with mode 0600) and migrates the store. */
+  /**
+   * Opens (creating with mode 0600) and migrates the store. A store that cannot be used (its folder
+   * missing, a folder in its place, an empty file where a store was, a file that is not a dirbridge
+   * store or is damaged) is refused with a StoreUnusableError that says what to do; nothing is written.
+   */
   static open(file: string, options: { readonly?: boolean } = {}): Store {
-    if (!options.readonly && file !== ':memory:' && !existsSync(file)) {
-      // Create the file ourselves so it never exists, even briefly, with the umask's wider mode.
-      closeSync(openSync(file, 'a', 0o600));
+    try {
+      return Store.openChecked(file, options);
+    } catch (e) {
+      throw StoreUnusableError.from(file, e);
     }
-    if (file !== ':memory:' && !options.readonly) chmodSync(file, 0o600);
+  }
+
+  private static openChecked(file: string, options: { readonly?: boolean }): Store {
+    if (file !== ':memory:') {
+      const there = statOrUndefined(file);
+      if (there?.isDirectory()) throw new StoreUnusableError(file, 'is a folder, not a metaverse file', 'set metaverse.file to a file path');
+      // dirbridge creates and migrates a store in one go: an empty file is one whose content was lost.
+      if (there && there.size === 0) throw new StoreUnusableError(file, 'is empty: the store that was here has lost its content (history, lineage and watermarks)', 'restore it from a backup (README: a damaged or lost store); if this is a new installation, delete the empty file');
+      if (!there && !options.readonly) {
+        if (!statOrUndefined(dirname(file))?.isDirectory()) throw new StoreUnusableError(file, `cannot be created: the folder ${dirname(file)} does not exist`, 'create the folder, or set metaverse.file to a path in one');
+        Store.create(file);
+      }
+      if (!options.readonly) chmodSync(file, 0o600);
+    }
+    return Store.connect(file, options);
+  }
+
+  /**
+   * A new store, made whole under another name and renamed into place: a process killed while it is
+   * made leaves that other file, never an empty or half-made store under the real name (which the
+   * next run would have to refuse as a lost one).
+   */
+  private static create(file: string): void {
+    const making = `${file}.new-${process.pid}`;
+    // Created by us first, so that it never exists, even briefly, with the umask's wider mode.
+    closeSync(openSync(making, 'w', 0o600));
+    const store = Store.connect(making, {});
+    store.close(); // the last connection checkpoints the write-ahead log into the file and removes it
+    renameSync(making, file);
+  }
+
+  private static connect(file: string, options: { readonly?: boolean }): Store {
     const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
@@ -422,16 +492,15 @@ export class Store {
   }
 
   /**
-   * Objects of an agent that came from its directory and carry an anchor: what a deletion check
-   * (a read of the anchors alone) can judge. An object without one is recognised by a full import.
+   * The anchors of an agent's objects that came from its directory, with their ids: what a deletion
+   * check (a read of the anchors alone) compares. One scan of the anchor index; an object without an
+   * anchor is recognised by a full import.
    */
-  anchoredCsIds(agent: string): number[] {
-    return this.q.prepare('SELECT id FROM cs_object WHERE agent = ? AND provisioned = 0 AND anchor IS NOT NULL').pluck().all(agent) as number[];
-  }
-
-  /** The ids of an agent's objects holding these anchors: one statement for a page of anchors, through the anchor index. */
-  csIdsByAnchors(agent: string, anchors: readonly string[]): number[] {
-    return this.q.prepare('SELECT id FROM cs_object WHERE agent = ? AND anchor IN (SELECT value FROM json_each(?))').pluck().all(agent, JSON.stringify(anchors)) as number[];
+  importedAnchors(agent: string): Map<string, number> {
+    const known = new Map<string, number>();
+    const rows = this.q.prepare('SELECT anchor, id FROM cs_object WHERE agent = ? AND anchor IS NOT NULL AND provisioned = 0').raw().iterate(agent) as IterableIterator<[string, number]>;
+    for (const [anchor, id] of rows) known.set(anchor, id);
+    return known;
   }
 
   /** Whether an agent has objects without an anchor: export adds whose anchor could not be read back, and provisioned objects. */
@@ -741,6 +810,23 @@ export class Store {
          ON CONFLICT(agent) DO UPDATE SET value = excluded.value, run_id = excluded.run_id, step_id = excluded.step_id, updated_at = excluded.updated_at`,
       )
       .run(agent, value, step.runId, step.stepId, now());
+  }
+
+  // ---- full imports -------------------------------------------------------------------------
+
+  /** Call inside the transaction that stages a full import's deletions: its read reached the end. */
+  recordFullImport(step: StepRef, agent: string, seen: number): void {
+    this.q
+      .prepare(
+        `INSERT INTO full_import (agent, run_id, step_id, finished_at, seen) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(agent) DO UPDATE SET run_id = excluded.run_id, step_id = excluded.step_id, finished_at = excluded.finished_at, seen = excluded.seen`,
+      )
+      .run(agent, step.runId, step.stepId, now(), seen);
+  }
+
+  /** Whether the agent's directory has been read in full at least once. */
+  hasFullImport(agent: string): boolean {
+    return this.q.prepare('SELECT 1 FROM full_import WHERE agent = ?').pluck().get(agent) !== undefined;
   }
 
   // ---- deletion checks ----------------------------------------------------------------------

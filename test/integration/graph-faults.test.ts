@@ -5,7 +5,7 @@
  * without losing or duplicating a change.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +126,7 @@ describe('signing in', () => {
     const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=dirbridge app', '-keyout', pem, '-out', `${pem}.crt`]);
     expect(made.status).toBe(0);
     writeFileSync(pem, readFileSync(pem, 'utf8') + readFileSync(`${pem}.crt`, 'utf8'));
+    chmodSync(pem, 0o600); // a private key only its owner may read: dirbridge refuses one others can
     d.cloud.trustCertificate(readFileSync(`${pem}.crt`, 'utf8'));
     const config = parse(readFileSync(d.configFile, 'utf8')) as { agents: Record<string, Record<string, unknown>> };
     for (const agent of ['exo-mailboxes', 'exo-contacts']) {

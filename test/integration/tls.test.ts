@@ -26,7 +26,7 @@ function importWith(url: string, tls: Record<string, unknown>): { code: number; 
     agents: { 'domino-people': { type: 'domino-ldap', url, bindDn: slapd.rootDn, password: { file: join(dir, 'pw') }, tls, baseDn: slapd.suffix, filter: '(objectClass=dominoPerson)', objectClasses: ['dominoPerson'], attributes: ['cn', 'internetaddress'] } },
     rules: {},
   };
-  writeFileSync(join(dir, 'pw'), slapd.password + '\n');
+  writeFileSync(join(dir, 'pw'), slapd.password + '\n', { mode: 0o600 });
   writeFileSync(join(dir, 'dirbridge.yaml'), stringify(config));
   const r = spawnSync(process.execPath, [CLI, '--config', join(dir, 'dirbridge.yaml'), 'run-step', 'domino-people', 'full-import', '--json'], { encoding: 'utf8' });
   const report = JSON.parse(r.stdout) as { status: string; steps: { message?: string; stats: { adds: number } }[] };

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readLdifRecords } from '../../src/agents/ldif/parse.js';
+import { LdifTruncatedError, readLdifRecords } from '../../src/agents/ldif/parse.js';
 import { contentRecord, ldifLine } from '../../src/agents/ldif/write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dirbridge-ldif-'));
@@ -24,6 +24,32 @@ describe('LDIF', () => {
   it('names file and line for a bad record', async () => {
     await expect(read('cn: nodn\n')).rejects.toThrow(/:1: a record must start with "dn:"/);
     await expect(read('dn: cn=a\nchangetype: add\n')).rejects.toThrow(/change records are not content/);
+  });
+  it('keeps text values as their bytes, so invalid UTF-8 reaches the agent as it is (never as U+FFFD)', async () => {
+    const f = join(dir, 'bytes.ldif');
+    writeFileSync(f, Buffer.concat([Buffer.from('dn: cn=a,o=x\nsn: '), Buffer.from([0x41, 0xff, 0x42]), Buffer.from('\n')]));
+    const out = [];
+    for await (const r of readLdifRecords(f)) out.push(r);
+    expect([...out[0]!.attributes.get('sn')![0]!]).toEqual([0x41, 0xff, 0x42]);
+  });
+  it('flags a DN whose bytes are not UTF-8', async () => {
+    const f = join(dir, 'dnbytes.ldif');
+    writeFileSync(f, Buffer.concat([Buffer.from('dn: cn='), Buffer.from([0xc3, 0x28]), Buffer.from(',o=x\nsn: a\n')]));
+    const out = [];
+    for await (const r of readLdifRecords(f)) out.push(r);
+    expect(out[0]!.dnProblem).toMatch(/not valid UTF-8 \(line 1\)/);
+  });
+  it('refuses a file that ends in the middle of a line: it is being written or was cut', async () => {
+    await expect(read('dn: cn=a,o=x\nsn: A\n\ndn: cn=b,o=x\nsn: Bak')).rejects.toThrow(LdifTruncatedError);
+    await expect(read('dn: cn=a,o=x\nsn: A\n\ndn: cn=b,o=x\nsn: Bak')).rejects.toThrow(/:5: the file ends in the middle of a line/);
+    expect(await read('dn: cn=a,o=x\r\nsn: A\r\n')).toHaveLength(1);
+  });
+  it('refuses a record that starts with a space, an attribute name that is not one, and base64 of the wrong length', async () => {
+    await expect(read('dn: cn=a,o=x\nsn: A\n\n dn: cn=b,o=x\nsn: B\n')).rejects.toThrow(/:4: a line starts with a space but continues no line/);
+    await expect(read('dn: cn=a,o=x\ns n: A\n')).rejects.toThrow(/"s n" is not an attribute name/);
+    await expect(read('dn: cn=a,o=x\ncn:: Wm/Dqw=\n')).rejects.toThrow(/attribute "cn" has invalid base64/);
+    await expect(read('dn: cn=a,o=x\ncn:: Wm/D\n')).resolves.toHaveLength(1);
+    expect((await read('dn: cn=a,o=x\n1.2.3.4: v\n'))[0]!.attributes.get('1.2.3.4')![0]!.toString()).toBe('v');
   });
   it('writes unsafe values as base64 and folds long lines', async () => {
     expect(ldifLine('cn', 'Zoë')).toBe('cn:: Wm/Dqw==');

@@ -69,7 +69,10 @@ export function anchorOf(entry: Entry, m: EntryMapping): string | undefined {
 /** One value as text (GUIDs in Windows form, other binary values as base64), or why it cannot be taken. */
 function valueText(key: string, v: unknown, m: EntryMapping): string | { message: string; code: string } {
   if (Buffer.isBuffer(v)) {
-    if (m.guids.has(key) && v.length === 16) return guidToString(v);
+    if (m.guids.has(key)) {
+      // A GUID is 16 bytes; taken as another length it would be another anchor, and the object would look new.
+      return v.length === 16 ? guidToString(v) : { message: `holds a GUID of ${v.length} bytes (a GUID has 16)`, code: 'invalid-guid' };
+    }
     if (m.binary.has(key)) return v.toString('base64');
     return { message: `holds a value that is not valid UTF-8 (bytes ${v.subarray(0, 16).toString('hex')}${v.length > 16 ? '...' : ''})`, code: 'invalid-utf8' };
   }

@@ -4,12 +4,12 @@
  * records to `changesFile` and, with `applyChanges`, also applies them to the content file.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, createReadStream, existsSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, createReadStream, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import type { LdifAgentConfig } from '../../config/schema.js';
 import { normalizeDn, parseDn, sameDn } from '../../util/dn.js';
 import { guidFromString, guidToString } from '../../util/guid.js';
-import { type Agent, type AttributeMap, type Capability, type ConnectorObject, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, ObjectError } from '../types.js';
-import { readLdifRecords, type LdifRecord } from './parse.js';
+import { type Agent, type AttributeMap, type Capability, type ConnectorObject, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, IncompleteReadError, ObjectError } from '../types.js';
+import { type LdifRecord, LdifTruncatedError, readLdifRecords } from './parse.js';
 import { contentRecord, ldifLine, type LdifValue } from './write.js';
 
 const PAGE = 500;
@@ -35,19 +35,56 @@ export class LdifAgent implements Agent {
     if (config.anchorIsGuid) this.binary.add(this.anchorAttribute);
     const caps: Capability[] = ['full-import', 'delta-import'];
     if (changesFile || config.applyChanges) caps.push('export-add', 'export-modify', 'export-delete', 'export-rename');
+    // What an applied file holds can be read back one object at a time: an export whose outcome a
+    // crash left unknown is settled with it, as with a directory.
+    if (config.applyChanges) caps.push('read-object');
     this.capabilities = new Set(caps);
+    this.journal = `${file}.journal`;
   }
+
+  /**
+   * Applied changes not yet in the content file, one JSON line each, flushed to disk before the
+   * export is reported done: the content file is rewritten once, at close, and a process killed
+   * before that leaves the journal, which the next use of the file replays (replaying is idempotent).
+   */
+  private readonly journal: string;
+  private journalFd: number | undefined;
 
   async open(): Promise<void> {}
 
   async close(): Promise<void> {
+    if (this.journalFd !== undefined) {
+      closeSync(this.journalFd);
+      this.journalFd = undefined;
+    }
     if (this.dirty && this.content) {
-      const tmp = `${this.file}.tmp-${process.pid}`;
-      const text = ['version: 1', ...[...this.content.values()].map((e) => contentRecord(e.dn, e.attributes))].join('\n\n');
-      writeFileSync(tmp, text + '\n');
-      renameSync(tmp, this.file); // atomic: a crash leaves the old file or the new one, never half
+      this.writeContent(this.content);
       this.dirty = false;
     }
+    if (existsSync(this.journal) && this.content) rmSync(this.journal); // now in the content file
+  }
+
+  private writeContent(content: NonNullable<LdifAgent['content']>): void {
+    const text = ['version: 1', ...[...content.values()].map((e) => contentRecord(e.dn, e.attributes))].join('\n\n');
+    replaceFile(this.file, text + '\n');
+  }
+
+  /** Changes a killed process applied and journaled but never wrote into the content file, written now. */
+  private async recover(): Promise<void> {
+    if (!this.config.applyChanges || this.content || !existsSync(this.journal)) return;
+    const content = await this.readContent();
+    const lines = readFileSync(this.journal, 'utf8').split('\n');
+    for (const line of lines) {
+      let entry: { op: ExportOperation; attributes: AttributeMap } | undefined;
+      try {
+        entry = JSON.parse(line) as { op: ExportOperation; attributes: AttributeMap };
+      } catch {
+        continue; // an empty line, or the torn last one of a write that was never reported done
+      }
+      this.applyTo(content, entry.op, entry.attributes, true);
+    }
+    this.writeContent(content);
+    rmSync(this.journal);
   }
 
   /**
@@ -59,22 +96,42 @@ export class LdifAgent implements Agent {
   }
 
   private async digest(): Promise<string> {
+    await this.recover();
     if (!existsSync(this.file)) return 'absent';
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(this.file)) hash.update(chunk as Buffer);
     return hash.digest('hex');
   }
 
+  /**
+   * The whole file. A file that ends in the middle of a line, or that changes while it is read, is
+   * still being written (or was cut): an incomplete read, from which nothing is concluded.
+   */
   async *fullImport(): AsyncIterable<ImportPage> {
+    await this.recover();
+    const before = this.fileState();
     const watermark = await this.digest();
     yield* this.readAll();
+    if (this.fileState() !== before) {
+      throw new IncompleteReadError(this.name, `${this.file} changed while it was read: it is still being written; nothing was concluded from this read. Write the file under another name and rename it into place when it is complete`);
+    }
     yield { objects: [], errors: [], watermark };
+  }
+
+  /** Size, modification time and inode: what changes when a file is written or replaced. */
+  private fileState(): string {
+    try {
+      const s = statSync(this.file);
+      return `${s.size} ${s.mtimeMs} ${s.ino}`;
+    } catch {
+      return 'absent';
+    }
   }
 
   private async *readAll(): AsyncIterable<ImportPage> {
     if (!existsSync(this.file)) return;
     let page: ImportPage = { objects: [], errors: [] };
-    for await (const record of readLdifRecords(this.file)) {
+    for await (const record of this.records()) {
       if (!this.inScope(record)) continue;
       try {
         page.objects.push(this.toObject(record));
@@ -90,10 +147,24 @@ export class LdifAgent implements Agent {
     if (page.objects.length || page.errors.length) yield page;
   }
 
+  private async *records(): AsyncIterable<LdifRecord> {
+    try {
+      yield* readLdifRecords(this.file);
+    } catch (e) {
+      if (!(e instanceof LdifTruncatedError)) throw e;
+      throw new IncompleteReadError(this.name, `${e.message}; nothing was concluded from this read and its last record was not taken. Write the file under another name and rename it into place when it is complete`);
+    }
+  }
+
   private inScope(record: LdifRecord): boolean {
     if (this.config.baseDn) {
       const base = normalizeDn(this.config.baseDn);
-      const dn = normalizeDn(record.dn);
+      let dn: string;
+      try {
+        dn = normalizeDn(record.dn);
+      } catch {
+        return true; // a DN that does not parse is reported by toObject, with the record's anchor
+      }
       if (dn !== base && !dn.endsWith(',' + base)) return false;
     }
     if (this.config.objectClasses.length) {
@@ -104,32 +175,52 @@ export class LdifAgent implements Agent {
     return true;
   }
 
+  /**
+   * A record as a connector object. A record that cannot be taken (bytes that are not UTF-8, control
+   * characters, a DN that does not parse) is rejected whole, with its anchor when it has one, so the
+   * import keeps the object's last good image instead of taking it as gone.
+   */
   private toObject(record: LdifRecord): ConnectorObject {
     const attributes: AttributeMap = {};
     let objectClasses: string[] = [];
+    let problem: { attribute: string; message: string; code: string } | undefined;
+    if (record.dnProblem) problem = { attribute: 'dn', message: record.dnProblem, code: 'invalid-utf8' };
     for (const [name, raw] of record.attributes) {
       const key = name.toLowerCase();
-      const values = raw.map((b) => {
-        if (this.binary.has(key)) return this.config.anchorIsGuid && key === this.anchorAttribute && b.length === 16 ? guidToString(b) : b.toString('base64');
+      const values: string[] = [];
+      for (const b of raw) {
+        if (this.config.anchorIsGuid && key === this.anchorAttribute) {
+          if (b.length === 16) values.push(guidToString(b));
+          else problem ??= { attribute: name, message: `holds a GUID of ${b.length} bytes, a GUID has 16 (line ${record.line})`, code: 'invalid-guid' };
+          continue;
+        }
+        if (this.binary.has(key)) {
+          values.push(b.toString('base64'));
+          continue;
+        }
         let s: string;
         try {
           s = utf8.decode(b);
         } catch {
-          throw new ObjectError(record.dn, name, `holds a value that is not valid UTF-8 (line ${record.line})`, 'invalid-utf8');
+          problem ??= { attribute: name, message: `holds a value that is not valid UTF-8 (line ${record.line})`, code: 'invalid-utf8' };
+          continue;
         }
-        if (CONTROL_CHARS.test(s)) throw new ObjectError(record.dn, name, `holds control characters (line ${record.line})`, 'control-characters');
-        return s;
-      });
+        if (CONTROL_CHARS.test(s)) problem ??= { attribute: name, message: `holds control characters (line ${record.line})`, code: 'control-characters' };
+        else values.push(s);
+      }
       if (key === 'objectclass') objectClasses = values;
       else attributes[key] = values;
     }
     const anchor = attributes[this.anchorAttribute]?.[0];
-    if (!anchor) throw new ObjectError(record.dn, this.config.anchor, `has no anchor value (line ${record.line})`, 'missing-anchor');
-    try {
-      parseDn(record.dn);
-    } catch (e) {
-      throw new ObjectError(record.dn, 'dn', (e as Error).message, 'invalid-dn');
+    if (!problem) {
+      try {
+        parseDn(record.dn);
+      } catch (e) {
+        problem = { attribute: 'dn', message: `${(e as Error).message} (line ${record.line})`, code: 'invalid-dn' };
+      }
     }
+    if (problem) throw new ObjectError(record.dn, problem.attribute, problem.message, problem.code, anchor);
+    if (!anchor) throw new ObjectError(record.dn, this.config.anchor, `has no anchor value (line ${record.line})`, 'missing-anchor');
     return { anchor, dn: record.dn, objectClasses, attributes };
   }
 
@@ -150,8 +241,12 @@ export class LdifAgent implements Agent {
         attributes[this.anchorAttribute] = [anchor];
       }
     }
-    if (this.changesFile) appendFileSync(this.changesFile, this.changeRecord(op, attributes) + '\n');
-    if (this.config.applyChanges) await this.apply(op, attributes);
+    // Applied first: a change the file refuses (an entry already at that DN) is not recorded as made.
+    if (this.config.applyChanges) {
+      await this.apply(op, attributes);
+      this.journalWrite(op, attributes);
+    }
+    if (this.changesFile) appendFileSync(this.changesFile, this.changeRecord(op, attributes) + '\n', { mode: 0o600 });
     const dn = op.kind === 'update' && op.newDn ? op.newDn : op.dn;
     return { dn, ...(anchor ? { anchor } : {}) };
   }
@@ -188,8 +283,34 @@ export class LdifAgent implements Agent {
     return lines.join('\n') + '\n';
   }
 
+  private journalWrite(op: ExportOperation, attributes: AttributeMap): void {
+    this.journalFd ??= openSync(this.journal, 'a', 0o600);
+    writeSync(this.journalFd, JSON.stringify({ op, attributes }) + '\n');
+    fsyncSync(this.journalFd);
+  }
+
+  async readObject(dn: string): Promise<ConnectorObject | undefined> {
+    let key: string;
+    try {
+      key = normalizeDn(dn);
+    } catch {
+      return undefined;
+    }
+    const entry = (await this.load()).get(key);
+    if (!entry) return undefined;
+    const attributes = new Map<string, Buffer[]>(Object.entries(entry.attributes).map(([k, v]) => [k, v.map((x) => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x))]));
+    const record: LdifRecord = { dn: entry.dn, attributes, line: 0 };
+    return this.inScope(record) ? this.toObject(record) : undefined;
+  }
+
   private async load(): Promise<NonNullable<LdifAgent['content']>> {
     if (this.content) return this.content;
+    await this.recover();
+    this.content = await this.readContent();
+    return this.content;
+  }
+
+  private async readContent(): Promise<NonNullable<LdifAgent['content']>> {
     const content: NonNullable<LdifAgent['content']> = new Map();
     if (existsSync(this.file)) {
       for await (const r of readLdifRecords(this.file)) {
@@ -198,23 +319,33 @@ export class LdifAgent implements Agent {
         content.set(normalizeDn(r.dn), { dn: r.dn, attributes: attrs });
       }
     }
-    this.content = content;
     return content;
   }
 
   private async apply(op: ExportOperation, attributes: AttributeMap): Promise<void> {
-    const content = await this.load();
+    this.applyTo(await this.load(), op, attributes, false);
+    this.dirty = true;
+  }
+
+  /** One change on the file's entries; `replay`: from the journal, where a change already made is skipped. */
+  private applyTo(content: NonNullable<LdifAgent['content']>, op: ExportOperation, attributes: AttributeMap, replay: boolean): void {
     const key = normalizeDn(op.dn);
     if (op.kind === 'add') {
-      if (content.has(key)) throw new ObjectError(op.dn, 'dn', 'an entry with this DN already exists in the file', 'already-exists');
+      if (content.has(key)) {
+        if (replay) return;
+        throw new ObjectError(op.dn, 'dn', 'an entry with this DN already exists in the file', 'already-exists');
+      }
       const attrs: Record<string, LdifValue[]> = { objectClass: op.objectClasses };
       for (const [k, v] of Object.entries(attributes)) attrs[k] = this.encode(k, v);
       content.set(key, { dn: op.dn, attributes: attrs });
     } else if (op.kind === 'delete') {
       content.delete(key);
     } else {
-      const entry = content.get(key);
-      if (!entry) throw new ObjectError(op.dn, 'dn', 'no such entry in the file', 'no-such-object');
+      const entry = content.get(key) ?? (replay && op.newDn ? content.get(normalizeDn(op.newDn)) : undefined);
+      if (!entry) {
+        if (replay) return;
+        throw new ObjectError(op.dn, 'dn', 'no such entry in the file', 'no-such-object');
+      }
       for (const [k, v] of Object.entries(op.changes)) {
         const existing = Object.keys(entry.attributes).find((a) => a.toLowerCase() === k) ?? k;
         if (v.length) entry.attributes[existing] = this.encode(k, v);
@@ -228,8 +359,31 @@ export class LdifAgent implements Agent {
         content.set(normalizeDn(op.newDn), { dn: op.newDn, attributes: entry.attributes });
       }
     }
-    this.dirty = true;
   }
+}
+
+/**
+ * Writes a file whole, crash-safely: a temporary file beside it with the old file's mode (0600 when
+ * there was none), flushed to disk, then renamed over it. A crash leaves the old file or the new
+ * one, never half of one.
+ */
+function replaceFile(file: string, text: string): void {
+  let mode = 0o600;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    // a new file
+  }
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(tmp, mode); // the umask may have narrowed or widened what openSync set
+  renameSync(tmp, file);
 }
 
 /** Splits "cn=a\,b,ou=x" at the first unescaped comma. */

@@ -1,12 +1,14 @@
 /**
  * RFC 2849 LDIF content records, read line by line so a large ldifde or Domino export is never held
- * in memory whole. Values stay as Buffers here; the agent decides which attributes are text.
+ * in memory whole. Lines are read as bytes and values stay as Buffers: the agent decides which
+ * attributes are text, and text that is not UTF-8 is an error it can name, never a silent U+FFFD.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 
 export interface LdifRecord {
   dn: string;
+  /** Set when the DN's bytes are not valid UTF-8 (dn then shows them with U+FFFD). */
+  dnProblem?: string;
   /** Attribute name as written in the file, with its raw values. */
   attributes: Map<string, Buffer[]>;
   /** 1-based line number where the record starts, for error messages. */
@@ -20,29 +22,62 @@ export class LdifSyntaxError extends Error {
   }
 }
 
+/** The file stops in the middle of a line: it is still being written, or was cut. */
+export class LdifTruncatedError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+  ) {
+    super(`${file}:${line}: the file ends in the middle of a line (no line break after its last line): it is still being written, or was cut short`);
+    this.name = 'LdifTruncatedError';
+  }
+}
+
+const NEWLINE = 0x0a;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The file's lines as bytes (without CR LF), and whether the last one ended with a line break. */
+async function* byteLines(file: string): AsyncGenerator<{ bytes: Buffer; terminated: boolean }> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file)) {
+    const data = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    let start = 0;
+    for (let nl = data.indexOf(NEWLINE, start); nl !== -1; nl = data.indexOf(NEWLINE, start)) {
+      const end = nl > start && data[nl - 1] === 0x0d ? nl - 1 : nl;
+      yield { bytes: data.subarray(start, end), terminated: true };
+      start = nl + 1;
+    }
+    rest = Buffer.from(data.subarray(start));
+  }
+  if (rest.length) yield { bytes: rest, terminated: false };
+}
+
 export async function* readLdifRecords(file: string): AsyncGenerator<LdifRecord> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let logical: { text: string; line: number } | undefined;
-  let record: { lines: { text: string; line: number }[]; start: number } | undefined;
+  let logical: { bytes: Buffer[]; line: number } | undefined;
+  let record: { lines: { bytes: Buffer; line: number }[] } | undefined;
   let lineNo = 0;
 
   const finishLogical = (): void => {
     if (!logical) return;
-    if (!logical.text.startsWith('#')) {
-      record ??= { lines: [], start: logical.line };
-      record.lines.push(logical);
+    const bytes = logical.bytes.length === 1 ? logical.bytes[0]! : Buffer.concat(logical.bytes);
+    if (bytes[0] !== 0x23 /* # */) {
+      record ??= { lines: [] };
+      record.lines.push({ bytes, line: logical.line });
     }
     logical = undefined;
   };
 
-  for await (const raw of lines) {
+  for await (const { bytes, terminated } of byteLines(file)) {
     lineNo++;
-    if (raw.startsWith(' ') && logical) {
-      logical.text += raw.slice(1); // folded continuation line
+    if (!terminated) throw new LdifTruncatedError(file, lineNo);
+    if (bytes[0] === 0x20 /* space */) {
+      // A folded continuation line; one with nothing to continue is not LDIF.
+      if (!logical) throw new LdifSyntaxError(file, lineNo, 'a line starts with a space but continues no line (a folded line after a blank line or at the start of a record)');
+      logical.bytes.push(bytes.subarray(1));
       continue;
     }
     finishLogical();
-    if (raw.trim() === '') {
+    if (isBlank(bytes)) {
       if (record) {
         const built = buildRecord(file, record.lines);
         record = undefined;
@@ -50,7 +85,7 @@ export async function* readLdifRecords(file: string): AsyncGenerator<LdifRecord>
       }
       continue;
     }
-    logical = { text: raw, line: lineNo };
+    logical = { bytes: [bytes], line: lineNo };
   }
   finishLogical();
   if (record) {
@@ -59,8 +94,13 @@ export async function* readLdifRecords(file: string): AsyncGenerator<LdifRecord>
   }
 }
 
-function buildRecord(file: string, lines: { text: string; line: number }[]): LdifRecord | undefined {
-  const parsed = lines.map((l) => ({ ...parseLine(file, l.text, l.line), line: l.line }));
+function isBlank(bytes: Buffer): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09) return false;
+  return true;
+}
+
+function buildRecord(file: string, lines: { bytes: Buffer; line: number }[]): LdifRecord | undefined {
+  const parsed = lines.map((l) => ({ ...parseLine(file, l.bytes, l.line), line: l.line }));
   if (parsed.length === 1 && parsed[0]!.name.toLowerCase() === 'version') return undefined;
   let start = 0;
   if (parsed[0]?.name.toLowerCase() === 'version') start = 1;
@@ -69,29 +109,49 @@ function buildRecord(file: string, lines: { text: string; line: number }[]): Ldi
     throw new LdifSyntaxError(file, lines[start]?.line ?? 0, 'a record must start with "dn:"');
   }
   const attributes = new Map<string, Buffer[]>();
+  // Names are case-insensitive: the first spelling is kept, found through its lower case (a lookup,
+  // so that an entry with tens of thousands of names costs linear time).
+  const spelled = new Map<string, Buffer[]>();
   for (const p of parsed.slice(start + 1)) {
-    if (p.name.toLowerCase() === 'changetype') {
+    const lower = p.name.toLowerCase();
+    if (lower === 'changetype') {
       throw new LdifSyntaxError(file, p.line, 'change records are not content; give dirbridge an LDIF export, not a change file');
     }
-    const key = [...attributes.keys()].find((k) => k.toLowerCase() === p.name.toLowerCase()) ?? p.name;
-    const values = attributes.get(key) ?? [];
+    let values = spelled.get(lower);
+    if (!values) {
+      values = [];
+      spelled.set(lower, values);
+      attributes.set(p.name, values);
+    }
     values.push(p.value);
-    attributes.set(key, values);
   }
-  return { dn: first.value.toString('utf8'), attributes, line: first.line };
+  try {
+    return { dn: utf8.decode(first.value), attributes, line: first.line };
+  } catch {
+    return { dn: first.value.toString('utf8'), dnProblem: `the DN is not valid UTF-8 (line ${first.line})`, attributes, line: first.line };
+  }
 }
 
-function parseLine(file: string, text: string, line: number): { name: string; value: Buffer } {
-  const colon = text.indexOf(':');
-  if (colon <= 0) throw new LdifSyntaxError(file, line, `expected "attribute: value", got "${text.slice(0, 40)}"`);
+const ATTRIBUTE_NAME = /^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)*)(;[A-Za-z0-9-]+)*$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function parseLine(file: string, bytes: Buffer, line: number): { name: string; value: Buffer } {
+  const colon = bytes.indexOf(0x3a /* : */);
+  const shown = (): string => bytes.subarray(0, 40).toString('utf8');
+  if (colon <= 0) throw new LdifSyntaxError(file, line, `expected "attribute: value", got "${shown()}"`);
+  const written = bytes.subarray(0, colon).toString('latin1').trim();
+  if (!ATTRIBUTE_NAME.test(written)) throw new LdifSyntaxError(file, line, `"${written.slice(0, 40)}" is not an attribute name`);
   // Attribute options such as ";binary" are dropped: dirbridge keys attributes by their type.
-  const name = text.slice(0, colon).split(';')[0]!.trim();
-  const rest = text.slice(colon + 1);
-  if (rest.startsWith(':')) {
-    const b64 = rest.slice(1).trim();
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new LdifSyntaxError(file, line, `attribute "${name}" has invalid base64`);
+  const name = written.split(';')[0]!;
+  const next = bytes[colon + 1];
+  if (next === 0x3a /* :: base64 */) {
+    const b64 = bytes.subarray(colon + 2).toString('latin1').trim();
+    // Strict: a value of the wrong length or with stray characters was damaged, and is not guessed at.
+    if (!BASE64.test(b64)) throw new LdifSyntaxError(file, line, `attribute "${name}" has invalid base64 (wrong length or characters outside the base64 alphabet)`);
     return { name, value: Buffer.from(b64, 'base64') };
   }
-  if (rest.startsWith('<')) throw new LdifSyntaxError(file, line, `attribute "${name}" refers to a URL; inline the value instead`);
-  return { name, value: Buffer.from(rest.replace(/^ +/, ''), 'utf8') };
+  if (next === 0x3c /* :< URL */) throw new LdifSyntaxError(file, line, `attribute "${name}" refers to a URL; inline the value instead`);
+  let from = colon + 1;
+  while (bytes[from] === 0x20) from++;
+  return { name, value: Buffer.from(bytes.subarray(from)) };
 }
