@@ -492,13 +492,14 @@ export class Store {
   }
 
   /**
-   * The anchors of an agent's objects that came from its directory, with their ids: what a deletion
-   * check (a read of the anchors alone) compares. One scan of the anchor index; an object without an
-   * anchor is recognised by a full import.
+   * The anchors of an agent's objects, with their ids: what a deletion check (a read of the anchors
+   * alone) compares. Only objects read from the directory have one (a provisioned object gets its
+   * anchor when its add is recorded, and is no longer provisioned then), so this reads the anchor
+   * index alone, not the rows; an object without an anchor is recognised by a full import.
    */
   importedAnchors(agent: string): Map<string, number> {
     const known = new Map<string, number>();
-    const rows = this.q.prepare('SELECT anchor, id FROM cs_object WHERE agent = ? AND anchor IS NOT NULL AND provisioned = 0').raw().iterate(agent) as IterableIterator<[string, number]>;
+    const rows = this.q.prepare('SELECT anchor, id FROM cs_object WHERE agent = ? AND anchor IS NOT NULL').raw().iterate(agent) as IterableIterator<[string, number]>;
     for (const [anchor, id] of rows) known.set(anchor, id);
     return known;
   }
