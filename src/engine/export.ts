@@ -45,7 +45,8 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
     return;
   }
   // The threshold weighs every pending delete, also those an object limit leaves for a later run.
-  checkDeletionThreshold(ctx, agent.name, ctx.store.countPendingExports(agent.name, 'delete'));
+  const pendingDeletes = ctx.store.countPendingExports(agent.name, 'delete');
+  checkDeletionThreshold(ctx, agent.name, pendingDeletes);
   const queue = new PQueue({ concurrency });
   let serverDown: ServerDownError | undefined;
   const todo = ids.slice(0, ctx.objectLimit ?? ids.length);
@@ -75,8 +76,18 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
       return { pe, failed };
     }
   };
-  for (let i = 0; i < todo.length && !serverDown && !ctx.errorLimitReached; i += CHUNK) {
-    const chunk = todo.slice(i, i + CHUNK).flatMap((id) => ctx.store.getPendingExport(id) ?? []);
+  // Deletions go out and are recorded before any rename or add is marked: an add to a DN a deleted
+  // contact held (a Domino document recreated with a new UNID) then finds it free, not a dn-collision.
+  // The ids come deletions first (ORDER), and the run lock keeps the count true.
+  const deletions = Math.min(pendingDeletes, todo.length);
+  for (const phase of [todo.slice(0, deletions), todo.slice(deletions)]) {
+    for (let i = 0; i < phase.length && !serverDown && !ctx.errorLimitReached; i += CHUNK) {
+      await sendChunk(phase.slice(i, i + CHUNK).flatMap((id) => ctx.store.getPendingExport(id) ?? []));
+    }
+    await queue.onIdle();
+    record();
+  }
+  async function sendChunk(chunk: PendingExport[]): Promise<void> {
     const sendable = ctx.store.transaction(() =>
       chunk.filter((pe) => {
         const missing = requiredCapability(pe).filter((c) => !agent.capabilities.has(c));
@@ -102,8 +113,6 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
     // Mark the next chunk while this one is still being sent.
     await queue.onSizeLessThan(CHUNK / 2);
   }
-  await queue.onIdle();
-  record();
   if (serverDown) throw serverDown;
   ctx.checkErrorLimit();
   ctx.checkObjectLimit(todo.length, 'exports', ids.length);

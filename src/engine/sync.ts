@@ -41,7 +41,10 @@ function syncObjects(ctx: StepContext, ids: number[]): void {
     ctx.progress(Math.min(i + BATCH, todo.length), todo.length);
     ctx.checkErrorLimit();
   }
-  ctx.store.transaction(() => sync.recheckAddressConflicts());
+  ctx.store.transaction(() => {
+    sync.recheckBlockedByDn();
+    sync.recheckAddressConflicts();
+  });
   ctx.checkObjectLimit(todo.length, 'objects synchronized', ids.length);
 }
 
@@ -92,6 +95,31 @@ export class Synchronizer {
    */
   recheckAddressConflicts(): void {
     for (const mvId of new Set(this.store.addressConflicts().map((c) => c.mvId))) this.outbound(mvId);
+  }
+
+  /**
+   * Objects whose contact's DN was held by another object when they were provisioned in this step. A
+   * Domino document recreated with a new UNID (same name, same address) is a new person beside an old
+   * one that is gone: whichever of the two is synced first, the old contact's deletion is staged in
+   * the same step, and the new person is looked at again at its end. The export sends deletions before
+   * adds and renames, so the DN is free when the add goes out: one cycle, no dn-collision.
+   */
+  private readonly blockedByDn = new Map<number, { agent: string; dn: string; dnKey: string }>();
+
+  recheckBlockedByDn(): void {
+    const blocked = [...this.blockedByDn];
+    this.blockedByDn.clear();
+    for (const [mvId, { agent, dn, dnKey }] of blocked) {
+      const mv = this.store.getMv(mvId);
+      if (!mv) continue;
+      if (!this.dnHolder(agent, dnKey)) this.outbound(mv);
+      else this.report(mv, { code: 'dn-collision', message: `the contact's DN ${dn} is already used in ${agent} by another object; not provisioned` });
+    }
+  }
+
+  /** The object of `agent` holding a DN, leaving out one whose deletion is staged: that DN is as good as free. */
+  private dnHolder(agent: string, dnKey: string, except?: number): CsRow | undefined {
+    return this.store.getCsByDnKey(agent, dnKey).find((o) => o.id !== except && this.store.pendingExportOperation(o.id) !== 'delete');
   }
 
   private endAddressConflict(mv: MvRow, agent: string, why: string): void {
@@ -394,10 +422,14 @@ export class Synchronizer {
     if ('problem' in planned) return this.report(mv, planned.problem);
     const { dn, objectClasses, attributes } = planned.plan;
     const dnKey = normalizeDn(dn);
-    const taken = this.store.getCsByDnKey(agent, dnKey)[0];
+    const taken = this.dnHolder(agent, dnKey);
     if (taken) {
-      return this.report(mv, { code: 'dn-collision', message: `the contact's DN ${dn} is already used in ${agent} by another object; not provisioned` });
+      // Reported at the end of the step if the DN is still held then (see blockedByDn).
+      this.ctx.explain(() => this.label(mv), agent, 'provisioning', () => `the DN ${dn} is held by ${taken.dn}${taken.anchor ? ` (${taken.anchor})` : ''}; looked at again at the end of the step`);
+      this.blockedByDn.set(mv.id, { agent, dn, dnKey });
+      return;
     }
+    this.ctx.explain(() => this.label(mv), agent, 'provisioning', () => this.store.getCsByDnKey(agent, dnKey).length ? `the DN ${dn} is held by a contact whose deletion is pending; the export deletes it before it adds this one` : `the DN ${dn} is free`);
     this.store.insertProvisioned(this.ref, { agent, dn, dnKey, objectClasses: objectClasses ?? [], attributes }, mv.id, `provisioned by rules.${agent}.provision`);
     this.ctx.stats.provisions++;
     this.ctx.stats.exportsStaged++;
@@ -457,7 +489,7 @@ export class Synchronizer {
       const built = buildDn(rules.provision.dn, mv.attributes);
       if ('problem' in built) return this.report(mv, built.problem);
       if (normalizeDn(built.dn) !== normalizeDn(c.dn)) {
-        const taken = this.store.getCsByDnKey(c.agent, normalizeDn(built.dn)).find((o) => o.id !== c.id);
+        const taken = this.dnHolder(c.agent, normalizeDn(built.dn), c.id);
         if (taken) return this.report(mv, { code: 'dn-collision', message: `cannot rename ${c.dn} to ${built.dn}: the DN is already used in ${c.agent}` });
         newDn = built.dn;
       }

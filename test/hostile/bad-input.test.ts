@@ -113,6 +113,17 @@ describe('hostile: bad input', () => {
     expect(domino()).toContain('paula.perez@acme.example');
   });
 
+  it('a person whose document was recreated (a new UNID, the same name and address) keeps one contact, in one cycle', () => {
+    writeFileSync(people(), readFileSync(people(), 'utf8').replace(`dominoUNID: ${ALICE_UNID}`, 'dominoUNID: 0A5D91045BE31D59BCBE77284EA3BD00'));
+    const r = cli(['run', 'delta-cycle']);
+    expect(r.code).toBe(0);
+    expect(problems(r.report).filter((p) => /Alice Archer/i.test(p.object) || /alice/i.test(p.message))).toEqual([]);
+    expect(contacts().split(/\n\n/).filter((rec) => rec.includes('alice.archer@')).length).toBe(1);
+    expect(contactOf('Alice Archer')).toMatch(/mail: alice\.archer@notes\.acme\.example/);
+    const plan = spawnSync(process.execPath, [CLI, '--config', config, 'plan', '--json'], { encoding: 'utf8', env: { ...process.env, DIRBRIDGE_LOG_LEVEL: 'silent' } });
+    expect(plan.stdout).not.toMatch(/Alice Archer/);
+  });
+
   it('a people file cut in the middle of a line deletes nobody and exports nothing of it', () => {
     const before = contacts();
     const size = readFileSync(people()).length;

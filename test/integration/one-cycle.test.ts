@@ -170,6 +170,17 @@ describe.each(variants)('address conflicts and 600 of 610 on the delta cycle: $n
     expect(pendingExports(d)).toEqual([]);
   });
 
+  it('a Domino document recreated with a new UNID (same name, same address) has one AD contact after one cycle', async () => {
+    const dn = `cn=Bulk607 Person,${d.dominoPeopleOu}`;
+    slapd.modify(`dn: ${dn}\nchangetype: delete\n`);
+    slapd.add([`dn: ${dn}`, 'objectClass: dominoPerson', 'cn: Bulk607 Person', 'givenName: Bulk607', 'sn: Person', `dominoUNID: ${'C'.repeat(32)}`, 'mailsystem: 1', 'internetaddress: bulk607@notes.acme.test', ''].join('\n'));
+    const report = expectStatus(cycle(), 'success', 0);
+    expect(report.steps.flatMap((s) => s.problems)).toEqual([]);
+    const contacts = await d.adSearch(d.adContactsOu, '(mail=bulk607@notes.acme.test)', ['cn']);
+    expect(contacts).toHaveLength(1);
+    expect(pendingExports(d)).toEqual([]);
+  });
+
   it('600 of 610 Domino people deleted: refused as deletions (or held by the threshold), then --allow-deletes 600 applies exactly 600', async () => {
     const before = d.watermark('domino-people');
     const contactsBefore = (await d.adSearch(d.adContactsOu, '(objectClass=contact)', ['cn'])).length;

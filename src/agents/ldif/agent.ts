@@ -97,7 +97,7 @@ export class LdifAgent implements Agent {
 
   private async digest(): Promise<string> {
     await this.recover();
-    if (!existsSync(this.file)) return 'absent';
+    if (!this.sourceFileReadable()) return 'absent';
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(this.file)) hash.update(chunk as Buffer);
     return hash.digest('hex');
@@ -129,10 +129,12 @@ export class LdifAgent implements Agent {
   }
 
   private async *readAll(): AsyncIterable<ImportPage> {
-    if (!existsSync(this.file)) return;
+    if (!this.sourceFileReadable()) return;
     let page: ImportPage = { objects: [], errors: [] };
+    const unidentified: number[] = [];
     for await (const record of this.records()) {
-      if (!this.inScope(record)) continue;
+      if (record.unidentified) unidentified.push(record.line);
+      else if (!this.inScope(record)) continue;
       try {
         page.objects.push(this.toObject(record));
       } catch (e) {
@@ -145,6 +147,26 @@ export class LdifAgent implements Agent {
       }
     }
     if (page.objects.length || page.errors.length) yield page;
+    if (unidentified.length) {
+      throw new IncompleteReadError(this.name, `${this.file}: ${unidentified.length} record(s) without a readable DN (line ${unidentified.slice(0, 5).join(', ')}${unidentified.length > 5 ? ', ...' : ''}); which objects they are cannot be told, so nobody was taken as deleted in this read. Correct the file`);
+    }
+  }
+
+  /**
+   * Whether there is a file to read. A source file that is not there is an unreadable source, not an
+   * empty directory (a writer's content file may not exist yet: it is created by the first export).
+   */
+  private sourceFileReadable(): boolean {
+    let stat;
+    try {
+      stat = statSync(this.file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if (this.config.applyChanges) return false;
+      throw new Error(`${this.file} (agents.${this.name}.file) does not exist: nothing was imported and nobody was taken as deleted. Restore the file, or correct the path in the config`);
+    }
+    if (stat.isDirectory()) throw new Error(`${this.file} (agents.${this.name}.file) is a folder, not an LDIF file: nothing was imported and nobody was taken as deleted`);
+    return true;
   }
 
   private async *records(): AsyncIterable<LdifRecord> {
@@ -183,8 +205,10 @@ export class LdifAgent implements Agent {
   private toObject(record: LdifRecord): ConnectorObject {
     const attributes: AttributeMap = {};
     let objectClasses: string[] = [];
-    let problem: { attribute: string; message: string; code: string } | undefined;
-    if (record.dnProblem) problem = { attribute: 'dn', message: record.dnProblem, code: 'invalid-utf8' };
+    let problem: { attribute: string | undefined; message: string; code: string } | undefined;
+    if (record.syntaxProblem) problem = { attribute: record.syntaxProblem.attribute, message: record.syntaxProblem.message, code: 'invalid-ldif' };
+    else if (record.dnProblem) problem = { attribute: 'dn', message: record.dnProblem, code: 'invalid-utf8' };
+    else if (!record.dn.trim()) problem = { attribute: 'dn', message: `the DN is empty (line ${record.line})`, code: 'invalid-dn' };
     for (const [name, raw] of record.attributes) {
       const key = name.toLowerCase();
       const values: string[] = [];
@@ -211,7 +235,9 @@ export class LdifAgent implements Agent {
       if (key === 'objectclass') objectClasses = values;
       else attributes[key] = values;
     }
-    const anchor = attributes[this.anchorAttribute]?.[0];
+    const anchors = attributes[this.anchorAttribute] ?? [];
+    const anchor = anchors[0];
+    if (anchors.length > 1) problem ??= { attribute: this.config.anchor, message: `holds ${anchors.length} values; an anchor has exactly one (line ${record.line})`, code: 'multiple-anchors' };
     if (!problem) {
       try {
         parseDn(record.dn);
@@ -219,7 +245,7 @@ export class LdifAgent implements Agent {
         problem = { attribute: 'dn', message: `${(e as Error).message} (line ${record.line})`, code: 'invalid-dn' };
       }
     }
-    if (problem) throw new ObjectError(record.dn, problem.attribute, problem.message, problem.code, anchor);
+    if (problem) throw new ObjectError(record.dn || `${this.file} line ${record.line}`, problem.attribute, problem.message, problem.code, anchor);
     if (!anchor) throw new ObjectError(record.dn, this.config.anchor, `has no anchor value (line ${record.line})`, 'missing-anchor');
     return { anchor, dn: record.dn, objectClasses, attributes };
   }

@@ -9,6 +9,14 @@ export interface LdifRecord {
   dn: string;
   /** Set when the DN's bytes are not valid UTF-8 (dn then shows them with U+FFFD). */
   dnProblem?: string;
+  /**
+   * A line of the record that is not LDIF (bad base64, a URL value, a line without a colon, a change
+   * record): the record is kept whole but flagged, so that the agent can reject this one object and
+   * the file's other records are still read. `attribute` is what the line names, where it names one.
+   */
+  syntaxProblem?: { attribute?: string | undefined; message: string };
+  /** The record has no readable DN: which object it is cannot be told. */
+  unidentified?: boolean;
   /** Attribute name as written in the file, with its raw values. */
   attributes: Map<string, Buffer[]>;
   /** 1-based line number where the record starts, for error messages. */
@@ -16,7 +24,11 @@ export interface LdifRecord {
 }
 
 export class LdifSyntaxError extends Error {
-  constructor(file: string, line: number, why: string) {
+  constructor(
+    file: string,
+    line: number,
+    readonly why: string,
+  ) {
     super(`${file}:${line}: ${why}`);
     this.name = 'LdifSyntaxError';
   }
@@ -39,8 +51,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** The file's lines as bytes (without CR LF), and whether the last one ended with a line break. */
 async function* byteLines(file: string): AsyncGenerator<{ bytes: Buffer; terminated: boolean }> {
   let rest: Buffer = Buffer.alloc(0);
+  let first = true;
   for await (const chunk of createReadStream(file)) {
-    const data = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    let data = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    // A UTF-8 byte order mark, as Windows tools write one, is not part of the first line.
+    if (first && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
+    first = false;
     let start = 0;
     for (let nl = data.indexOf(NEWLINE, start); nl !== -1; nl = data.indexOf(NEWLINE, start)) {
       const end = nl > start && data[nl - 1] === 0x0d ? nl - 1 : nl;
@@ -100,36 +116,58 @@ function isBlank(bytes: Buffer): boolean {
 }
 
 function buildRecord(file: string, lines: { bytes: Buffer; line: number }[]): LdifRecord | undefined {
-  const parsed = lines.map((l) => ({ ...parseLine(file, l.bytes, l.line), line: l.line }));
-  if (parsed.length === 1 && parsed[0]!.name.toLowerCase() === 'version') return undefined;
+  let syntaxProblem: LdifRecord['syntaxProblem'];
+  const parsed: { name: string; value: Buffer; line: number }[] = [];
+  for (const l of lines) {
+    try {
+      parsed.push({ ...parseLine(file, l.bytes, l.line), line: l.line });
+    } catch (e) {
+      if (!(e instanceof LdifSyntaxError)) throw e;
+      const named = /^([A-Za-z][A-Za-z0-9-]*)\s*:/.exec(l.bytes.subarray(0, 200).toString('latin1'))?.[1];
+      syntaxProblem ??= { ...(named ? { attribute: named } : {}), message: `${e.why} (line ${l.line})` };
+      if (named?.toLowerCase() === 'dn') parsed.push({ name: 'dn', value: Buffer.alloc(0), line: l.line });
+    }
+  }
+  if (parsed.length === 1 && parsed[0]!.name.toLowerCase() === 'version' && !syntaxProblem) return undefined;
   let start = 0;
   if (parsed[0]?.name.toLowerCase() === 'version') start = 1;
   const first = parsed[start];
-  if (!first || first.name.toLowerCase() !== 'dn') {
-    throw new LdifSyntaxError(file, lines[start]?.line ?? 0, 'a record must start with "dn:"');
-  }
   const attributes = new Map<string, Buffer[]>();
+  const line = first?.line ?? lines[0]!.line;
+  if (!first || first.name.toLowerCase() !== 'dn' || (syntaxProblem?.attribute?.toLowerCase() === 'dn')) {
+    // Still read: its anchor, if it has one, keeps the object it names from looking deleted.
+    syntaxProblem ??= { message: `a record must start with "dn:" (line ${line})` };
+    const spelled = new Map<string, Buffer[]>();
+    for (const p of parsed) if (p.name.toLowerCase() !== 'dn') addValue(attributes, p.name, p.value, spelled);
+    return { dn: '', attributes, line, syntaxProblem, unidentified: true };
+  }
   // Names are case-insensitive: the first spelling is kept, found through its lower case (a lookup,
   // so that an entry with tens of thousands of names costs linear time).
   const spelled = new Map<string, Buffer[]>();
   for (const p of parsed.slice(start + 1)) {
-    const lower = p.name.toLowerCase();
-    if (lower === 'changetype') {
-      throw new LdifSyntaxError(file, p.line, 'change records are not content; give dirbridge an LDIF export, not a change file');
-    }
-    let values = spelled.get(lower);
-    if (!values) {
-      values = [];
-      spelled.set(lower, values);
-      attributes.set(p.name, values);
-    }
-    values.push(p.value);
+    if (p.name.toLowerCase() === 'changetype') syntaxProblem ??= { attribute: p.name, message: `a change record (changetype, line ${p.line}) is not content; give dirbridge an LDIF export, not a change file` };
+    addValue(attributes, p.name, p.value, spelled);
   }
+  let dn: string;
+  let dnProblem: string | undefined;
   try {
-    return { dn: utf8.decode(first.value), attributes, line: first.line };
+    dn = utf8.decode(first.value);
   } catch {
-    return { dn: first.value.toString('utf8'), dnProblem: `the DN is not valid UTF-8 (line ${first.line})`, attributes, line: first.line };
+    dn = first.value.toString('utf8');
+    dnProblem = `the DN is not valid UTF-8 (line ${first.line})`;
   }
+  return { dn, attributes, line, ...(dnProblem ? { dnProblem } : {}), ...(syntaxProblem ? { syntaxProblem } : {}) };
+}
+
+function addValue(attributes: Map<string, Buffer[]>, name: string, value: Buffer, spelled: Map<string, Buffer[]>): void {
+  const lower = name.toLowerCase();
+  let values = spelled.get(lower);
+  if (!values) {
+    values = [];
+    spelled.set(lower, values);
+    attributes.set(name, values);
+  }
+  values.push(value);
 }
 
 const ATTRIBUTE_NAME = /^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)*)(;[A-Za-z0-9-]+)*$/;
