@@ -104,8 +104,8 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
         const cs = store.getCs(r.csId);
         if (!cs) continue;
         const others = perObject.get(r.csId)!;
-        if (session.atOwnDn.has(r.csId)) reportDuplicateAnchor(ctx, agent, r.object, [cs.dn]);
-        else if (others.length > 1) reportDuplicateAnchor(ctx, agent, r.object, others.filter((o) => o !== r.object).map((o) => o.dn));
+        if (session.atOwnDn.has(r.csId)) reportDuplicateAnchor(ctx, agent, r.object, [cs.dn], session);
+        else if (others.length > 1) reportDuplicateAnchor(ctx, agent, r.object, others.filter((o) => o !== r.object).map((o) => o.dn), session);
         else stageObject(ctx, agent, r.object, session, true, true);
       }
     });
@@ -269,8 +269,16 @@ async function settleRenames(ctx: StepContext, agent: Agent, session: ImportSess
   }
 }
 
-function reportDuplicateAnchor(ctx: StepContext, agent: Agent, o: ConnectorObject, holders: string[]): void {
-  ctx.error(o.dn, agent.anchorAttribute, 'duplicate-anchor', `has the same ${agent.anchorAttribute} (${o.anchor}) as ${holders.join('; ')}; it is not imported, and the object known by that anchor keeps its last good image, until one of them is given its own (a copied or restored document keeps its UNID)`);
+/**
+ * An entry carrying the anchor of another known object is not imported. When a full import finds it
+ * at the DN of a third known object (an existing person whose anchor was overwritten with a copy),
+ * that object counts as seen: a bad entry must never make a person look deleted.
+ */
+function reportDuplicateAnchor(ctx: StepContext, agent: Agent, o: ConnectorObject, holders: string[], session?: ImportSession): void {
+  const atItsDn = session ? ctx.store.getCsByDnKey(agent.name, safeDnKey(o.dn)).find((c) => !c.provisioned && c.anchor !== o.anchor) : undefined;
+  if (atItsDn) session!.markSeen(atItsDn.id);
+  const kept = atItsDn ? `; the object known at this DN (${agent.anchorAttribute} ${atItsDn.anchor}) keeps its last good image too` : '';
+  ctx.error(o.dn, agent.anchorAttribute, 'duplicate-anchor', `has the same ${agent.anchorAttribute} (${o.anchor}) as ${holders.join('; ')}; it is not imported, and the object known by that anchor keeps its last good image${kept}, until one of them is given its own (a copied or restored document keeps its UNID)`);
 }
 
 /**

@@ -117,9 +117,12 @@ export class Synchronizer {
     }
   }
 
-  /** The object of `agent` holding a DN, leaving out one whose deletion is staged: that DN is as good as free. */
+  /**
+   * The object of `agent` holding a DN, leaving out one whose deletion is staged or that the directory
+   * no longer holds (its removal from the connector space follows): that DN is as good as free.
+   */
   private dnHolder(agent: string, dnKey: string, except?: number): CsRow | undefined {
-    return this.store.getCsByDnKey(agent, dnKey).find((o) => o.id !== except && this.store.pendingExportOperation(o.id) !== 'delete');
+    return this.store.getCsByDnKey(agent, dnKey).find((o) => o.id !== except && o.pendingImport !== 'delete' && this.store.pendingExportOperation(o.id) !== 'delete');
   }
 
   private endAddressConflict(mv: MvRow, agent: string, why: string): void {
@@ -386,7 +389,9 @@ export class Synchronizer {
       const found = new Map<number, CsRow>();
       for (const v of (mv.attributes[rule.mv] ?? []).map((x) => x.toLowerCase())) {
         for (const c of this.store.findDisconnectors(agent, csIndexKey(rule), v)) {
-          if (this.store.pendingExportOperation(c.id) !== 'delete') found.set(c.id, c);
+          // Not one on its way out: whose deletion is staged, or which the directory no longer holds
+          // (a contact deleted by hand, being disconnected as this person is looked at again).
+          if (c.pendingImport !== 'delete' && this.store.pendingExportOperation(c.id) !== 'delete') found.set(c.id, c);
         }
       }
       if (found.size > 1) {
