@@ -1,7 +1,9 @@
 /** Reads dirbridge.yaml, validates it and resolves paths and secrets before anything connects. */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { FilterParser } from 'ldapts';
 import { parseDocument } from 'yaml';
+import { parseDn } from '../util/dn.js';
 import type { ZodError } from 'zod';
 import { configSchema, type DirbridgeConfig, type SecretRef } from './schema.js';
 
@@ -79,6 +81,16 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       if (problem) problems.push(`agents.${name}.tls.caFile: ${problem}`);
     }
   }
+  for (const [name, agent] of Object.entries(config.agents)) {
+    if (agent.type === 'domino-ldap' || agent.type === 'ad-ldap') problems.push(...ldapAgentProblems(name, agent));
+  }
+  const attributes = new Set(Object.values(config.metaverse.objectTypes).flatMap((t) => t.attributes));
+  for (const attr of Object.keys(config.metaverse.precedence)) {
+    if (!attributes.has(attr)) problems.push(`metaverse.precedence.${attr}: "${attr}" is not an attribute of any metaverse object type (${[...attributes].join(', ')})`);
+  }
+  // Whoever can change the config can point an agent at a server of their own and receive its password.
+  const mode = statSync(abs).mode & 0o777;
+  if (mode & 0o002) problems.push(`(file): ${abs} can be written by anyone (mode ${mode.toString(8).padStart(4, '0')}), who could point an agent at their own server and receive its password; run chmod o-w ${abs}`);
   if (problems.length) throw new ConfigError(abs, problems);
   return { file: abs, dir, config, secrets, path };
 }
@@ -112,4 +124,43 @@ export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv, path: (p: str
   } catch (e) {
     return { error: `cannot read secret file ${path(ref.file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
   }
+}
+
+const LOOPBACK = /^ldap:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/i;
+
+/** What an LDAP agent's settings get wrong, found before anything connects. */
+function ldapAgentProblems(name: string, agent: { url: string; bindDn?: string | undefined; baseDn: string; filter: string; tls: { startTls: boolean } }): string[] {
+  const problems: string[] = [];
+  for (const [key, dn] of [['bindDn', agent.bindDn], ['baseDn', agent.baseDn]] as const) {
+    if (dn === undefined) continue;
+    try {
+      if (!parseDn(dn).length) throw new Error('it is empty');
+    } catch (e) {
+      problems.push(`agents.${name}.${key}: "${dn}" is not a DN (${(e as Error).message}); write it as cn=...,o=... (RFC 4514)`);
+    }
+  }
+  const filterProblem = ldapFilterProblem(agent.filter);
+  if (filterProblem) problems.push(`agents.${name}.filter: "${agent.filter}" is not an LDAP filter: ${filterProblem}`);
+  // A simple bind over plain LDAP sends the password in clear; on loopback it never leaves the host.
+  if (agent.url.startsWith('ldap://') && !agent.tls.startTls && !LOOPBACK.test(agent.url)) {
+    problems.push(`agents.${name}.url: ${agent.url} is plain LDAP, which would send the bind password and the directory's data across the network in clear; use ldaps://host:636, or keep ldap:// and set tls.startTls: true`);
+  }
+  return problems;
+}
+
+/** Why a search filter is not one, if it is not (RFC 4515; the parser dirbridge uses is lenient). */
+export function ldapFilterProblem(filter: string): string | undefined {
+  if (!filter.startsWith('(') || !filter.endsWith(')')) return 'it must be enclosed in parentheses';
+  let depth = 0;
+  for (const ch of filter) {
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return 'a ")" closes nothing (a parenthesis in a value is written \\29)';
+  }
+  if (depth !== 0) return `${depth} "(" not closed`;
+  try {
+    FilterParser.parseString(filter);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
 }
