@@ -174,6 +174,7 @@ async function runStep(ctx: StepContext, spec: StepSpec): Promise<void> {
   if (spec.type === 'delta-sync') return runDeltaSync(ctx);
   const agent = createAgent(ctx.loaded, spec.agent, { onRetry: (object, message) => ctx.warning(object, undefined, 'retried', message) });
   if (spec.type === 'full-import' && !agent.capabilities.has('full-import')) throw new Error(`agent ${spec.agent} cannot run a full import`);
+  warnIfTlsUnverified(ctx, spec.agent);
   await agent.open();
   try {
     if (spec.type === 'full-import') await runFullImport(ctx, agent);
@@ -187,4 +188,15 @@ async function runStep(ctx: StepContext, spec: StepSpec): Promise<void> {
   }
   // The sync half runs after the connection is closed: it touches only the store.
   if (spec.type === 'delta-import-sync') runDeltaSync(ctx);
+}
+
+/**
+ * A lab setting must not pass for a healthy production run: with verification off, anyone between
+ * dirbridge and the directory can read the bind password. Said on every step that connects.
+ */
+function warnIfTlsUnverified(ctx: StepContext, agent: string): void {
+  const cfg = ctx.config.agents[agent];
+  if (!cfg || !('tls' in cfg) || cfg.tls.rejectUnauthorized) return;
+  if (!('url' in cfg) || !(cfg.url.startsWith('ldaps:') || cfg.tls.startTls)) return;
+  ctx.warning(agent, undefined, 'tls-not-verified', `agents.${agent}.tls.rejectUnauthorized is false: the certificate of ${cfg.url} is not checked, so anyone on the way can read the bind password and the data; give tls.caFile instead`);
 }
