@@ -301,12 +301,30 @@ const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 async function execute(loaded: LoadedConfig, profile: string, steps: StepSpec[], flags: RunFlags): Promise<void> {
   const log = loggerFor(loaded, flags.logLevel);
   const observer = combine(logObserver(log), ...(process.stderr.isTTY && !flags.json ? [progressObserver()] : []));
-  const { report, purged } = await executeRun(loaded, profile, steps, {
-    ...(flags.allowDeletes === undefined ? {} : { allowDeletes: flags.allowDeletes }),
-    staging: flags.staging === true,
-    ...(flags.limit === undefined ? {} : { objectLimit: flags.limit }),
-    observer,
-  });
+  // Ctrl-C or SIGTERM: the run stops at its next page or batch and records it (stopped-interrupted,
+  // exit 130); a second signal ends the process at once.
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupt.signal.aborted) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    log.warn({ event: 'signal', signal }, `${signal}: stopping at the next page or batch (again to stop at once, unrecorded)`);
+    interrupt.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let ran;
+  try {
+    ran = await executeRun(loaded, profile, steps, {
+      ...(flags.allowDeletes === undefined ? {} : { allowDeletes: flags.allowDeletes }),
+      staging: flags.staging === true,
+      ...(flags.limit === undefined ? {} : { objectLimit: flags.limit }),
+      observer,
+      interrupt: interrupt.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const { report, purged } = ran;
   if (purged.runs + purged.changes + purged.errors) log.info({ event: 'history-purged', ...purged }, `history older than ${loaded.config.history.retentionDays} days purged`);
   if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else printReport(report);

@@ -13,6 +13,8 @@ export interface RunState {
   allowDeletes: number;
   /** --staging: this run exports nothing. */
   staging?: boolean;
+  /** Aborted (with the signal's name as reason) when the operator stops the run: Ctrl-C, SIGTERM. */
+  interrupt?: AbortSignal | undefined;
 }
 
 /** One decision of the rules, as `dirbridge preview` shows it. */
@@ -63,8 +65,19 @@ export class StepContext {
     return this.run.errors >= this.run.errorLimit;
   }
 
-  /** Called between pages and batches: past the run's error limit the step stops. */
+  /** The operator asked the run to stop (Ctrl-C, SIGTERM): steps stop at their next page or batch. */
+  get interrupted(): boolean {
+    return this.run.interrupt?.aborted === true;
+  }
+
+  /**
+   * Called between pages and batches: past the run's error limit the step stops, and so it does when
+   * the run was interrupted; what was written so far is committed and consistent.
+   */
   checkErrorLimit(): void {
+    if (this.interrupted) {
+      throw new StepStoppedError('stopped-interrupted', `interrupted by ${String(this.run.interrupt!.reason)}: what was done so far is kept, and the next run goes on from there`);
+    }
     if (this.errorLimitReached) {
       throw new StepStoppedError('stopped-error-limit', `the run reached its error limit (${this.run.errorLimit} errors, safety.errorLimit); it stopped so that a systematic fault does not touch every object`);
     }

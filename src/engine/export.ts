@@ -58,7 +58,7 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
     if (batch.length) ctx.store.transaction(() => batch.forEach((o) => recordOutcome(ctx, agent, o)));
   };
   const send = async (pe: PendingExport): Promise<Outcome> => {
-    if (serverDown || ctx.errorLimitReached) return { pe, unsent: true };
+    if (serverDown || ctx.errorLimitReached || ctx.interrupted) return { pe, unsent: true };
     try {
       // A retry after a broken connection does not know whether its first attempt arrived: it
       // settles with the directory first, as an export sent by a run that died does.
@@ -81,7 +81,7 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   // The ids come deletions first (ORDER), and the run lock keeps the count true.
   const deletions = Math.min(pendingDeletes, todo.length);
   for (const phase of [todo.slice(0, deletions), todo.slice(deletions)]) {
-    for (let i = 0; i < phase.length && !serverDown && !ctx.errorLimitReached; i += CHUNK) {
+    for (let i = 0; i < phase.length && !serverDown && !ctx.errorLimitReached && !ctx.interrupted; i += CHUNK) {
       await sendChunk(phase.slice(i, i + CHUNK).flatMap((id) => ctx.store.getPendingExport(id) ?? []));
     }
     await queue.onIdle();

@@ -75,6 +75,8 @@ export interface RunOptions {
   objectLimit?: number;
   /** Who watches the run: logs, a progress bar. */
   observer?: RunObserver;
+  /** Aborted when the operator stops the run (reason: the signal's name). */
+  interrupt?: AbortSignal;
 }
 
 /** What a run tells its onlookers as it goes; every method is optional. */
@@ -89,10 +91,12 @@ export interface RunObserver {
 }
 
 export async function runSteps(loaded: LoadedConfig, store: Store, profile: string, steps: readonly StepSpec[], options: RunOptions = {}): Promise<RunReport> {
+  // Under the run lock: a run still in progress in the history died without recording its end.
+  store.closeAbandonedRuns('stopped-interrupted');
   const runId = store.startRun(profile, options.allowDeletes, configFingerprint(loaded));
   const observer = options.observer ?? {};
   observer.runStarted?.({ runId, profile, steps });
-  const run: RunState = { errors: 0, errorLimit: loaded.config.safety.errorLimit, allowDeletes: options.allowDeletes ?? 0, staging: options.staging ?? false };
+  const run: RunState = { errors: 0, errorLimit: loaded.config.safety.errorLimit, allowDeletes: options.allowDeletes ?? 0, staging: options.staging ?? false, interrupt: options.interrupt };
   const reports: StepReport[] = [];
   let status: RunStatus = 'success';
   /** The last export step of each agent so far: what its agent's syncs stage after it is exported at the end. */
@@ -127,7 +131,7 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
   };
 
   let going = true;
-  for (const spec of steps) if (!(going = await runOne(spec))) break;
+  for (const spec of steps) if (!(going = !options.interrupt?.aborted && (await runOne(spec)))) break;
   // A profile ends with the exports its syncs staged: what a step staged for an agent after that
   // agent's last export (a conflict released by the other side's sync, a value the confirming import
   // found changed) goes out in this run, followed by the profile's own confirmation of that agent.

@@ -8,7 +8,9 @@ export type RunStatus =
   | 'stopped-deletion-threshold-exceeded'
   | 'stopped-import-shrunk'
   | 'stopped-error-limit'
-  | 'stopped-object-limit';
+  | 'stopped-object-limit'
+  /** Stopped by SIGINT or SIGTERM between pages or batches; also what the next run records for a run that died unrecorded. */
+  | 'stopped-interrupted';
 
 export const EXIT_CODES = {
   success: 0,
@@ -20,6 +22,8 @@ export const EXIT_CODES = {
   'stopped-import-shrunk': 6,
   'stopped-error-limit': 7,
   'stopped-object-limit': 8,
+  /** 128 + SIGINT, what a shell reports for Ctrl-C. */
+  'stopped-interrupted': 130,
   usage: 64,
   /** The metaverse file cannot be used: damaged, emptied, a folder, or its folder missing (EX_IOERR). */
   store: 74,
@@ -37,6 +41,7 @@ const SEVERITY: Record<RunStatus, number> = {
   'stopped-import-shrunk': 3,
   'stopped-error-limit': 3,
   'stopped-object-limit': 3,
+  'stopped-interrupted': 3,
   'stopped-error': 4,
 };
 

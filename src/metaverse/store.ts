@@ -313,6 +313,17 @@ export class Store {
     return this.q.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ? AND provisioned = 0').pluck().get(agent) as number;
   }
 
+  /**
+   * Runs (and their steps) the history still shows in progress, when no run can be: the caller holds
+   * the run lock. They died without recording their end (kill -9, a power cut); they get `status`.
+   */
+  closeAbandonedRuns(status: string): number {
+    return this.transaction(() => {
+      this.q.prepare("UPDATE run_step SET status = ?, message = COALESCE(message, 'the process ended before the step recorded its end') WHERE status = 'in-progress'").run(status);
+      return this.q.prepare("UPDATE run SET status = ? WHERE status = 'in-progress'").run(status).changes;
+    });
+  }
+
   finishRun(runId: number, status: string): void {
     this.q.prepare('UPDATE run SET ended_at = ?, status = ? WHERE id = ?').run(now(), status, runId);
   }
