@@ -125,6 +125,19 @@ export class Synchronizer {
     return this.store.getCsByDnKey(agent, dnKey).find((o) => o.id !== except && o.pendingImport !== 'delete' && this.store.pendingExportOperation(o.id) !== 'delete');
   }
 
+  /**
+   * Holding a deletion must never force one later. A contact whose deletion is staged but not sent
+   * (held by the deletion threshold, or not exported yet) and whose person comes back (a source
+   * restored after a mass deletion was held, a Domino document recreated with a new UNID) is joined
+   * again and its deletion withdrawn: the contact keeps its objectGUID and its X.500 address, so
+   * replies to it still arrive. Returns the words the trace and the lineage say it with.
+   */
+  private withdrawnDeletion(cs: CsRow): string {
+    if (this.store.pendingExportOperation(cs.id) !== 'delete') return '';
+    this.store.removePendingExport(cs.id);
+    return '; its staged deletion, not sent yet, is withdrawn';
+  }
+
   private endAddressConflict(mv: MvRow, agent: string, why: string): void {
     if (this.conflicted.delete(`${mv.id} ${agent}`)) this.store.closeAddressConflict(this.ref, mv, agent, why);
   }
@@ -389,9 +402,13 @@ export class Synchronizer {
       const found = new Map<number, CsRow>();
       for (const v of (mv.attributes[rule.mv] ?? []).map((x) => x.toLowerCase())) {
         for (const c of this.store.findDisconnectors(agent, csIndexKey(rule), v)) {
-          // Not one on its way out: whose deletion is staged, or which the directory no longer holds
-          // (a contact deleted by hand, being disconnected as this person is looked at again).
-          if (c.pendingImport !== 'delete' && this.store.pendingExportOperation(c.id) !== 'delete') found.set(c.id, c);
+          // Not one the directory no longer holds (a contact deleted by hand, being disconnected as
+          // this person is looked at again), nor one whose deletion may already have gone out. One
+          // whose deletion is only staged is taken back (see withdrawnDeletion).
+          if (c.pendingImport === 'delete') continue;
+          const pending = this.store.getPendingExport(c.id);
+          if (pending?.operation === 'delete' && pending.sentAt) continue;
+          found.set(c.id, c);
         }
       }
       if (found.size > 1) {
@@ -400,9 +417,10 @@ export class Synchronizer {
       }
       const [only] = found.values();
       if (only) {
-        this.ctx.explain(() => this.label(mv), agent, 'provisioning', () => `joins the existing ${only.dn} by join rule ${i + 1} (${rule.cs} = ${rule.mv}) instead of creating a contact`);
+        const withdrawn = this.withdrawnDeletion(only);
+        this.ctx.explain(() => this.label(mv), agent, 'provisioning', () => `joins the existing ${only.dn} by join rule ${i + 1} (${rule.cs} = ${rule.mv}) instead of creating a contact${withdrawn}`);
         const owned = rules.ownership ? carriesStamp(only.attributes, rules.ownership) : false;
-        this.store.link(this.ref, only, mv.id, 'join', owned, `joined before provisioning by join rule ${i + 1} (${rule.cs} = ${rule.mv})`);
+        this.store.link(this.ref, only, mv.id, 'join', owned, `joined before provisioning by join rule ${i + 1} (${rule.cs} = ${rule.mv})${withdrawn}`);
         this.ctx.stats.joins++;
         this.stageUpdate(mv, this.store.getCs(only.id)!, rules);
         return;

@@ -179,3 +179,29 @@ describe('hostile: bad input', () => {
     });
   }
 });
+
+describe('hostile: bad input', () => {
+  it('people removed by mistake, held by the deletion threshold, then restored: their contacts stay the same objects, nothing is left pending', () => {
+    const d = setUpQuickstart();
+    edit(d, 'dirbridge.yaml', (t) => `${t.trimEnd()}\nsafety:\n  deletionThreshold: { count: 5 }\n`);
+    const full = d.read('domino-names.ldif');
+    const contactsBefore = adContacts(d);
+    // Ten people cut out of the export (an administrator's wrong selection).
+    const people = full.split(/\n\n/);
+    const cut = people.filter((rec) => /^dn: cn=/.test(rec)).slice(0, 10);
+    expect(cut).toHaveLength(10);
+    writeFileSync(d.file('domino-names.ldif'), people.filter((rec) => !cut.includes(rec)).join('\n\n'));
+    const held = d.cli(['run', 'delta-cycle']);
+    expect(held.code).toBe(5);
+    expect(held.report!.steps.find((s) => s.message)?.message).toMatch(/deletions are pending for ad-contacts/);
+    expect(adContacts(d)).toEqual(contactsBefore);
+    // The export is put right: the same people, the same UNIDs.
+    writeFileSync(d.file('domino-names.ldif'), full);
+    const restored = d.cli(['run', 'delta-cycle']);
+    expect({ code: restored.code, problems: problemsOf(restored.report).map((p) => p.code) }).toEqual({ code: 0, problems: [] });
+    expect(exported(restored.report)).toEqual({ adds: 0, updates: 0, renames: 0, deletes: 0 });
+    expect(adContacts(d)).toEqual(contactsBefore);
+    const plan = JSON.parse(d.cli(['plan']).stdout) as { exports: unknown[] };
+    expect(plan.exports).toEqual([]);
+  });
+});
