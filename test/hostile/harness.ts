@@ -4,6 +4,7 @@
  * once per test file, copied per case: a first setup costs a second, a copy a few milliseconds).
  */
 import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -99,3 +100,14 @@ export function person(cn: string, unid: string, mail: string, extra = ''): stri
 }
 
 export const noStackTrace = (stderr: string): boolean => !/\n\s+at /.test(stderr);
+
+/** Raw bytes to a server on loopback; the status line, or "closed" when it hung up without one. */
+export function rawHttp(port: number, request: string): Promise<string> {
+  return new Promise((done, fail) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    let got = '';
+    socket.on('data', (b: Buffer) => (got += b.toString('latin1')));
+    socket.on('error', fail);
+    socket.on('close', () => done(got.split('\r\n')[0] || 'closed'));
+  });
+}

@@ -5,11 +5,10 @@
  * source directory reach the page as text.
  */
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type Served } from '../integration/harness/serve.js';
-import { freshQuickstart, person } from './harness.js';
+import { freshQuickstart, person, rawHttp } from './harness.js';
 
 const TOKEN = randomBytes(24).toString('hex');
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -17,16 +16,7 @@ const SCRIPT = '<script>alert(1)</script>';
 const IMG = '"><img src=x onerror=alert(2)>';
 let served: Served;
 
-/** Raw bytes to the server; the status line, or "closed" when it hung up without one. */
-function raw(request: string): Promise<string> {
-  return new Promise((done, fail) => {
-    const socket = connect(served.port, '127.0.0.1', () => socket.end(request));
-    let got = '';
-    socket.on('data', (b: Buffer) => (got += b.toString('latin1')));
-    socket.on('error', fail);
-    socket.on('close', () => done(got.split('\r\n')[0] || 'closed'));
-  });
-}
+const raw = (request: string): Promise<string> => rawHttp(served.port, request);
 
 beforeAll(async () => {
   const d = freshQuickstart();

@@ -3,27 +3,18 @@
  * checked. Each is answered, none stops the server, none sends the browser to another host.
  */
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quickstartCopy } from '../integration/harness/quickstart.js';
 import { startServe, type Served } from '../integration/harness/serve.js';
+import { rawHttp } from './harness.js';
 
 const CLI = join(resolve(import.meta.dirname, '../..'), 'dist/cli/main.js');
 const TOKEN = randomBytes(24).toString('hex');
 let served: Served;
 
-/** Sends raw bytes and returns the status line (or "closed" when the server hung up without one). */
-function raw(request: string): Promise<string> {
-  return new Promise((done, fail) => {
-    const socket = connect(served.port, '127.0.0.1', () => socket.end(request));
-    let got = '';
-    socket.on('data', (b: Buffer) => (got += b.toString('latin1')));
-    socket.on('error', fail);
-    socket.on('close', () => done(got.split('\r\n')[0] || 'closed'));
-  });
-}
+const raw = (request: string): Promise<string> => rawHttp(served.port, request);
 
 const stillServing = async (): Promise<number> => (await fetch(`${served.base}/runs`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status;
 
