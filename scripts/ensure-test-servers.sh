@@ -1,13 +1,13 @@
 #!/bin/sh
-# Makes sure the directory servers the integration tests start are installed: OpenLDAP (slapd,
+# Makes sure what the tests need is installed: OpenLDAP (slapd,
 # ldap-utils), Samba as an AD domain controller, openssl for throwaway certificates, and Debian's
-# chromium for the web view's browser test.
+# chromium for the web view's browser test, systemd-analyze to check the shipped service units.
 # Installs them with apt-get when missing (as root, or through passwordless sudo); otherwise says
 # exactly what to install. Services are not started: the tests run their own private servers.
 set -eu
 
 missing=""
-for cmd in slapd:slapd ldapadd:ldap-utils ldapsearch:ldap-utils samba:samba samba-tool:samba openssl:openssl chromium:chromium; do
+for cmd in slapd:slapd ldapadd:ldap-utils ldapsearch:ldap-utils samba:samba samba-tool:samba openssl:openssl chromium:chromium systemd-analyze:systemd; do
   bin=${cmd%%:*}; pkg=${cmd#*:}
   if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ]; then
     case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac

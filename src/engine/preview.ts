@@ -45,7 +45,9 @@ export function preview(loaded: LoadedConfig, store: Store, query: string): Prev
       for (const [i, cs] of targets.entries()) {
         const ctx = new StepContext(loaded, store, { runId, stepId: store.startStep(runId, i + 1, cs.agent, 'full-sync') }, cs.agent);
         ctx.tracer = (line) => trace.push(line);
-        new Synchronizer(ctx).syncOne(cs.id);
+        const sync = new Synchronizer(ctx);
+        sync.syncOne(cs.id);
+        sync.recheckBlockedByDn(); // as a sync step ends: a DN still held is a dn-collision
         problems.push(...ctx.problems);
       }
       const after = agents.flatMap((a) => store.pendingExports(a));
