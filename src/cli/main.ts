@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import { combine, createLogger, type LogLevel, logObserver, progressObserver } from './observers.js';
 import { acquireRunLock, LockedError, LockUnusableError } from '../engine/lock.js';
 import { EXIT_CODES } from '../engine/status.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Store, StoreUnusableError } from '../metaverse/store.js';
 import { registerInspection } from './inspect.js';
 import { Inspector } from '../metaverse/inspect.js';
@@ -29,10 +29,14 @@ import { toCsv } from './csv.js';
 import { PLAN_COLUMNS, planLines, planSummary } from './plan.js';
 import { table } from './table.js';
 
+/** The version of the package this build belongs to (dist/cli/ sits two levels below package.json). */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 const program = new Command();
 program
   .name('dirbridge')
   .description('Directory synchronization between HCL Domino and Microsoft Exchange / Active Directory')
+  .version(VERSION, '-V, --version', 'the version of dirbridge')
   .option('-c, --config <path>', 'configuration file', 'dirbridge.yaml')
   .exitOverride();
 

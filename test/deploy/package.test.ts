@@ -56,5 +56,7 @@ describe('the npm package', () => {
     const cycle = await run('dirbridge', ['--config', 'dirbridge.yaml', 'run', 'delta-cycle'], site, env);
     expect(cycle.code).toBe(0);
     expect((readFileSync(join(site, 'work/ad-contacts.changes.ldif'), 'utf8').match(/^changetype: add$/gm) ?? []).length).toBe(23);
+    const version = await run('dirbridge', ['--version'], site, env);
+    expect({ code: version.code, out: version.stdout.trim() }).toEqual({ code: 0, out: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version });
   });
 });
