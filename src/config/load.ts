@@ -5,7 +5,7 @@ import { FilterParser } from 'ldapts';
 import { parseDocument } from 'yaml';
 import { parseDn } from '../util/dn.js';
 import type { ZodError } from 'zod';
-import { configSchema, type DirbridgeConfig, type SecretRef } from './schema.js';
+import { configSchema, type DirbridgeConfig, type LdapAgentConfig, type SecretRef } from './schema.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -129,7 +129,7 @@ export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv, path: (p: str
 const LOOPBACK = /^ldap:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/i;
 
 /** What an LDAP agent's settings get wrong, found before anything connects. */
-function ldapAgentProblems(name: string, agent: { url: string; bindDn?: string | undefined; baseDn: string; filter: string; tls: { startTls: boolean } }): string[] {
+function ldapAgentProblems(name: string, agent: LdapAgentConfig): string[] {
   const problems: string[] = [];
   for (const [key, dn] of [['bindDn', agent.bindDn], ['baseDn', agent.baseDn]] as const) {
     if (dn === undefined) continue;

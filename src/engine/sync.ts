@@ -403,11 +403,12 @@ export class Synchronizer {
       for (const v of (mv.attributes[rule.mv] ?? []).map((x) => x.toLowerCase())) {
         for (const c of this.store.findDisconnectors(agent, csIndexKey(rule), v)) {
           // Not one the directory no longer holds (a contact deleted by hand, being disconnected as
-          // this person is looked at again), nor one whose deletion may already have gone out. One
-          // whose deletion is only staged is taken back (see withdrawnDeletion).
+          // this person is looked at again), nor one whose deletion may already have gone out, nor a
+          // provisioned one never confirmed in the directory. One whose deletion is only staged is
+          // taken back (see withdrawnDeletion).
           if (c.pendingImport === 'delete') continue;
           const pending = this.store.getPendingExport(c.id);
-          if (pending?.operation === 'delete' && pending.sentAt) continue;
+          if (pending?.operation === 'delete' && (pending.sentAt || c.provisioned)) continue;
           found.set(c.id, c);
         }
       }

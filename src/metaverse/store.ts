@@ -332,7 +332,8 @@ export class Store {
    */
   closeAbandonedRuns(status: string): number {
     return this.transaction(() => {
-      this.q.prepare("UPDATE run_step SET status = ?, message = COALESCE(message, 'the process ended before the step recorded its end') WHERE status = 'in-progress'").run(status);
+      // Through the run table (one row per run) and run_step's run index, not a scan of every step.
+      this.q.prepare("UPDATE run_step SET status = ?, message = COALESCE(message, 'the process ended before the step recorded its end') WHERE run_id IN (SELECT id FROM run WHERE status = 'in-progress') AND status = 'in-progress'").run(status);
       return this.q.prepare("UPDATE run SET status = ? WHERE status = 'in-progress'").run(status).changes;
     });
   }

@@ -5,11 +5,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quickstartCopy } from '../integration/harness/quickstart.js';
+import { CLI, person } from './harness.js';
 
-const CLI = join(resolve(import.meta.dirname, '../..'), 'dist/cli/main.js');
 
 interface Report {
   status: string;
@@ -30,12 +30,6 @@ const problems = (r: Report): Report['steps'][number]['problems'] => r.steps.fla
 /** The contact's attribute lines, by the DN's RDN value. */
 function contactOf(cn: string): string | undefined {
   return contacts().split(/\n\n/).find((rec) => rec.includes(`dn: CN=${cn},`));
-}
-
-/** A Domino person record for the people file. */
-function person(cn: string, unid: string, mail: string): string {
-  const [given, sn] = cn.split(' ');
-  return `dn: cn=${cn},ou=Sales,o=Acme\nobjectClass: dominoPerson\ncn: ${cn}\ngivenName: ${given}\nsn: ${sn}\nuid: ${mail.split('@')[0]}\ndominoUNID: ${unid}\ninternetaddress: ${mail}\nmailsystem: 1\n`;
 }
 
 const ALICE_UNID = 'FA5D91045BE31D59BCBE77284EA3BDF7';

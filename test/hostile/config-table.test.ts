@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { freshQuickstart, noStackTrace, type Deployment } from './harness.js';
+import { expectNoStackTrace, freshQuickstart, type Deployment } from './harness.js';
 
 type Config = Record<string, any>;
 const edit = (d: Deployment, f: (c: Config) => void): void => {
@@ -89,7 +89,7 @@ describe('hostile: config', () => {
       const r = d.cli(args, { json: false, timeout: 20_000, env: { HOSTILE_DOMINO_PW: 'Hostile-Secret-1' } });
       expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 78, stderr: expect.stringMatching(says) });
       expect(r.stderr).toMatch(/^dirbridge: configuration error in \//);
-      expect(noStackTrace(r.stderr)).toBe(true);
+      expectNoStackTrace(r.stderr);
       expect(r.stderr).not.toContain('Hostile-Secret-1');
       expect(existsSync(join(d.dir, 'work/metaverse.db'))).toBe(false);
     });

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { quickstartCopy } from '../integration/harness/quickstart.js';
+import { expectNoStackTrace } from './harness.js';
 
 const CLI = join(resolve(import.meta.dirname, '../..'), 'dist/cli/main.js');
 let dir: string;
@@ -33,7 +34,6 @@ function ldapPeople(extra: Record<string, unknown>): void {
   });
 }
 
-const noStackTrace = (stderr: string): void => expect(stderr).not.toMatch(/\n\s+at /);
 
 beforeEach(() => {
   ({ config, dir } = quickstartCopy());
@@ -45,7 +45,7 @@ describe('hostile: config', () => {
     const r = cli(['run', 'initial']);
     expect(r.code).toBe(78);
     expect(r.stderr).toMatch(/logging\.file: cannot open .*no\/such\/folder\/dirbridge\.log.*ENOENT.*create its folder/);
-    noStackTrace(r.stderr);
+    expectNoStackTrace(r.stderr);
     expect(existsSync(join(dir, 'work/metaverse.db'))).toBe(false);
   });
 
@@ -107,7 +107,7 @@ describe('hostile: config', () => {
     expect(r.code).toBe(78);
     expect(r.stderr).toMatch(/YAML: .*alias/i);
     expect(Date.now() - started).toBeLessThan(10_000);
-    noStackTrace(r.stderr);
+    expectNoStackTrace(r.stderr);
   });
 });
 
@@ -119,7 +119,7 @@ describe('hostile: store and lock', () => {
     let r = cli(['run', 'initial']);
     expect(r.code).toBe(74);
     expect(r.stderr).toContain(`the metaverse ${store()} is a folder, not a metaverse file`);
-    noStackTrace(r.stderr);
+    expectNoStackTrace(r.stderr);
     editConfig((c) => (c.metaverse.file = join(dir, 'nowhere/metaverse.db')));
     r = cli(['run', 'initial']);
     expect(r.code).toBe(74);
@@ -142,7 +142,7 @@ describe('hostile: store and lock', () => {
     const r = cli(['run', 'initial']);
     expect(r.code).toBe(74);
     expect(r.stderr).toMatch(/is damaged or not a dirbridge store .*restore the file from a backup/);
-    noStackTrace(r.stderr);
+    expectNoStackTrace(r.stderr);
   });
 
   it('a lock path that is a folder is named, exit 74', () => {
@@ -150,7 +150,7 @@ describe('hostile: store and lock', () => {
     const r = cli(['run', 'initial']);
     expect(r.code).toBe(74);
     expect(r.stderr).toContain(`the run lock ${store()}.lock is a folder`);
-    noStackTrace(r.stderr);
+    expectNoStackTrace(r.stderr);
   });
 
   it('a lock left by a process whose pid now belongs to another process is taken over', () => {

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import { quickstartCopy } from '../integration/harness/quickstart.js';
 
 export const CLI = join(resolve(import.meta.dirname, '../..'), 'dist/cli/main.js');
@@ -99,7 +100,8 @@ export function person(cn: string, unid: string, mail: string, extra = ''): stri
   return `dn: cn=${cn},ou=Sales,o=Acme\nobjectClass: dominoPerson\ncn: ${cn}\ngivenName: ${given}\nsn: ${sn}\nuid: ${mail.split('@')[0]}\ndominoUNID: ${unid}\ninternetaddress: ${mail}\nmailsystem: 1\n${extra}`;
 }
 
-export const noStackTrace = (stderr: string): boolean => !/\n\s+at /.test(stderr);
+/** A message for a person, not a stack trace. */
+export const expectNoStackTrace = (stderr: string): void => expect(stderr).not.toMatch(/\n\s+at /);
 
 /** Raw bytes to a server on loopback; the status line, or "closed" when it hung up without one. */
 export function rawHttp(port: number, request: string): Promise<string> {

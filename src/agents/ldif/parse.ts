@@ -132,29 +132,29 @@ function buildRecord(file: string, lines: { bytes: Buffer; line: number }[]): Ld
   let start = 0;
   if (parsed[0]?.name.toLowerCase() === 'version') start = 1;
   const first = parsed[start];
-  const attributes = new Map<string, Buffer[]>();
   const line = first?.line ?? lines[0]!.line;
-  if (!first || first.name.toLowerCase() !== 'dn' || (syntaxProblem?.attribute?.toLowerCase() === 'dn')) {
-    // Still read: its anchor, if it has one, keeps the object it names from looking deleted.
-    syntaxProblem ??= { message: `a record must start with "dn:" (line ${line})` };
-    const spelled = new Map<string, Buffer[]>();
-    for (const p of parsed) if (p.name.toLowerCase() !== 'dn') addValue(attributes, p.name, p.value, spelled);
-    return { dn: '', attributes, line, syntaxProblem, unidentified: true };
-  }
+  // A record whose DN cannot be read is still read: its anchor, if it has one, keeps the object it
+  // names from looking deleted.
+  const identified = first?.name.toLowerCase() === 'dn' && syntaxProblem?.attribute?.toLowerCase() !== 'dn';
+  if (!identified) syntaxProblem ??= { message: `a record must start with "dn:" (line ${line})` };
   // Names are case-insensitive: the first spelling is kept, found through its lower case (a lookup,
   // so that an entry with tens of thousands of names costs linear time).
+  const attributes = new Map<string, Buffer[]>();
   const spelled = new Map<string, Buffer[]>();
-  for (const p of parsed.slice(start + 1)) {
-    if (p.name.toLowerCase() === 'changetype') syntaxProblem ??= { attribute: p.name, message: `a change record (changetype, line ${p.line}) is not content; give dirbridge an LDIF export, not a change file` };
+  for (const p of identified ? parsed.slice(start + 1) : parsed) {
+    const lower = p.name.toLowerCase();
+    if (!identified && lower === 'dn') continue;
+    if (lower === 'changetype') syntaxProblem ??= { attribute: p.name, message: `a change record (changetype, line ${p.line}) is not content; give dirbridge an LDIF export, not a change file` };
     addValue(attributes, p.name, p.value, spelled);
   }
+  if (!identified) return { dn: '', attributes, line, syntaxProblem, unidentified: true };
   let dn: string;
   let dnProblem: string | undefined;
   try {
-    dn = utf8.decode(first.value);
+    dn = utf8.decode(first!.value);
   } catch {
-    dn = first.value.toString('utf8');
-    dnProblem = `the DN is not valid UTF-8 (line ${first.line})`;
+    dn = first!.value.toString('utf8');
+    dnProblem = `the DN is not valid UTF-8 (line ${first!.line})`;
   }
   return { dn, attributes, line, ...(dnProblem ? { dnProblem } : {}), ...(syntaxProblem ? { syntaxProblem } : {}) };
 }
