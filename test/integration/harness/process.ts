@@ -2,14 +2,24 @@
 import { spawnSync } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 
+/**
+ * A port nobody listens on, picked below the kernel's ephemeral range (32768 and up on Linux): a port
+ * taken from that range can be handed to another test's outgoing connection in the moment between
+ * this check and the server's bind, and the server then fails to start.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port found between 20000 and 32000 on 127.0.0.1');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 

@@ -95,19 +95,17 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     ].join('\n'),
   );
   if (options.seed) run('slapadd', ['-q', '-f', conf, '-b', suffix, '-l', options.seed]);
-  const port = await freePort();
-  const tlsPort = await freePort();
-  const url = `ldap://127.0.0.1:${port}`;
-  const ldapsUrl = `ldaps://127.0.0.1:${tlsPort}`;
-  const child: ChildProcess = spawn('slapd', ['-f', conf, '-h', `${url}/ ${ldapsUrl}/`, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const failed = new Promise<never>((_, reject) => {
-    child.once('error', (e) => reject(new Error(`slapd could not start: ${e.message} (npm test installs slapd with apt-get)`)));
-    child.once('exit', (code) => reject(new Error(`slapd exited with ${code}: ${stderr}`)));
-  });
-  await Promise.race([waitForPort(port, '127.0.0.1', 20_000, 'slapd'), failed]);
-  failed.catch(() => undefined);
+  // Another test can still take a port between the check and slapd's bind: then slapd exits at once
+  // and is started again on other ports.
+  let started: { child: ChildProcess; url: string; ldapsUrl: string } | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    try {
+      started = await spawnSlapd(conf);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
+  const { child, url, ldapsUrl } = started;
 
   const auth = ['-x', '-H', url, '-D', rootDn, '-w', password];
   if (!options.seed) {
@@ -130,6 +128,28 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function spawnSlapd(conf: string): Promise<{ child: ChildProcess; url: string; ldapsUrl: string }> {
+  const port = await freePort();
+  const tlsPort = await freePort();
+  const url = `ldap://127.0.0.1:${port}`;
+  const ldapsUrl = `ldaps://127.0.0.1:${tlsPort}`;
+  const child: ChildProcess = spawn('slapd', ['-f', conf, '-h', `${url}/ ${ldapsUrl}/`, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (e) => reject(new Error(`slapd could not start: ${e.message} (npm test installs slapd with apt-get)`)));
+    child.once('exit', (code) => reject(new Error(`slapd exited with ${code} (ports ${port}, ${tlsPort}): ${stderr}`)));
+  });
+  failed.catch(() => undefined);
+  try {
+    await Promise.race([waitForPort(port, '127.0.0.1', 20_000, 'slapd'), failed]);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return { child, url, ldapsUrl };
 }
 
 /** A throwaway CA and a server certificate for 127.0.0.1, so TLS can be verified for real. */
