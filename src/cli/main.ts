@@ -11,7 +11,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig, readSecret } from '../config/load.js';
 import { createWebServer } from '../web/server.js';
 import { loadProfile, STEP_TYPES, type StepType } from '../engine/profiles.js';
-import { openStore, type RunReport, type StepSpec } from '../engine/runner.js';
+import type { RunReport, StepSpec } from '../engine/runner.js';
 import { executeRun } from '../engine/execute.js';
 import { health } from '../engine/health.js';
 import { startScheduler, validateSchedule } from '../engine/scheduler.js';
@@ -118,9 +118,7 @@ program
   .option('--json', 'as JSON')
   .action((query: string, opts: { json?: boolean }) => {
     const loaded = config();
-    openReadOnly(loaded, 'there is nothing to preview').close();
-    // The synchronizer runs for real inside a transaction that is always rolled back: it needs a writable store.
-    const store = openStore(loaded);
+    const store = openReadOnly(loaded, 'there is nothing to preview');
     try {
       const result = preview(loaded, store, query);
       process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + '\n' : previewText(result));

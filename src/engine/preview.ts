@@ -1,16 +1,18 @@
 /**
  * `dirbridge preview OBJECT`: what a sync would do to one object and why, rule by rule. It runs the
- * real synchronizer (so the preview cannot drift from what a run does) inside a transaction that is
- * always rolled back, with a tracer that records each decision; nothing is written.
+ * deciding code of a sync step (so the preview cannot drift from what a run does) over a read-only
+ * store, with each decision laid over it instead of written: nothing is written, and a read-only
+ * store is enough.
  */
 import type { LoadedConfig } from '../config/load.js';
 import { Inspector } from '../metaverse/inspect.js';
-import type { Store } from '../metaverse/store.js';
-import type { CsRow, PendingExport } from '../metaverse/types.js';
+import type { ChangeLogEntry, Store } from '../metaverse/store.js';
+import { emptyStats, type CsRow, type PendingExport } from '../metaverse/types.js';
 import { mailSourceAttributes } from '../rules/provisioning.js';
 import { parseDn } from '../util/dn.js';
-import { StepContext, type TraceLine } from './context.js';
-import { Synchronizer } from './sync.js';
+import type { TraceLine } from './context.js';
+import { Decisions } from './sync/index.js';
+import { Overlay, type Problem } from './sync/overlay.js';
 
 export interface PreviewResult {
   query: string;
@@ -19,57 +21,35 @@ export interface PreviewResult {
   /** The connector-space objects a sync would process for it. */
   objects: { agent: string; dn: string; anchor: string | null; mvId: number | null }[];
   trace: TraceLine[];
-  /** Metaverse and connector-space changes the sync would make, values before and after. */
-  changes: ReturnType<Store['changesOfRun']>;
+  /** Metaverse and connector-space changes the sync would make, values before and after; new objects have negative ids. */
+  changes: ChangeLogEntry[];
   /** Exports the sync would stage (or replace), and those it would withdraw. */
   exports: { staged: PendingExport[]; withdrawn: PendingExport[] };
-  problems: StepContext['problems'];
+  problems: Problem[];
 }
 
 export class PreviewNotFoundError extends Error {}
-
-const ROLLBACK = Symbol('preview rollback');
 
 export function preview(loaded: LoadedConfig, store: Store, query: string): PreviewResult {
   const { matchedBy, found } = findObjects(loaded, store, query.trim());
   if (!found.length) throw new PreviewNotFoundError(`no object matches "${query}" as a ${matchedBy} in any connector space (a DN, an anchor, or a mail address; run an import first if it is new)`);
   const targets = sourcesOf(loaded, store, found);
-  const agents = Object.keys(loaded.config.agents);
-  const exportsBefore = new Map(agents.flatMap((a) => store.pendingExports(a)).map((p) => [p.csId, p]));
-  let result: PreviewResult | undefined;
-  try {
-    store.transaction(() => {
-      const runId = store.startRun('preview');
-      const trace: TraceLine[] = [];
-      const problems: StepContext['problems'] = [];
-      for (const [i, cs] of targets.entries()) {
-        const ctx = new StepContext(loaded, store, { runId, stepId: store.startStep(runId, i + 1, cs.agent, 'full-sync') }, cs.agent);
-        ctx.tracer = (line) => trace.push(line);
-        const sync = new Synchronizer(ctx);
-        sync.syncOne(cs.id);
-        sync.recheckBlockedByDn(); // as a sync step ends: a DN still held is a dn-collision
-        problems.push(...ctx.problems);
-      }
-      const after = agents.flatMap((a) => store.pendingExports(a));
-      const afterIds = new Set(after.map((p) => p.csId));
-      result = {
-        query,
-        matchedBy,
-        objects: targets.map((c) => ({ agent: c.agent, dn: c.dn, anchor: c.anchor, mvId: c.mvId })),
-        trace,
-        changes: store.changesOfRun(runId),
-        exports: {
-          staged: after.filter((p) => JSON.stringify(p) !== JSON.stringify(exportsBefore.get(p.csId))),
-          withdrawn: [...exportsBefore.values()].filter((p) => !afterIds.has(p.csId)),
-        },
-        problems,
-      };
-      throw ROLLBACK;
-    });
-  } catch (e) {
-    if (e !== ROLLBACK) throw e;
+  const overlay = new Overlay(store);
+  for (const cs of targets) {
+    // Each object as the sync step of its agent would see it, after what the ones before it decided.
+    const decisions = new Decisions({ config: loaded.config, view: overlay, sink: overlay, stats: emptyStats(), tracing: true });
+    decisions.syncObject(cs.id);
+    decisions.endStep(); // as a sync step ends: a DN still held is a dn-collision
   }
-  return result!;
+  return {
+    query,
+    matchedBy,
+    objects: targets.map((c) => ({ agent: c.agent, dn: c.dn, anchor: c.anchor, mvId: c.mvId })),
+    trace: overlay.trace,
+    changes: overlay.changes,
+    exports: overlay.exports(Object.keys(loaded.config.agents)),
+    problems: overlay.problems,
+  };
 }
 
 function findObjects(loaded: LoadedConfig, store: Store, q: string): { matchedBy: PreviewResult['matchedBy']; found: CsRow[] } {

@@ -12,7 +12,7 @@ import { inStagingMode, runExport } from './export.js';
 import { runDeltaImport, runFullImport } from './import.js';
 import type { StepType } from './profiles.js';
 import { isStopped, type RunStatus, StepStoppedError, worst } from './status.js';
-import { runDeltaSync, runFullSync } from './sync.js';
+import { runDeltaSync, runFullSync } from './sync/index.js';
 
 export interface StepSpec {
   agent: string;

@@ -1,0 +1,138 @@
+/**
+ * What the deciding code of one sync step shares: the rules, the view it reads, the sink its
+ * decisions go to, the step's counters, and what it has learnt in the step (open address conflicts,
+ * objects whose DN was held, which agents may hold disconnectors).
+ */
+import type { DirbridgeConfig } from '../../config/schema.js';
+import type { CsRow, MvRow, StepStats } from '../../metaverse/types.js';
+import type { Problem } from '../../rules/provisioning.js';
+import type { Decision, DecisionSink } from './effects.js';
+import type { SyncView } from './view.js';
+
+export interface DecidingInput {
+  config: DirbridgeConfig;
+  view: SyncView;
+  sink: DecisionSink;
+  stats: StepStats;
+  /** Whether `explain` decisions are wanted (preview): their text is built only then. */
+  tracing: boolean;
+}
+
+export class Deciding {
+  readonly config: DirbridgeConfig;
+  readonly view: SyncView;
+  readonly stats: StepStats;
+  readonly tracing: boolean;
+  readonly stamps: { attribute: string; value: string }[];
+  private readonly sink: DecisionSink;
+  private readonly agentOrder: string[];
+  /** Open address conflicts ("mvId agent" -> address), so that ending one costs nothing where there is none. */
+  private conflicted = new Map<string, string>();
+  /**
+   * Objects whose contact's DN was held by another object when they were provisioned in this step,
+   * looked at again at its end (see Synchronizer.recheckBlockedByDn).
+   */
+  readonly blockedByDn = new Map<number, { agent: string; dn: string; dnKey: string }>();
+  /**
+   * Whether an agent may hold disconnectors (objects linked to nothing), asked once per agent and
+   * step: a contact agent usually holds none, and then provisioning need not search it for a
+   * hand-made contact to join, three queries per person. Only an unlink in this step can add one
+   * (imports do not run during a sync, and the run lock keeps other processes out), or the rollback
+   * of a failed batch, which forgets what was known. Asking costs a scan of the agent's objects when
+   * it has none: asked as well for the source agents in the address check, it doubled the 10-change
+   * delta cycle at 1,000,000 people per side (measured), so that check searches them regardless.
+   */
+  private readonly disconnectorsIn = new Map<string, boolean>();
+  /** Agents whose directory has been read in full at least once, asked once per agent and step. */
+  private readonly importedOnce = new Map<string, boolean>();
+
+  constructor(input: DecidingInput) {
+    this.config = input.config;
+    this.view = input.view;
+    this.sink = input.sink;
+    this.stats = input.stats;
+    this.tracing = input.tracing;
+    this.stamps = Object.values(input.config.rules).flatMap((r) => (r.ownership ? [r.ownership] : []));
+    this.agentOrder = Object.keys(input.config.agents);
+    this.forgetStep();
+  }
+
+  /** After a batch was rolled back, what this step had learnt may no longer hold: ask again. */
+  forgetStep(): void {
+    this.conflicted = new Map(this.view.addressConflicts().map((c) => [`${c.mvId} ${c.agent}`, c.mail]));
+    this.disconnectorsIn.clear();
+  }
+
+  decide(d: Exclude<Decision, { kind: 'create-mv' | 'provision' }>): void {
+    this.sink.apply(d);
+  }
+
+  create(d: Extract<Decision, { kind: 'create-mv' | 'provision' }>): number {
+    return this.sink.apply(d);
+  }
+
+  /** Why the rules decided something; the text is built only when someone listens. */
+  explain(object: string | (() => string), agent: string, rule: string, decision: () => string): void {
+    if (this.tracing) this.sink.apply({ kind: 'explain', line: { object: typeof object === 'string' ? object : object(), agent, rule, decision: decision() } });
+  }
+
+  error(object: string, attribute: string | undefined, code: string, message: string): void {
+    this.sink.apply({ kind: 'report', severity: 'error', object, attribute, code, message });
+  }
+
+  warning(object: string, attribute: string | undefined, code: string, message: string): void {
+    this.sink.apply({ kind: 'report', severity: 'warning', object, attribute, code, message });
+  }
+
+  report(mv: MvRow, p: Problem): void {
+    this.error(this.label(mv), p.attribute, p.code, p.message);
+  }
+
+  label(mv: MvRow): string {
+    const source = this.view.connectorsOf(mv.id).find((c) => this.config.rules[c.agent]?.project);
+    return source ? `${mv.objectType} ${source.dn} (${source.agent})` : `${mv.objectType} #${mv.id}`;
+  }
+
+  precedence(mvAttribute: string): readonly string[] {
+    return this.config.metaverse.precedence[mvAttribute] ?? this.agentOrder;
+  }
+
+  unlink(cs: CsRow, event: 'disconnect' | 'deprovision', detail: string): void {
+    this.decide({ kind: 'unlink', cs, event, detail });
+    this.disconnectorsIn.set(cs.agent, true);
+  }
+
+  mayHoldDisconnectors(agent: string): boolean {
+    let may = this.disconnectorsIn.get(agent);
+    if (may === undefined) this.disconnectorsIn.set(agent, (may = this.view.hasDisconnectors(agent)));
+    return may;
+  }
+
+  hasFullImport(agent: string): boolean {
+    let imported = this.importedOnce.get(agent);
+    if (imported === undefined) this.importedOnce.set(agent, (imported = this.view.hasFullImport(agent)));
+    return imported;
+  }
+
+  /**
+   * The object of `agent` holding a DN, leaving out one whose deletion is staged or that the directory
+   * no longer holds (its removal from the connector space follows): that DN is as good as free.
+   */
+  dnHolder(agent: string, dnKey: string, except?: number): CsRow | undefined {
+    return this.view.getCsByDnKey(agent, dnKey).find((o) => o.id !== except && o.pendingImport !== 'delete' && this.view.pendingExportOperation(o.id) !== 'delete');
+  }
+
+  /** Records an address conflict; true when it is news (none was open, or one for another address), and only then is it reported. */
+  openAddressConflict(mv: MvRow, agent: string, mail: string, others: string[]): boolean {
+    const key = `${mv.id} ${agent}`;
+    const known = this.conflicted.get(key);
+    if (known !== undefined && known.toLowerCase() === mail.toLowerCase()) return false;
+    this.decide({ kind: 'open-conflict', mv, agent, mail, others });
+    this.conflicted.set(key, mail);
+    return true;
+  }
+
+  endAddressConflict(mv: MvRow, agent: string, why: string): void {
+    if (this.conflicted.delete(`${mv.id} ${agent}`)) this.decide({ kind: 'close-conflict', mv, agent, why });
+  }
+}

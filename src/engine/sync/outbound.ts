@@ -1,0 +1,210 @@
+/**
+ * Outbound synchronization of one metaverse object into every agent that receives its type:
+ * provisioning (join first, the address check, the DN check), export flows, renames, and the add of
+ * an object still waiting for its export planned again. Decides; the sink writes.
+ */
+import type { AgentRules } from '../../config/schema.js';
+import type { CsRow, MvRow } from '../../metaverse/types.js';
+import { desiredExportAttributes, exportChanges } from '../../rules/flows.js';
+import { csIndexKey } from '../../rules/join.js';
+import { type AddressHolder, addressConflictProblem, buildDn, mailSourceAttributes, planNewObject, provisioningProblem } from '../../rules/provisioning.js';
+import { carriesStamp, evaluateScope } from '../../rules/scope.js';
+import { normalizeDn, parseDn } from '../../util/dn.js';
+import type { Deciding } from './deciding.js';
+
+/** Values as preview shows them: quoted, several joined with " | ", none as (none). */
+export const shown = (values: readonly string[] | undefined): string => (values?.length ? `"${values.join(' | ')}"` : '(none)');
+
+export class Outbound {
+  constructor(private readonly d: Deciding) {}
+
+  /**
+   * Provisioning and export flows of one MV object (by id, or as just loaded) into every agent that
+   * receives its type; `connectors` when the caller knows them (a projection has one).
+   */
+  sync(target: number | MvRow, connectors?: readonly CsRow[]): void {
+    const { d } = this;
+    const mv = typeof target === 'number' ? d.view.getMv(target) : target;
+    if (!mv) return;
+    connectors ??= d.view.connectorsOf(mv.id);
+    for (const [agent, rules] of Object.entries(d.config.rules)) {
+      if (rules.objectType !== mv.objectType || rules.project) continue;
+      const mine = connectors.filter((c) => c.agent === agent);
+      if (mine.length === 0) {
+        if (rules.provision) this.provision(mv, agent, rules);
+        else d.explain(() => d.label(mv), agent, 'provisioning', () => `no connector in ${agent}, and rules.${agent} has no provision rule`);
+        continue;
+      }
+      d.endAddressConflict(mv, agent, `it is now connected to ${mine[0]!.dn} in ${agent}`);
+      for (const c of mine) this.stageUpdate(mv, c, rules);
+    }
+  }
+
+  /**
+   * Holding a deletion must never force one later. A contact whose deletion is staged but not sent
+   * (held by the deletion threshold, or not exported yet) and whose person comes back (a source
+   * restored after a mass deletion was held, a Domino document recreated with a new UNID) is joined
+   * again and its deletion withdrawn: the contact keeps its objectGUID and its X.500 address, so
+   * replies to it still arrive. Returns the words the trace and the lineage say it with.
+   */
+  private withdrawnDeletion(cs: CsRow): string {
+    if (this.d.view.pendingExportOperation(cs.id) !== 'delete') return '';
+    this.d.decide({ kind: 'withdraw-export', csId: cs.id });
+    return '; its staged deletion, not sent yet, is withdrawn';
+  }
+
+  private provision(mv: MvRow, agent: string, rules: AgentRules): void {
+    const { d } = this;
+    // Into a directory never read, a hand-made contact for this person could not be joined: it would
+    // get a second one. Nothing is provisioned there before the agent's first full import completes.
+    if (!d.hasFullImport(agent)) {
+      d.explain(() => d.label(mv), agent, 'provisioning', () => `${agent} has never been imported in full: nothing is provisioned into it yet`);
+      return d.report(mv, { code: 'target-not-imported', message: `gets no object in ${agent} yet: ${agent} has never been imported in full, so an object that already stands there for it could not be joined. Run the initial profile (or a full import of ${agent}), then a full sync` });
+    }
+    if (this.joinExisting(mv, agent, rules)) return;
+    // A conflict is reported when found, not on every run; it stays open (dirbridge conflicts lists
+    // it) until the address is no longer shared.
+    const mail = mv.attributes['mail']?.[0];
+    const others = this.othersWithMail(mv);
+    const conflict = addressConflictProblem(mail, others);
+    d.explain(() => d.label(mv), agent, 'address-conflict', () => (conflict ? conflict.message : `no other object holds ${mail ?? 'its address'}`));
+    if (conflict) {
+      if (d.openAddressConflict(mv, agent, mail!, others.map((o) => o.label))) d.report(mv, conflict);
+      return;
+    }
+    d.endAddressConflict(mv, agent, mail ? 'no other object holds the address any more' : 'it has no address any more');
+    const planned = planNewObject(mv.attributes, rules);
+    d.explain(() => d.label(mv), agent, 'provisioning', () => ('problem' in planned ? `not provisioned: ${planned.problem.attribute ? `${planned.problem.attribute}: ` : ''}${planned.problem.message}` : `a new object ${planned.plan.dn} with ${Object.entries(planned.plan.attributes).map(([k, v]) => `${k}="${v.join(' | ')}"`).join(', ')}`));
+    if ('problem' in planned) return d.report(mv, planned.problem);
+    const { dn, objectClasses, attributes } = planned.plan;
+    const dnKey = normalizeDn(dn);
+    const taken = d.dnHolder(agent, dnKey);
+    if (taken) {
+      // Reported at the end of the step if the DN is still held then (see blockedByDn).
+      d.explain(() => d.label(mv), agent, 'provisioning', () => `the DN ${dn} is held by ${taken.dn}${taken.anchor ? ` (${taken.anchor})` : ''}; looked at again at the end of the step`);
+      d.blockedByDn.set(mv.id, { agent, dn, dnKey });
+      return;
+    }
+    d.explain(() => d.label(mv), agent, 'provisioning', () => (d.view.getCsByDnKey(agent, dnKey).length ? `the DN ${dn} is held by a contact whose deletion is pending; the export deletes it before it adds this one` : `the DN ${dn} is free`));
+    d.create({ kind: 'provision', agent, dn, objectClasses: objectClasses ?? [], attributes, mvId: mv.id, detail: `provisioned by rules.${agent}.provision` });
+    d.stats.provisions++;
+    d.stats.exportsStaged++;
+  }
+
+  /**
+   * Join before provisioning: a hand-made contact for this person may already exist. True when one
+   * was joined, or when several match (reported; nothing provisioned).
+   */
+  private joinExisting(mv: MvRow, agent: string, rules: AgentRules): boolean {
+    const { d } = this;
+    if (!d.mayHoldDisconnectors(agent)) return false;
+    for (const [i, rule] of rules.join.entries()) {
+      const found = new Map<number, CsRow>();
+      for (const v of (mv.attributes[rule.mv] ?? []).map((x) => x.toLowerCase())) {
+        for (const c of d.view.findDisconnectors(agent, csIndexKey(rule), v)) {
+          // Not one the directory no longer holds (a contact deleted by hand, being disconnected as
+          // this person is looked at again), nor one whose deletion may already have gone out, nor a
+          // provisioned one never confirmed in the directory. One whose deletion is only staged is
+          // taken back (see withdrawnDeletion).
+          if (c.pendingImport === 'delete') continue;
+          const pending = d.view.getPendingExport(c.id);
+          if (pending?.operation === 'delete' && (pending.sentAt || c.provisioned)) continue;
+          found.set(c.id, c);
+        }
+      }
+      if (found.size > 1) {
+        d.report(mv, { attribute: rule.mv, code: 'ambiguous-join', message: `join rule ${i + 1} of ${agent} matches ${found.size} existing objects (${[...found.values()].map((c) => c.dn).join('; ')}); nothing provisioned` });
+        return true;
+      }
+      const [only] = found.values();
+      if (only) {
+        const withdrawn = this.withdrawnDeletion(only);
+        d.explain(() => d.label(mv), agent, 'provisioning', () => `joins the existing ${only.dn} by join rule ${i + 1} (${rule.cs} = ${rule.mv}) instead of creating a contact${withdrawn}`);
+        const owned = rules.ownership ? carriesStamp(only.attributes, rules.ownership) : false;
+        d.decide({ kind: 'link', cs: only, mvId: mv.id, linkKind: 'join', owned, detail: `joined before provisioning by join rule ${i + 1} (${rule.cs} = ${rule.mv})${withdrawn}`, settlesImport: false });
+        d.stats.joins++;
+        this.stageUpdate(mv, d.view.getCs(only.id)!, rules);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Who else has this object's mail: other MV objects (of the other type: a person being migrated; of
+   * the same type: one address on two people), and, so that the order of the sync steps does not
+   * matter, in-scope source objects not yet synced.
+   */
+  private othersWithMail(mv: MvRow): AddressHolder[] {
+    const { d } = this;
+    const mail = mv.attributes['mail']?.[0];
+    if (!mail) return [];
+    const found = new Map<string, AddressHolder>();
+    for (const id of d.view.findMv('mail', mail)) {
+      const other = id === mv.id ? undefined : d.view.getMv(id);
+      if (other) found.set(d.label(other), { label: d.label(other), sameType: other.objectType === mv.objectType });
+    }
+    for (const [agent, rules] of Object.entries(d.config.rules)) {
+      if (!rules.project) continue;
+      for (const attr of mailSourceAttributes(rules)) {
+        // Only disconnectors: a linked object is already a metaverse object, found above.
+        for (const c of d.view.findDisconnectors(agent, attr.toLowerCase(), mail)) {
+          if (!evaluateScope(c.attributes, rules.scope, d.stamps).inScope) continue;
+          const label = `${rules.objectType} ${c.dn} (${agent}, not yet synchronized)`;
+          found.set(label, { label, sameType: rules.objectType === mv.objectType });
+        }
+      }
+    }
+    return [...found.values()];
+  }
+
+  stageUpdate(mv: MvRow, c: CsRow, rules: AgentRules): void {
+    const { d } = this;
+    const pending = d.view.getPendingExport(c.id);
+    if (pending?.operation === 'delete') return;
+    if (c.provisioned) {
+      // An add sent with an unknown outcome may stand in the directory under its planned DN: let the
+      // export settle it first; later changes follow as updates.
+      if (pending?.sentAt) return;
+      // Still waiting for its add: re-plan the add with the latest values.
+      const planned = planNewObject(mv.attributes, rules);
+      d.explain(c.dn, c.agent, 'provisioning', () => ('problem' in planned ? `waiting for its first export, and can no longer be planned: ${planned.problem.message}` : `waiting for its first export: the add is planned again with the latest values (${planned.plan.dn})`));
+      if ('problem' in planned) return d.report(mv, planned.problem);
+      const p = planned.plan;
+      d.decide({ kind: 'replan', cs: c, dn: p.dn, objectClasses: p.objectClasses ?? [], attributes: p.attributes });
+      return;
+    }
+    if (rules.provision) {
+      const problem = provisioningProblem(mv.attributes, rules.provision.require);
+      if (problem) return d.report(mv, problem);
+    }
+    const desired = desiredExportAttributes(mv.attributes, rules.exportFlows);
+    // The RDN attribute changes only through a rename.
+    const skip = new Set([parseDn(c.dn)[0]!.attribute.toLowerCase()]);
+    let newDn: string | null = null;
+    if (c.owned && rules.provision) {
+      const built = buildDn(rules.provision.dn, mv.attributes);
+      if ('problem' in built) return d.report(mv, built.problem);
+      if (normalizeDn(built.dn) !== normalizeDn(c.dn)) {
+        const taken = d.dnHolder(c.agent, normalizeDn(built.dn), c.id);
+        if (taken) return d.report(mv, { code: 'dn-collision', message: `cannot rename ${c.dn} to ${built.dn}: the DN is already used in ${c.agent}` });
+        newDn = built.dn;
+      }
+    }
+    const changes = exportChanges(c.attributes, desired, skip);
+    if (d.tracing) {
+      for (const attr of Object.keys(desired)) {
+        if (skip.has(attr)) continue;
+        d.explain(c.dn, c.agent, 'export-flow', () => (attr in changes ? `${attr}: ${shown(c.attributes[attr])} -> ${shown(changes[attr])}` : `${attr}: unchanged (${shown(desired[attr])})`));
+      }
+      if (newDn) d.explain(c.dn, c.agent, 'export-flow', () => `renamed to ${newDn} (rules.${c.agent}.provision.dn)`);
+    }
+    if (!Object.keys(changes).length && !newDn) {
+      if (pending) d.decide({ kind: 'withdraw-export', csId: c.id });
+      return;
+    }
+    const detailed = Object.fromEntries(Object.entries(changes).map(([k, after]) => [k, { before: c.attributes[k] ?? [], after }]));
+    d.decide({ kind: 'stage-export', export: { csId: c.id, agent: c.agent, operation: 'update', dn: c.dn, newDn, changes: detailed, attempts: 0, lastError: null } });
+    d.stats.exportsStaged++;
+  }
+}
