@@ -4,20 +4,9 @@
  * capability, never for an agent type.
  */
 
-/** Attribute names are lower-case (LDAP names are case-insensitive); values are text. */
-export type AttributeMap = Record<string, string[]>;
-
-export interface ConnectorObject {
-  anchor: string;
-  dn: string;
-  objectClasses: string[];
-  attributes: AttributeMap;
-}
+import type { AttributeChanges, AttributeMap, ConnectorObject } from '../model/objects.js';
 
 export type Capability = 'full-import' | 'delta-import' | 'list-anchors' | 'read-object' | 'export-add' | 'export-modify' | 'export-delete' | 'export-rename';
-
-/** An attribute change: the full new value set (an empty list removes the attribute). */
-export type AttributeChanges = Record<string, string[]>;
 
 export type ExportOperation =
   | { kind: 'add'; dn: string; objectClasses: string[]; attributes: AttributeMap }

@@ -3,7 +3,7 @@
  * line per attribute change, so a reviewer sees every value before and after (and every deletion a
  * threshold held back) before allowing it.
  */
-import type { PendingExport } from '../metaverse/types.js';
+import type { PendingExport } from '../model/objects.js';
 
 export interface PlanLine {
   agent: string;

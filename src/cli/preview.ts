@@ -1,6 +1,6 @@
 /** The text form of `dirbridge preview`: each decision under the object it is about, then the outcome. */
 import type { PreviewResult } from '../engine/preview.js';
-import type { PendingExport } from '../metaverse/types.js';
+import type { PendingExport } from '../model/objects.js';
 
 const values = (v: unknown): string => (v === undefined ? '(none)' : JSON.stringify(v));
 

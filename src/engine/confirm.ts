@@ -4,10 +4,10 @@
  * reported per object and attribute; the import stages the directory's value, so the next sync sees
  * the difference and stages the export again. Nothing is dropped silently.
  */
-import type { ConnectorObject } from '../agents/types.js';
-import type { CsRow } from '../metaverse/types.js';
-import type { AttributeMap } from '../agents/types.js';
-import { sameValues } from '../util/attributes.js';
+import type { ConnectorObject } from '../model/objects.js';
+import type { CsRow } from '../model/objects.js';
+import type { AttributeMap } from '../model/objects.js';
+import { sameValues } from '../model/values.js';
 import { normalizeDn } from '../util/dn.js';
 import type { StepContext } from './context.js';
 

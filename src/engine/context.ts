@@ -1,8 +1,9 @@
 /** What every step of a run shares: the configuration, the store, and where it records problems. */
 import type { ObjectError } from '../agents/types.js';
 import type { LoadedConfig } from '../config/load.js';
+import type { ObjectProblem } from '../model/problems.js';
 import type { Store } from '../metaverse/store.js';
-import { emptyStats, type StepRef, type StepStats } from '../metaverse/types.js';
+import { emptyStats, type StepRef, type StepStats } from '../model/objects.js';
 import { StepStoppedError } from './status.js';
 
 /** What the steps of one run share: the error budget and the deletions the operator allowed. */
@@ -39,7 +40,7 @@ export class StepContext {
   progress(done: number, total?: number): void {
     this.onProgress?.(done, total);
   }
-  readonly problems: { severity: 'error' | 'warning'; object: string; attribute?: string; code: string; message: string }[] = [];
+  readonly problems: ObjectProblem[] = [];
 
   constructor(
     readonly loaded: LoadedConfig,

@@ -7,7 +7,7 @@
  */
 import PQueue from 'p-queue';
 import { type Agent, type Capability, type ExportOperation, type ExportResult, ObjectError, ServerDownError, TransientError } from '../agents/types.js';
-import type { PendingExport } from '../metaverse/types.js';
+import type { PendingExport } from '../model/objects.js';
 import { normalizeDn, parseDn } from '../util/dn.js';
 import type { RunState, StepContext } from './context.js';
 import { settle } from './reconcile.js';

@@ -2,7 +2,7 @@
  * What the imports share when they decide that objects are gone: which objects a read saw, the
  * guard against taking a short answer as mass departure, and the staging of a deletion.
  */
-import type { CsRow } from '../metaverse/types.js';
+import type { CsRow } from '../model/objects.js';
 import { normalizeDn } from '../util/dn.js';
 import type { StepContext } from './context.js';
 import { StepStoppedError } from './status.js';

@@ -5,10 +5,11 @@
  * changed since the agent's watermark. Each page is staged in one transaction together with the
  * watermark that covers it, so a crash never leaves a watermark ahead of its data.
  */
-import { type Agent, type ConnectorObject, DeltaUnavailableError, type GoneObject, IncompleteReadError, ObjectError } from '../agents/types.js';
+import { type Agent, DeltaUnavailableError, type GoneObject, IncompleteReadError, ObjectError } from '../agents/types.js';
+import { type ConnectorObject } from '../model/objects.js';
 import { sameStoredImage } from '../metaverse/store.js';
-import type { CsRow } from '../metaverse/types.js';
-import { sameValues } from '../util/attributes.js';
+import type { CsRow } from '../model/objects.js';
+import { sameValues } from '../model/values.js';
 import { carriesStamp } from '../rules/scope.js';
 import { normalizeDn } from '../util/dn.js';
 import { confirmExport, reportNotFound } from './confirm.js';

@@ -7,12 +7,13 @@
 import type { LoadedConfig } from '../config/load.js';
 import { Inspector } from '../metaverse/inspect.js';
 import type { ChangeLogEntry, Store } from '../metaverse/store.js';
-import { emptyStats, type CsRow, type PendingExport } from '../metaverse/types.js';
+import { emptyStats, type CsRow, type PendingExport } from '../model/objects.js';
 import { mailSourceAttributes } from '../rules/provisioning.js';
 import { parseDn } from '../util/dn.js';
+import type { ObjectProblem } from '../model/problems.js';
 import type { TraceLine } from './context.js';
 import { Decisions } from './sync/index.js';
-import { Overlay, type Problem } from './sync/overlay.js';
+import { Overlay } from './sync/overlay.js';
 
 export interface PreviewResult {
   query: string;
@@ -25,7 +26,7 @@ export interface PreviewResult {
   changes: ChangeLogEntry[];
   /** Exports the sync would stage (or replace), and those it would withdraw. */
   exports: { staged: PendingExport[]; withdrawn: PendingExport[] };
-  problems: Problem[];
+  problems: ObjectProblem[];
 }
 
 export class PreviewNotFoundError extends Error {}

@@ -6,7 +6,7 @@
  * Deletions and attribute replacements are safe to repeat as they are.
  */
 import type { Agent, ExportOperation, ExportResult } from '../agents/types.js';
-import type { PendingExport } from '../metaverse/types.js';
+import type { PendingExport } from '../model/objects.js';
 import { carriesStamp } from '../rules/scope.js';
 import type { StepContext } from './context.js';
 

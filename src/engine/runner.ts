@@ -4,7 +4,7 @@ import { createAgent } from '../agents/registry.js';
 import { ServerDownError } from '../agents/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import { Store, type IndexPlan } from '../metaverse/store.js';
-import type { StepStats } from '../metaverse/types.js';
+import type { StepStats } from '../model/objects.js';
 import { csIndexKey } from '../rules/join.js';
 import { mailSourceAttributes } from '../rules/provisioning.js';
 import { type RunState, StepContext } from './context.js';

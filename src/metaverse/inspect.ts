@@ -3,10 +3,10 @@
  * everything known about it, connector-space objects by state, the run history, and the address-book
  * report. Nothing here writes; it sits next to the store because SQL lives only in src/metaverse.
  */
-import type { AttributeMap } from '../agents/types.js';
+import type { AttributeMap } from '../model/objects.js';
 import { normalizeDn } from '../util/dn.js';
 import type { Store } from './store.js';
-import type { CsRow, MvRow, StepStats } from './types.js';
+import type { CsRow, MvRow, StepStats } from '../model/objects.js';
 
 export interface AttributeCondition {
   attribute: string;

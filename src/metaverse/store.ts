@@ -5,10 +5,11 @@
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, openSync, renameSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AttributeMap } from '../agents/types.js';
-import { diffAttributes } from '../util/attributes.js';
+import type { AttributeMap } from '../model/objects.js';
+import { diffAttributes, lookupValues } from '../model/values.js';
 import { migrations } from './migrations.js';
-import type { CsRow, LinkKind, MvRow, PendingExport, PendingImport, RunErrorInput, StepRef, StepStats } from './types.js';
+import type { CsRow, LinkKind, MvRow, PendingExport, PendingImport, StepRef, StepStats } from '../model/objects.js';
+import type { RunProblem } from '../model/problems.js';
 
 /** Which attribute values each agent / object type keeps in the lookup index, and how they are folded. */
 export interface IndexPlan {
@@ -25,14 +26,7 @@ function valueChanges(before: string[], after: string[]): { gone: string[]; adde
 
 export function indexValues(key: string, attributes: AttributeMap): string[] {
   const [attr, transform] = key.split('#') as [string, string | undefined];
-  const values = attributes[attr.toLowerCase()] ?? attributes[attr] ?? [];
-  const out = new Set<string>();
-  for (const v of values) {
-    if (transform === 'smtp') {
-      if (/^smtp:/i.test(v)) out.add(v.slice(5).toLowerCase());
-    } else out.add(v.toLowerCase());
-  }
-  return [...out];
+  return lookupValues(attributes[attr.toLowerCase()] ?? attributes[attr], transform === 'smtp' ? 'smtp' : 'none');
 }
 
 /** One change-log entry: values before and after, absent ones undefined. */
@@ -352,7 +346,7 @@ export class Store {
     this.q.prepare('UPDATE run_step SET ended_at = ?, status = ?, stats = ?, message = ? WHERE id = ?').run(now(), status, json(stats), message ?? null, stepId);
   }
 
-  recordError(step: StepRef, e: RunErrorInput): void {
+  recordError(step: StepRef, e: RunProblem): void {
     this.q
       .prepare('INSERT INTO run_error (run_id, step_id, agent, severity, object, attribute, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(step.runId, step.stepId, e.agent, e.severity, e.object, e.attribute ?? null, e.code, e.message, now());
@@ -369,7 +363,7 @@ export class Store {
     return rows.map((r) => ({ ...r, stats: JSON.parse(r.stats) as StepStats })) as never;
   }
 
-  runErrors(runId: number): (RunErrorInput & { stepId: number })[] {
+  runErrors(runId: number): (RunProblem & { stepId: number })[] {
     return this.q.prepare('SELECT step_id AS stepId, agent, severity, object, attribute, code, message FROM run_error WHERE run_id = ? ORDER BY id').all(runId) as never;
   }
 
@@ -654,7 +648,7 @@ export class Store {
   private indexMv(id: number, objectType: string, before: AttributeMap | undefined, after: AttributeMap): void {
     const attrs = this.plan.mv.get(objectType);
     if (!attrs?.length) return;
-    const folded = (m: AttributeMap | undefined, a: string): string[] => [...new Set((m?.[a] ?? []).map((x) => x.toLowerCase()))];
+    const folded = (m: AttributeMap | undefined, a: string): string[] => lookupValues(m?.[a]);
     for (const a of attrs) {
       const { gone, added } = valueChanges(folded(before, a), folded(after, a));
       for (const v of gone) this.q.prepare('DELETE FROM mv_index WHERE mv_id = ? AND attribute = ? AND value = ?').run(id, a, v);

@@ -1,5 +1,5 @@
 /** Object deletion rules and deprovisioning: what a disconnect or an MV deletion does to the rest. */
-import type { AttributeMap } from '../agents/types.js';
+import type { AttributeMap } from '../model/objects.js';
 import type { AgentRules } from '../config/schema.js';
 import { carriesStamp } from './scope.js';
 

@@ -1,7 +1,7 @@
 /** Attribute flows: import (connector space to metaverse) with precedence, and export (back out). */
-import type { AttributeChanges, AttributeMap } from '../agents/types.js';
+import type { AttributeChanges, AttributeMap } from '../model/objects.js';
 import type { FlowValue } from '../config/schema.js';
-import { sameValues } from '../util/attributes.js';
+import { sameValues } from '../model/values.js';
 
 export type ValueSource = (attribute: string) => string[];
 

@@ -1,6 +1,7 @@
 /** Join: link a connector-space object to an existing metaverse object instead of projecting a new one. */
-import type { AttributeMap } from '../agents/types.js';
+import type { AttributeMap } from '../model/objects.js';
 import type { JoinRule } from '../config/schema.js';
+import { lookupValues } from '../model/values.js';
 
 /** The index key a join rule searches connector spaces on ("attribute" or "attribute#smtp"). */
 export function csIndexKey(rule: JoinRule): string {
@@ -9,14 +10,7 @@ export function csIndexKey(rule: JoinRule): string {
 
 /** Values of the connector object to look up in the MV attribute of the rule, case-folded. */
 export function joinValues(csAttributes: AttributeMap, rule: JoinRule): string[] {
-  const values = csAttributes[rule.cs.toLowerCase()] ?? [];
-  const out = new Set<string>();
-  for (const v of values) {
-    if (rule.transform === 'smtp') {
-      if (/^smtp:/i.test(v)) out.add(v.slice(5).toLowerCase());
-    } else if (v !== '') out.add(v.toLowerCase());
-  }
-  return [...out];
+  return lookupValues(csAttributes[rule.cs.toLowerCase()], rule.transform === 'smtp' ? 'smtp' : 'none');
 }
 
 export type JoinDecision =

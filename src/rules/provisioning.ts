@@ -1,15 +1,13 @@
 /** Provisioning: whether and how an MV object gets a new object (a contact) in a target agent. */
-import type { AttributeMap } from '../agents/types.js';
+import type { AttributeMap } from '../model/objects.js';
+import type { RuleProblem } from '../model/problems.js';
 import type { AgentRules } from '../config/schema.js';
 import { escapeDnValue, parseDn } from '../util/dn.js';
 import { smtpAddressProblem } from '../util/smtp.js';
 import { desiredExportAttributes } from './flows.js';
 
-export interface Problem {
-  attribute?: string;
-  code: string;
-  message: string;
-}
+/** What a provisioning rule found wrong with a metaverse object. */
+export type Problem = RuleProblem;
 
 /** Builds a DN from a template; every substituted value is escaped, so names cannot inject RDNs. */
 export function buildDn(template: string, mvAttributes: AttributeMap): { dn: string } | { problem: Problem } {

@@ -1,5 +1,5 @@
 /** How an object is recognised as an Exchange mailbox user: on-premises AD attributes, or Exchange Online's mailbox purpose. */
-import type { AttributeMap } from '../agents/types.js';
+import type { AttributeMap } from '../model/objects.js';
 
 /**
  * msExchRecipientTypeDetails values that mean a mailbox (user, linked, shared, legacy, room, equipment,

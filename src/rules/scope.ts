@@ -1,5 +1,5 @@
 /** Scoping: which connector-space objects the rules of an agent consider at all. */
-import type { AttributeMap } from '../agents/types.js';
+import type { AttributeMap } from '../model/objects.js';
 import type { ScopeCondition } from '../config/schema.js';
 import { isExchangeMailbox } from './recipient.js';
 

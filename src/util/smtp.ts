@@ -20,8 +20,3 @@ export function smtpAddressProblem(address: string): string | undefined {
   if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) return `has an invalid domain "${domain}"`;
   return undefined;
 }
-
-/** "SMTP:a@b" or "smtp:a@b" to "a@b"; other address types (X500:, X400:) give undefined. */
-export function smtpFromProxyAddress(value: string): string | undefined {
-  return /^smtp:/i.test(value) ? value.slice(5) : undefined;
-}

@@ -3,7 +3,7 @@
  * store goes through esc(), so a name with markup in it is shown, never run.
  */
 import type { ChangeEntry, ConflictLine, MvDetail, MvSummary, ReportContact, ReportOrphan, RunSummary } from '../metaverse/inspect.js';
-import type { StepStats } from '../metaverse/types.js';
+import type { StepStats } from '../model/objects.js';
 
 export function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

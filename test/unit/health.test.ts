@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { health } from '../../src/engine/health.js';
 import { configFingerprint } from '../../src/engine/runner.js';
 import { Store } from '../../src/metaverse/store.js';
-import { emptyStats } from '../../src/metaverse/types.js';
+import { emptyStats } from '../../src/model/objects.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const loaded = loadConfig(join(ROOT, 'examples/quickstart/dirbridge.yaml'), {});

@@ -12,7 +12,7 @@ import { Overlay } from '../../src/engine/sync/overlay.js';
 import { classify } from '../../src/engine/sync/situation.js';
 import type { AddressConflictRow, SyncView } from '../../src/engine/sync/view.js';
 import { indexValues } from '../../src/metaverse/store.js';
-import { emptyStats, type CsRow, type MvRow, type PendingExport, type StepStats } from '../../src/metaverse/types.js';
+import { emptyStats, type CsRow, type MvRow, type PendingExport, type StepStats } from '../../src/model/objects.js';
 import { normalizeDn } from '../../src/util/dn.js';
 
 const { config } = loadConfig(resolve(import.meta.dirname, '../../examples/quickstart/dirbridge.yaml'));

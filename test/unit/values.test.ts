@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { guidFromString, guidToString } from '../../src/util/guid.js';
-import { smtpAddressProblem, smtpFromProxyAddress } from '../../src/util/smtp.js';
+import { smtpAddressProblem } from '../../src/util/smtp.js';
+import { lookupValues } from '../../src/model/values.js';
 import { isExchangeMailbox } from '../../src/rules/recipient.js';
 
 describe('GUIDs', () => {
@@ -26,10 +27,10 @@ describe('SMTP addresses', () => {
   ])('%j -> %j', (address, problem) => {
     expect(smtpAddressProblem(address)).toBe(problem);
   });
-  it('reads SMTP proxy addresses of either case and ignores other types', () => {
-    expect(smtpFromProxyAddress('SMTP:a@b.c')).toBe('a@b.c');
-    expect(smtpFromProxyAddress('smtp:a@b.c')).toBe('a@b.c');
-    expect(smtpFromProxyAddress('X500:/o=x')).toBeUndefined();
+  it('folds lookups one way: case, SMTP proxy addresses of either case without their prefix, other types and empty values left out', () => {
+    expect(lookupValues(['SMTP:A@b.c', 'smtp:d@E.f', 'X500:/o=x', 'SMTP:'], 'smtp')).toEqual(['a@b.c', 'd@e.f']);
+    expect(lookupValues(['Ann', 'ANN', ''])).toEqual(['ann']);
+    expect(lookupValues(undefined)).toEqual([]);
   });
 });
 

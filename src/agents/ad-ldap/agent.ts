@@ -6,7 +6,8 @@ import type { DeltaStrategyName, LdapAgentConfig } from '../../config/schema.js'
 import type { ConnectionSettings } from '../ldap/connection.js';
 import type { DeltaStrategy } from '../ldap/delta/types.js';
 import { LdapAgent } from '../ldap/ldap-agent.js';
-import { type AttributeMap, ObjectError } from '../types.js';
+import { type AttributeMap } from '../../model/objects.js';
+import { ObjectError } from '../types.js';
 import { DirSyncStrategy } from './dirsync.js';
 import { UsnStrategy } from './usn.js';
 

@@ -7,7 +7,8 @@
  * fetches the cookie (objectGUID alone), so a change made during the import is read again, not missed.
  */
 import type { Entry } from 'ldapts';
-import type { ConnectorObject, GoneObject, ImportPage } from '../types.js';
+import type { ConnectorObject } from '../../model/objects.js';
+import type { GoneObject, ImportPage } from '../types.js';
 import { DeltaUnavailableError } from '../types.js';
 import type { DeltaStrategy, LdapView } from '../ldap/delta/types.js';
 import { decodeWatermark, encodeWatermark } from '../ldap/delta/watermark.js';

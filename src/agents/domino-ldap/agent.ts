@@ -5,7 +5,8 @@
 import type { LdapAgentConfig } from '../../config/schema.js';
 import type { ConnectionSettings } from '../ldap/connection.js';
 import { LdapAgent } from '../ldap/ldap-agent.js';
-import { type AttributeMap, ObjectError } from '../types.js';
+import { type AttributeMap } from '../../model/objects.js';
+import { ObjectError } from '../types.js';
 
 export class DominoLdapAgent extends LdapAgent {
   private readonly mailSystem: string;

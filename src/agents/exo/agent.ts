@@ -16,7 +16,8 @@ import { escapeDnValue, parseDn } from '../../util/dn.js';
 import { controlCharacterProblem } from '../../util/text.js';
 import { EntraTokens } from '../entra/auth.js';
 import { HttpError, requestWithRetries, type RetryContext, type RetrySettings } from '../entra/retry.js';
-import { type Agent, type AgentHooks, type AttributeMap, type Capability, type ConnectorObject, type ExportOperation, type ExportResult, type ImportPage, ObjectError } from '../types.js';
+import { type Agent, type AgentHooks, type Capability, type ExportOperation, type ExportResult, type ImportPage, ObjectError } from '../types.js';
+import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 
 /** Connector attribute (lower case) to cmdlet parameter. */
 const PARAMETERS: Record<string, string> = {

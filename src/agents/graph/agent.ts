@@ -16,7 +16,8 @@ import { escapeDnValue } from '../../util/dn.js';
 import { controlCharacterProblem } from '../../util/text.js';
 import { EntraTokens } from '../entra/auth.js';
 import { HttpError, requestWithRetries, type RetryContext, type RetrySettings } from '../entra/retry.js';
-import { type Agent, type AgentHooks, type AttributeMap, type Capability, type ConnectorObject, DeltaUnavailableError, type ExportResult, type GoneObject, type ImportPage, ObjectError } from '../types.js';
+import { type Agent, type AgentHooks, type Capability, DeltaUnavailableError, type ExportResult, type GoneObject, type ImportPage, ObjectError } from '../types.js';
+import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { GraphClient } from './client.js';
 import { mailboxPurpose } from './mailbox.js';
 

@@ -2,7 +2,8 @@
 import type { Entry } from 'ldapts';
 import { guidToString } from '../../util/guid.js';
 import { controlCharacterProblem } from '../../util/text.js';
-import { type AttributeMap, type ConnectorObject, ObjectError } from '../types.js';
+import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
+import { ObjectError } from '../types.js';
 
 export interface EntryMapping {
   anchor: string;

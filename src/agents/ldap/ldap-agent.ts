@@ -5,7 +5,8 @@
 import { Attribute, Change, type Client, type Control, type Entry } from 'ldapts';
 import type { DeltaStrategyName, LdapAgentConfig } from '../../config/schema.js';
 import { isWithin, parseDn, sameDn } from '../../util/dn.js';
-import { type Agent, type AnchorPage, type AttributeMap, type Capability, type ConnectorObject, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, IncompleteReadError, ObjectError, ServerDownError, TransientError } from '../types.js';
+import { type Agent, type AnchorPage, type Capability, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, IncompleteReadError, ObjectError, ServerDownError, TransientError } from '../types.js';
+import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { type ConnectionSettings, connect, isConnectionFailure } from './connection.js';
 import { AccesslogStrategy } from './delta/accesslog.js';
 import { TimestampStrategy } from './delta/timestamp.js';

@@ -8,7 +8,8 @@ import { appendFileSync, chmodSync, closeSync, createReadStream, existsSync, fsy
 import type { LdifAgentConfig } from '../../config/schema.js';
 import { normalizeDn, parseDn, sameDn } from '../../util/dn.js';
 import { guidFromString, guidToString } from '../../util/guid.js';
-import { type Agent, type AttributeMap, type Capability, type ConnectorObject, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, IncompleteReadError, ObjectError } from '../types.js';
+import { type Agent, type Capability, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, IncompleteReadError, ObjectError } from '../types.js';
+import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { type LdifRecord, LdifTruncatedError, readLdifRecords } from './parse.js';
 import { contentRecord, ldifLine, type LdifValue } from './write.js';
 

@@ -4,8 +4,8 @@
  * objects whose DN was held, which agents may hold disconnectors).
  */
 import type { DirbridgeConfig } from '../../config/schema.js';
-import type { CsRow, MvRow, StepStats } from '../../metaverse/types.js';
-import type { Problem } from '../../rules/provisioning.js';
+import type { CsRow, MvRow, StepStats } from '../../model/objects.js';
+import type { RuleProblem } from '../../model/problems.js';
 import type { Decision, DecisionSink } from './effects.js';
 import type { SyncView } from './view.js';
 
@@ -84,7 +84,7 @@ export class Deciding {
     this.sink.apply({ kind: 'report', severity: 'warning', object, attribute, code, message });
   }
 
-  report(mv: MvRow, p: Problem): void {
+  report(mv: MvRow, p: RuleProblem): void {
     this.error(this.label(mv), p.attribute, p.code, p.message);
   }
 

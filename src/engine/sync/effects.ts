@@ -9,8 +9,8 @@
  * decision reads what an earlier one changed (a person projected, then provisioned; a contact
  * unlinked, then its person looked at again), and the view it reads must already show it.
  */
-import type { AttributeMap } from '../../agents/types.js';
-import type { CsRow, MvRow, PendingExport } from '../../metaverse/types.js';
+import type { AttributeMap } from '../../model/objects.js';
+import type { CsRow, MvRow, PendingExport } from '../../model/objects.js';
 import type { TraceLine } from '../context.js';
 
 /** A connector-space object is gone (its directory no longer holds it) or was never exported. */

@@ -4,7 +4,7 @@
  * object it touched. Decides; the sink writes.
  */
 import type { AgentRules } from '../../config/schema.js';
-import type { CsRow, MvRow } from '../../metaverse/types.js';
+import type { CsRow, MvRow } from '../../model/objects.js';
 import { deletesMvObject, deprovisionAction } from '../../rules/deletion.js';
 import { applyImportFlows, removeContributions } from '../../rules/flows.js';
 import { decideJoin, joinValues } from '../../rules/join.js';

@@ -4,7 +4,7 @@
  * an object still waiting for its export planned again. Decides; the sink writes.
  */
 import type { AgentRules } from '../../config/schema.js';
-import type { CsRow, MvRow } from '../../metaverse/types.js';
+import type { CsRow, MvRow } from '../../model/objects.js';
 import { desiredExportAttributes, exportChanges } from '../../rules/flows.js';
 import { csIndexKey } from '../../rules/join.js';
 import { type AddressHolder, addressConflictProblem, buildDn, mailSourceAttributes, planNewObject, provisioningProblem } from '../../rules/provisioning.js';

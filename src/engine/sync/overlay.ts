@@ -5,20 +5,14 @@
  */
 import type { ChangeLogEntry } from '../../metaverse/store.js';
 import { indexValues } from '../../metaverse/store.js';
-import type { CsRow, MvRow, PendingExport } from '../../metaverse/types.js';
-import { diffAttributes } from '../../util/attributes.js';
+import type { CsRow, MvRow, PendingExport } from '../../model/objects.js';
+import type { ObjectProblem } from '../../model/problems.js';
+import { diffAttributes } from '../../model/values.js';
 import { normalizeDn } from '../../util/dn.js';
 import type { TraceLine } from '../context.js';
 import type { Creation, Decision, DecisionSink } from './effects.js';
 import type { AddressConflictRow, SyncView } from './view.js';
 
-export interface Problem {
-  severity: 'error' | 'warning';
-  object: string;
-  attribute?: string;
-  code: string;
-  message: string;
-}
 
 /** A plain copy: store rows parse their image lazily and cannot be spread. */
 function copyCs(cs: CsRow, change: Partial<CsRow> = {}): CsRow {
@@ -42,7 +36,7 @@ export class Overlay implements SyncView, DecisionSink {
   readonly decisions: Decision[] = [];
   readonly trace: TraceLine[] = [];
   readonly changes: ChangeLogEntry[] = [];
-  readonly problems: Problem[] = [];
+  readonly problems: ObjectProblem[] = [];
   /** Objects changed by a decision; null: removed. */
   private readonly cs = new Map<number, CsRow | null>();
   private readonly mv = new Map<number, MvRow | null>();

@@ -3,7 +3,7 @@
  * situation): named first, so that what happens to it follows from one word. Pure.
  */
 import type { AgentRules } from '../../config/schema.js';
-import type { CsRow, PendingExport } from '../../metaverse/types.js';
+import type { CsRow, PendingExport } from '../../model/objects.js';
 import { evaluateScope, type ScopeDecision } from '../../rules/scope.js';
 
 export type Situation =

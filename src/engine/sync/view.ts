@@ -2,7 +2,7 @@
  * The reads a synchronization's decisions need, and nothing else: the store answers them in a run,
  * and an overlay of decisions not yet written answers them in a preview and in unit tests.
  */
-import type { CsRow, MvRow, PendingExport } from '../../metaverse/types.js';
+import type { CsRow, MvRow, PendingExport } from '../../model/objects.js';
 
 export interface AddressConflictRow {
   mvId: number;

@@ -1,4 +1,20 @@
-import type { AttributeMap } from '../agents/types.js';
+/**
+ * The shared model: connector objects, metaverse rows, pending exports and step statistics. Every
+ * room stands on it; it imports nothing of src/.
+ */
+
+/** Attribute names are lower-case (LDAP names are case-insensitive); values are text. */
+export type AttributeMap = Record<string, string[]>;
+
+export interface ConnectorObject {
+  anchor: string;
+  dn: string;
+  objectClasses: string[];
+  attributes: AttributeMap;
+}
+
+/** An attribute change: the full new value set (an empty list removes the attribute). */
+export type AttributeChanges = Record<string, string[]>;
 
 export type PendingImport = 'add' | 'update' | 'delete';
 export type LinkKind = 'projection' | 'join' | 'provisioning';
@@ -62,13 +78,4 @@ export interface StepStats {
 
 export function emptyStats(): StepStats {
   return { adds: 0, updates: 0, renames: 0, deletes: 0, unchanged: 0, errors: 0, warnings: 0, projections: 0, joins: 0, provisions: 0, disconnects: 0, exportsStaged: 0, filtered: 0, deletionCheckRead: 0, deletionCheckGone: 0, deletionCheckMs: 0 };
-}
-
-export interface RunErrorInput {
-  agent: string;
-  severity: 'error' | 'warning';
-  object: string;
-  attribute?: string | undefined;
-  code: string;
-  message: string;
 }
