@@ -1,27 +1,30 @@
-/** Builds the configured agents. The only place that knows which class serves which agent type. */
-import type { LoadedConfig } from '../config/load.js';
-import { AdLdapAgent } from './ad-ldap/agent.js';
-import { DominoLdapAgent } from './domino-ldap/agent.js';
-import { ExoContactsAgent } from './exo/agent.js';
-import { GraphAgent } from './graph/agent.js';
-import { LdifAgent } from './ldif/agent.js';
-import type { Agent, AgentHooks } from './types.js';
+/**
+ * Every agent type dirbridge knows, one line each. Adding a type is a folder with its agent and its
+ * descriptor, and a line here (docs/architecture.md).
+ */
+import { z } from 'zod';
+import { adLdap } from './ad-ldap/descriptor.js';
+import type { AgentDescriptor, AgentEnvironment } from './descriptor.js';
+import { dominoLdap } from './domino-ldap/descriptor.js';
+import { exoContacts } from './exo/descriptor.js';
+import { graph } from './graph/descriptor.js';
+import { ldif } from './ldif/descriptor.js';
+import type { Agent } from './types.js';
 
-export function createAgent(loaded: LoadedConfig, name: string, hooks: AgentHooks = {}): Agent {
-  const config = loaded.config.agents[name];
-  if (!config) throw new Error(`no agent named "${name}" in ${loaded.file}`);
-  const settings = { agent: name, password: loaded.secrets.get(name), path: loaded.path };
-  const retry = loaded.config.safety.retry;
-  switch (config.type) {
-    case 'domino-ldap':
-      return new DominoLdapAgent(name, config, { ...settings, config });
-    case 'ad-ldap':
-      return new AdLdapAgent(name, config, { ...settings, config });
-    case 'ldif':
-      return new LdifAgent(name, config, loaded.path(config.file), config.changesFile ? loaded.path(config.changesFile) : undefined);
-    case 'graph':
-      return new GraphAgent(name, config, loaded.secrets.get(name) ?? '', retry, hooks);
-    case 'exo-contacts':
-      return new ExoContactsAgent(name, config, loaded.secrets.get(name) ?? '', retry, hooks);
-  }
+/** An agent's block in dirbridge.yaml: one of the types, told apart by `type`. */
+export const agentConfig = z.discriminatedUnion('type', [dominoLdap.schema, adLdap.schema, ldif.schema, graph.schema, exoContacts.schema]);
+export type AgentConfig = z.infer<typeof agentConfig>;
+
+const DESCRIPTORS = [dominoLdap, adLdap, ldif, graph, exoContacts] as const;
+
+/** The descriptor of a configured agent's type. */
+export function descriptorOf(config: AgentConfig): AgentDescriptor<z.ZodType<AgentConfig>> {
+  const d = DESCRIPTORS.find((x) => x.type === config.type);
+  // The config schema admits only these types: a miss is a bug here, not a config error.
+  if (!d) throw new Error(`agent type "${config.type}" has no descriptor in src/agents/registry.ts`);
+  return d as unknown as AgentDescriptor<z.ZodType<AgentConfig>>;
+}
+
+export function createAgent(config: AgentConfig, env: AgentEnvironment): Agent {
+  return descriptorOf(config).create(config, env);
 }

@@ -1,12 +1,12 @@
 /**
  * What every management agent offers the engine. An agent speaks one directory's protocol and turns
- * its entries into neutral connector objects and back; it holds no sync rules. The engine asks for a
- * capability, never for an agent type.
+ * its entries into neutral connector objects and back; it holds no sync rules. As in ConnId, what an
+ * agent can do is what it implements: each operation is a method the agent has or has not (set at
+ * construction from its config when that decides), and the engine asks for the operation, never
+ * for an agent type.
  */
 
 import type { AttributeChanges, AttributeMap, ConnectorObject } from '../model/objects.js';
-
-export type Capability = 'full-import' | 'delta-import' | 'list-anchors' | 'read-object' | 'export-add' | 'export-modify' | 'export-delete' | 'export-rename';
 
 export type ExportOperation =
   | { kind: 'add'; dn: string; objectClasses: string[]; attributes: AttributeMap }
@@ -131,7 +131,6 @@ export interface AgentHooks {
 
 export interface Agent {
   readonly name: string;
-  readonly capabilities: ReadonlySet<Capability>;
   /** The lower-case attribute that holds the anchor, as the agent reports it. */
   readonly anchorAttribute: string;
   open(): Promise<void>;
@@ -155,5 +154,19 @@ export interface Agent {
   listAnchors?(): AsyncIterable<AnchorPage>;
   /** One object as the directory holds it now, or undefined when it is not (or no longer) in view. */
   readObject?(dn: string): Promise<ConnectorObject | undefined>;
-  exportObject(op: ExportOperation): Promise<ExportResult>;
+  /** Adds, modifies (the full new value set of each changed attribute), renames and deletes one object. Absent: the agent imports only. */
+  exportObject?(op: ExportOperation): Promise<ExportResult>;
+  /**
+   * ConnId's TestOp: connects, signs in, and checks that what the config names exists (the base, the
+   * attributes, the controls a strategy needs). Each finding is one line; an empty list means all is well.
+   */
+  test?(): Promise<AgentCheck[]>;
+}
+
+/** One thing `dirbridge test-agent` checked, and what it found. */
+export interface AgentCheck {
+  check: string;
+  ok: boolean;
+  /** What was found, and when not ok, how to fix it. */
+  detail: string;
 }

@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { parseDn } from '../util/dn.js';
 import type { ZodError } from 'zod';
 import { configSchema, type DirbridgeConfig, type LdapAgentConfig, type SecretRef } from './schema.js';
+import { descriptorOf } from '../agents/registry.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -67,11 +68,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const secrets = new Map<string, string>();
   const problems: string[] = [];
   for (const [name, agent] of Object.entries(config.agents)) {
-    // One secret per agent: an LDAP bind password, or an Entra app's client secret or certificate PEM.
-    const [key, ref] = agent.type === 'ldif' ? [] : agent.type === 'graph' || agent.type === 'exo-contacts' ? (agent.clientSecret ? ['clientSecret', agent.clientSecret] : ['certificate', agent.certificate]) : ['password', agent.password];
-    if (!key || !ref) continue;
-    const got = readSecret(ref, env, path);
-    if ('error' in got) problems.push(`agents.${name}.${key}: ${got.error}`);
+    // One secret per agent (an LDAP bind password, an Entra app's client secret or certificate PEM): its type's descriptor says where.
+    const secret = descriptorOf(agent).secret(agent);
+    if (!secret) continue;
+    const got = readSecret(secret.ref, env, path);
+    if ('error' in got) problems.push(`agents.${name}.${secret.key}: ${got.error}`);
     else secrets.set(name, got.value);
   }
   for (const [name, agent] of Object.entries(config.agents)) {

@@ -2,167 +2,12 @@
  * The shape of dirbridge.yaml. Every object is strict: an unknown key is a typo until proven
  * otherwise, and an identity engine must not silently ignore a misspelt safety setting.
  */
+import { Cron } from 'croner';
 import { z } from 'zod';
+import { agentConfig } from '../agents/registry.js';
 
-export const secretRef = z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()], {
-  error: 'a secret is never written in the config file: give { env: NAME } (an environment variable) or { file: PATH } (a file only its owner can read, mode 0600)',
-});
-
-const tlsOptions = z
-  .object({
-    caFile: z.string().optional(),
-    /** Turning verification off is possible for a lab, never the default. */
-    rejectUnauthorized: z.boolean().default(true),
-    startTls: z.boolean().default(false),
-    serverName: z.string().optional(),
-  })
-  .strict()
-  .default({ rejectUnauthorized: true, startTls: false });
-
-const attributeName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'an LDAP attribute name (letters, digits, hyphen)');
-
-const ldapAgentFields = {
-  url: z.string().regex(/^ldaps?:\/\/[^/]+\/?$/, 'ldap://host:port or ldaps://host:port'),
-  bindDn: z.string().optional(),
-  password: secretRef.optional(),
-  tls: tlsOptions,
-  baseDn: z.string(),
-  searchScope: z.enum(['sub', 'one']).default('sub'),
-  filter: z.string().default('(objectClass=*)'),
-  objectClasses: z.array(z.string()).min(1),
-  attributes: z.array(attributeName).min(1),
-  pageSize: z.number().int().min(1).max(10_000).default(500),
-  exportConcurrency: z.number().int().min(1).max(64).default(4),
-  timeoutMs: z.number().int().min(1000).default(60_000),
-};
-
-export const DELTA_STRATEGIES = ['dirsync', 'usn', 'accesslog', 'timestamp'] as const;
-export type DeltaStrategyName = (typeof DELTA_STRATEGIES)[number];
-
-/** How a delta import finds what changed; the default depends on the agent type. */
-const deltaSettings = (defaultStrategy: DeltaStrategyName) =>
-  z
-    .object({
-      strategy: z.enum(DELTA_STRATEGIES).default(defaultStrategy),
-      /** timestamp: how far each window reaches back before the last change seen, to absorb clock skew and same-second writes. */
-      overlapSeconds: z.number().int().min(0).max(86_400).default(600),
-      /** timestamp: the attribute holding the server's modification time. */
-      timestampAttribute: attributeName.default('modifyTimestamp'),
-      /** accesslog: the suffix of slapo-accesslog's log database. */
-      accesslogBase: z.string().default('cn=accesslog'),
-      /**
-       * How a delta import finds deletions and objects that left the view when its strategy cannot
-       * (timestamp): "sweep" reads the anchors alone under the base and filter and compares them with
-       * the connector space; "off" leaves them to the next full import. Default: sweep for the
-       * timestamp strategy, off for the strategies that see deletions themselves.
-       */
-      deletions: z.enum(['sweep', 'off']).optional(),
-      /** sweep: at most once every this many minutes (0: in every delta import). */
-      sweepEveryMinutes: z.number().int().min(0).max(10_080).default(0),
-      /** dirsync: set when the bind account lacks "Replicating Directory Changes" (results are then limited to what it may read). */
-      objectSecurity: z.boolean().default(false),
-    })
-    .strict()
-    .prefault({});
-
-const dominoAgent = z
-  .object({
-    type: z.literal('domino-ldap'),
-    ...ldapAgentFields,
-    anchor: attributeName.default('dominoUNID'),
-    /** Stored value of MailSystem for "Other Internet Mail" on the target's Person form. */
-    contactMailSystem: z.string().default('5'),
-    binaryAttributes: z.array(attributeName).default([]),
-    /** Domino has no change log: modification-time windows, and a deletion check (delta.deletions) in each delta import. */
-    delta: deltaSettings('timestamp'),
-  })
-  .strict();
-
-const adAgent = z
-  .object({
-    type: z.literal('ad-ldap'),
-    ...ldapAgentFields,
-    anchor: attributeName.default('objectGUID'),
-    binaryAttributes: z.array(attributeName).default(['objectGUID', 'msExchMailboxGuid']),
-    delta: deltaSettings('dirsync'),
-  })
-  .strict();
-
-const ldifAgent = z
-  .object({
-    type: z.literal('ldif'),
-    /** The content file imported (a missing file is an empty directory). */
-    file: z.string(),
-    /** Where exported changes are appended as LDIF change records. */
-    changesFile: z.string().optional(),
-    /** Also apply exported changes to `file`, so the file behaves like a directory. */
-    applyChanges: z.boolean().default(false),
-    anchor: attributeName,
-    objectClasses: z.array(z.string()).default([]),
-    baseDn: z.string().optional(),
-    binaryAttributes: z.array(attributeName).default([]),
-    /** Treat the anchor as an Active Directory GUID (16 bytes, Windows text form). */
-    anchorIsGuid: z.boolean().default(false),
-  })
-  .strict();
-
-const httpsUrl = z.string().regex(/^https:\/\/[^/\s]+\/?$/, 'an https:// origin, e.g. https://graph.microsoft.com');
-
-/**
- * App-only sign-in to Microsoft Entra ID (client credentials): a client secret or a certificate (a PEM
- * holding the private key and the certificate), each from the environment or a file, never inline.
- */
-const entraFields = {
-  tenantId: z.string().min(1),
-  clientId: z.string().min(1),
-  clientSecret: secretRef.optional(),
-  certificate: secretRef.optional(),
-  /** login.microsoftonline.com; national clouds: login.microsoftonline.us, login.chinacloudapi.cn. */
-  authorityHost: httpsUrl.default('https://login.microsoftonline.com'),
-  timeoutMs: z.number().int().min(1000).default(60_000),
-};
-const oneCredential = (a: { clientSecret?: unknown; certificate?: unknown }, ctx: z.RefinementCtx): void => {
-  if ((a.clientSecret === undefined) === (a.certificate === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'give exactly one of clientSecret or certificate (each as { env: NAME } or { file: PATH })' });
-  }
-};
-
-/** The Graph attributes a user is read with; $select is part of the delta token, so changing it means a new round. */
-export const GRAPH_USER_SELECT = ['displayName', 'givenName', 'surname', 'mail', 'mailNickname', 'proxyAddresses', 'userPrincipalName', 'jobTitle', 'businessPhones', 'accountEnabled'];
-
-const graphAgent = z
-  .object({
-    type: z.literal('graph'),
-    ...entraFields,
-    /** https://graph.microsoft.com; national clouds: graph.microsoft.us, microsoftgraph.chinacloudapi.cn. */
-    graphUrl: httpsUrl.default('https://graph.microsoft.com'),
-    select: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'a Graph property name')).min(1).default(GRAPH_USER_SELECT),
-    /**
-     * How a user is known to have an Exchange Online mailbox: mailboxSettings (asked for each user a
-     * round returns; exact; needs MailboxSettings.Read) or assignedPlans (an enabled Exchange plan; no extra
-     * request, but a licence is not a mailbox).
-     */
-    mailboxDetection: z.enum(['mailboxSettings', 'assignedPlans']).default('mailboxSettings'),
-    /** Requests in flight at once (mailbox checks); Graph throttles per app and tenant. */
-    concurrency: z.number().int().min(1).max(16).default(4),
-  })
-  .strict()
-  .superRefine(oneCredential);
-
-const exoContactsAgent = z
-  .object({
-    type: z.literal('exo-contacts'),
-    ...entraFields,
-    /** Exchange Online's admin REST endpoint (beta, undocumented): https://outlook.office365.com. */
-    adminUrl: httpsUrl.default('https://outlook.office365.com'),
-    /** The pseudo-DN under which contacts appear in the connector space (Exchange Online has no DNs). */
-    baseDn: z.string().default('OU=Contacts,DC=exchange-online'),
-    exportConcurrency: z.number().int().min(1).max(8).default(2),
-  })
-  .strict()
-  .superRefine(oneCredential);
-
-export const agentConfig = z.discriminatedUnion('type', [dominoAgent, adAgent, ldifAgent, graphAgent, exoContactsAgent]);
+export { agentConfig };
+import { attributeName, secretRef } from '../util/config-fields.js';
 
 const flowValue = z.union([
   z.string(),
@@ -297,7 +142,18 @@ const health = z
   .strict()
   .prefault({});
 
-const scheduleEntry = z.object({ profile: z.string(), cron: z.string().min(1) }).strict();
+/** A cron expression croner can run: checked when the config is read, not when the schedule starts. */
+const cronExpression = z
+  .string()
+  .min(1)
+  .superRefine((cron, ctx) => {
+    try {
+      new Cron(cron, { paused: true }).stop();
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `"${cron}" is not a cron expression (${(err as Error).message}); use 5 fields (minute hour day month weekday) or 6 with seconds first` });
+    }
+  });
+const scheduleEntry = z.object({ profile: z.string(), cron: cronExpression }).strict();
 
 const serve = z
   .object({
@@ -396,17 +252,20 @@ export const configSchema = z
   });
 
 export type DirbridgeConfig = z.infer<typeof configSchema>;
-export type AgentConfig = z.infer<typeof agentConfig>;
-export type LdapAgentConfig = Extract<AgentConfig, { type: 'domino-ldap' | 'ad-ldap' }>;
-export type LdifAgentConfig = Extract<AgentConfig, { type: 'ldif' }>;
-export type GraphAgentConfig = Extract<AgentConfig, { type: 'graph' }>;
-export type ExoContactsAgentConfig = Extract<AgentConfig, { type: 'exo-contacts' }>;
-export type EntraAgentConfig = GraphAgentConfig | ExoContactsAgentConfig;
+// Each agent type's config is described with its agent (src/agents/*/descriptor.ts).
+export type { AgentConfig } from '../agents/registry.js';
+export type { LdapAgentConfig, DeltaStrategyName } from '../agents/ldap/config.js';
+export type { LdifAgentConfig } from '../agents/ldif/descriptor.js';
+export type { GraphAgentConfig } from '../agents/graph/descriptor.js';
+export type { ExoContactsAgentConfig } from '../agents/exo/descriptor.js';
+export type { EntraAgentConfig } from '../agents/entra/config.js';
+export type { SecretRef } from '../util/config-fields.js';
+export { GRAPH_USER_SELECT } from '../agents/graph/descriptor.js';
+export { DELTA_STRATEGIES } from '../agents/ldap/config.js';
 export type AgentRules = z.infer<typeof agentRules>;
 export type FlowValue = z.infer<typeof flowValue>;
 export type ScopeCondition = z.infer<typeof scopeCondition>;
 export type JoinRule = z.infer<typeof joinRule>;
-export type SecretRef = z.infer<typeof secretRef>;
 
 /**
  * Why a provisioning DN template cannot give a DN, if it cannot: braces that do not pair, or a text

@@ -18,7 +18,7 @@ export type DeletionCheckOutcome = 'done' | 'skipped' | 'incomplete';
 export async function runDeletionCheck(ctx: StepContext, agent: Agent): Promise<DeletionCheckOutcome> {
   const { store } = ctx;
   const wanted = agent.deletionCheck;
-  if (!wanted || !agent.listAnchors || !agent.capabilities.has('list-anchors')) return 'skipped';
+  if (!wanted || !agent.listAnchors) return 'skipped';
   if (wanted.everyMinutes > 0) {
     const last = store.lastDeletionCheck(agent.name);
     if (last && Date.now() - Date.parse(last.checkedAt) < wanted.everyMinutes * 60_000) return 'skipped';

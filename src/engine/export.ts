@@ -6,7 +6,7 @@
  * sent but never recorded is settled with the directory first.
  */
 import PQueue from 'p-queue';
-import { type Agent, type Capability, type ExportOperation, type ExportResult, ObjectError, ServerDownError, TransientError } from '../agents/types.js';
+import { type Agent, type ExportOperation, type ExportResult, ObjectError, ServerDownError, TransientError } from '../agents/types.js';
 import type { PendingExport } from '../model/objects.js';
 import { normalizeDn, parseDn } from '../util/dn.js';
 import type { RunState, StepContext } from './context.js';
@@ -90,9 +90,8 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   async function sendChunk(chunk: PendingExport[]): Promise<void> {
     const sendable = ctx.store.transaction(() =>
       chunk.filter((pe) => {
-        const missing = requiredCapability(pe).filter((c) => !agent.capabilities.has(c));
-        if (missing.length) {
-          ctx.error(pe.dn, undefined, 'not-supported', `agent ${agent.name} cannot ${missing.join(', ')}; the export stays pending`);
+        if (!agent.exportObject) {
+          ctx.error(pe.dn, undefined, 'not-supported', `agent ${agent.name} imports only and cannot ${pe.operation === 'update' ? 'modify' : pe.operation} objects; the export stays pending`);
           return false;
         }
         if (holdsDnOfAnother(ctx, agent.name, pe)) return false;
@@ -159,7 +158,7 @@ async function sendOnce(ctx: StepContext, agent: Agent, pe: PendingExport, inDou
     op = settled.send;
   }
   try {
-    return { sent: await agent.exportObject(op) };
+    return { sent: await agent.exportObject!(op) };
   } catch (e) {
     // An add refused because the object exists may be our own add whose result was lost.
     if (!(e instanceof ObjectError && e.code === 'already-exists' && pe.operation === 'add')) throw e;
@@ -195,15 +194,6 @@ function checkDeletionThreshold(ctx: StepContext, agent: string, deletes: number
 function adopt(ctx: StepContext, pe: PendingExport, result: ExportResult, anchorAttribute: string): void {
   recordExported(ctx, pe, result, anchorAttribute);
   ctx.warning(result.dn, undefined, 'export-outcome-reconciled', `an earlier run sent this ${pe.operation === 'add' ? 'add' : 'rename'} and stopped before recording its result; the directory shows it done, so it was recorded, not repeated`);
-}
-
-function requiredCapability(pe: PendingExport): Capability[] {
-  if (pe.operation === 'add') return ['export-add'];
-  if (pe.operation === 'delete') return ['export-delete'];
-  const caps: Capability[] = [];
-  if (pe.newDn) caps.push('export-rename');
-  if (Object.keys(pe.changes).length) caps.push('export-modify');
-  return caps;
 }
 
 function toOperation(pe: PendingExport): ExportOperation {

@@ -152,7 +152,7 @@ async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
 export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<void> {
   const { store } = ctx;
   const watermark = store.getWatermark(agent.name);
-  if (!agent.deltaImport || !agent.capabilities.has('delta-import')) {
+  if (!agent.deltaImport) {
     ctx.warning(agent.name, undefined, 'delta-not-supported', `agent ${agent.name} cannot run a delta import; running a full import instead`);
     return runFullImport(ctx, agent);
   }
@@ -199,7 +199,7 @@ export async function runDeltaImport(ctx: StepContext, agent: Agent): Promise<vo
  * one: the confirming import must compare every export, not only those the change stream mentions.
  */
 async function confirmUnchanged(ctx: StepContext, agent: Agent, session: ImportSession): Promise<void> {
-  if (!agent.readObject || !agent.capabilities.has('read-object')) return; // the next full import confirms them
+  if (!agent.readObject) return; // the next full import confirms them
   for (const expected of ctx.store.expectationsBefore(agent.name, ctx.ref.stepId)) {
     const read = agent.readObject.bind(agent);
     let now: ConnectorObject | undefined;
@@ -255,7 +255,7 @@ async function settleRenames(ctx: StepContext, agent: Agent, session: ImportSess
   for (const r of session.takeRenames()) {
     const cs = ctx.store.getCs(r.csId);
     if (!cs) continue;
-    if (agent.readObject && agent.capabilities.has('read-object')) {
+    if (agent.readObject) {
       const read = agent.readObject.bind(agent);
       const still = await withRetries(ctx, agent, cs.dn, `reading ${cs.dn} to tell a rename from a copied anchor`, () => read(cs.dn)).catch((e: unknown) => {
         if (e instanceof ObjectError) return undefined;

@@ -13,7 +13,7 @@ import type { StepContext } from './context.js';
 export type Settlement = { done: ExportResult } | { send: ExportOperation };
 
 export async function settle(ctx: StepContext, agent: Agent, pe: PendingExport, op: ExportOperation): Promise<Settlement> {
-  if (!agent.readObject || !agent.capabilities.has('read-object')) return { send: op };
+  if (!agent.readObject) return { send: op };
   if (pe.operation === 'add') {
     const there = await agent.readObject(pe.dn);
     const stamp = ctx.config.rules[agent.name]?.ownership;

@@ -1,12 +1,12 @@
 /** Runs steps in order, records the run and each step with its statistics, and stops on a stopped step. */
 import { createHash } from 'node:crypto';
-import { createAgent } from '../agents/registry.js';
 import { ServerDownError } from '../agents/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import { Store, type IndexPlan } from '../metaverse/store.js';
 import type { StepStats } from '../model/objects.js';
 import { csIndexKey } from '../rules/join.js';
 import { mailSourceAttributes } from '../rules/provisioning.js';
+import { exportConcurrencyOf, openAgent } from './agents.js';
 import { type RunState, StepContext } from './context.js';
 import { inStagingMode, runExport } from './export.js';
 import { runDeltaImport, runFullImport } from './import.js';
@@ -176,17 +176,13 @@ export function configFingerprint(loaded: LoadedConfig): string {
 async function runStep(ctx: StepContext, spec: StepSpec): Promise<void> {
   if (spec.type === 'full-sync') return runFullSync(ctx);
   if (spec.type === 'delta-sync') return runDeltaSync(ctx);
-  const agent = createAgent(ctx.loaded, spec.agent, { onRetry: (object, message) => ctx.warning(object, undefined, 'retried', message) });
-  if (spec.type === 'full-import' && !agent.capabilities.has('full-import')) throw new Error(`agent ${spec.agent} cannot run a full import`);
+  const agent = openAgent(ctx.loaded, spec.agent, { onRetry: (object, message) => ctx.warning(object, undefined, 'retried', message) });
   warnIfTlsUnverified(ctx, spec.agent);
   await agent.open();
   try {
     if (spec.type === 'full-import') await runFullImport(ctx, agent);
     else if (spec.type === 'delta-import' || spec.type === 'delta-import-sync') await runDeltaImport(ctx, agent);
-    else {
-      const cfg = ctx.config.agents[spec.agent]!;
-      await runExport(ctx, agent, 'exportConcurrency' in cfg ? cfg.exportConcurrency : 1);
-    }
+    else await runExport(ctx, agent, exportConcurrencyOf(ctx.loaded, spec.agent));
   } finally {
     await agent.close();
   }

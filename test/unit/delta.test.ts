@@ -52,10 +52,18 @@ describe('views and filters', () => {
 describe('delta settings in the config', () => {
   const base = { metaverse: { file: 'mv.db', objectTypes: { T: { attributes: ['mail'] } } }, rules: {} };
   const ldap = { url: 'ldap://127.0.0.1:1', baseDn: 'o=x', objectClasses: ['x'], attributes: ['cn'] };
+  it('a strategy the agent type cannot offer is a config error, not a run-time one', () => {
+    const r = configSchema.safeParse({ ...base, agents: { d: { type: 'domino-ldap', ...ldap, delta: { strategy: 'dirsync' } } } });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toMatch(/delta.*strategy|strategy/);
+  });
+
   it('default by agent type: timestamp for Domino, DirSync for AD', () => {
     const cfg = configSchema.parse({ ...base, agents: { d: { type: 'domino-ldap', ...ldap }, a: { type: 'ad-ldap', ...ldap } } });
-    expect(cfg.agents.d!.type === 'domino-ldap' && cfg.agents.d.delta.strategy).toBe('timestamp');
-    expect(cfg.agents.a!.type === 'ad-ldap' && cfg.agents.a.delta.strategy).toBe('dirsync');
+    const d = cfg.agents.d!;
+    const a = cfg.agents.a!;
+    expect(d.type === 'domino-ldap' && d.delta.strategy).toBe('timestamp');
+    expect(a.type === 'ad-ldap' && a.delta.strategy).toBe('dirsync');
   });
   it('an unknown strategy or key is refused', () => {
     expect(configSchema.safeParse({ ...base, agents: { d: { type: 'domino-ldap', ...ldap, delta: { strategy: 'changelog' } } } }).success).toBe(false);

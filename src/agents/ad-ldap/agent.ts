@@ -2,7 +2,7 @@
  * Active Directory over LDAP. Imports users (mailbox recognition is a scoping rule) and writes
  * mail-enabled contacts: objectClass contact with mail, mailNickname, targetAddress and proxyAddresses.
  */
-import type { DeltaStrategyName, LdapAgentConfig } from '../../config/schema.js';
+import type { DeltaStrategyName, LdapAgentConfig } from '../ldap/config.js';
 import type { ConnectionSettings } from '../ldap/connection.js';
 import type { DeltaStrategy } from '../ldap/delta/types.js';
 import { LdapAgent } from '../ldap/ldap-agent.js';

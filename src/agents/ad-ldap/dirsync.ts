@@ -9,7 +9,8 @@
 import type { Entry } from 'ldapts';
 import type { ConnectorObject } from '../../model/objects.js';
 import type { GoneObject, ImportPage } from '../types.js';
-import { DeltaUnavailableError } from '../types.js';
+import { DeltaUnavailableError, ObjectError } from '../types.js';
+import { isInsufficientAccess } from '../ldap/results.js';
 import type { DeltaStrategy, LdapView } from '../ldap/delta/types.js';
 import { decodeWatermark, encodeWatermark } from '../ldap/delta/watermark.js';
 import { isConnectionFailure } from '../ldap/connection.js';
@@ -70,7 +71,7 @@ export class DirSyncStrategy implements DeltaStrategy {
         if (start.length && cookie === start) {
           throw new DeltaUnavailableError(view.name, `the domain controller refused the DirSync cookie (expired, or issued by another domain): ${(e as Error).message}`);
         }
-        const rights = (e as Error).name === 'InsufficientAccessError' ? '; the bind account needs "Replicating Directory Changes" on the domain, or set delta.objectSecurity: true' : '';
+        const rights = isInsufficientAccess(e) ? '; the bind account needs "Replicating Directory Changes" on the domain, or set delta.objectSecurity: true' : '';
         throw new Error(`DirSync search of ${nc} failed: ${(e as Error).message}${rights}`);
       }
       if (!control.answered) throw new Error(`the server at ${view.config.url} ignored the DirSync control; it is not Active Directory (choose delta.strategy: usn or timestamp)`);
@@ -91,8 +92,8 @@ export class DirSyncStrategy implements DeltaStrategy {
       try {
         now = await view.readObject(entry.dn);
       } catch (e) {
-        if ((e as Error).name !== 'ObjectError') throw e;
-        page.errors.push(e as never);
+        if (!(e instanceof ObjectError)) throw e;
+        page.errors.push(e);
         return;
       }
     }

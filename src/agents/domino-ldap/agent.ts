@@ -2,7 +2,7 @@
  * HCL Domino Directory over its LDAP service. A contact for an Exchange user is a Person document with
  * no Notes ID: MailSystem "Other Internet Mail" and the SMTP address as forwarding address (MailAddress).
  */
-import type { LdapAgentConfig } from '../../config/schema.js';
+import type { LdapAgentConfig } from '../ldap/config.js';
 import type { ConnectionSettings } from '../ldap/connection.js';
 import { LdapAgent } from '../ldap/ldap-agent.js';
 import { type AttributeMap } from '../../model/objects.js';

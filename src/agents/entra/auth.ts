@@ -5,7 +5,7 @@
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
-import type { EntraAgentConfig } from '../../config/schema.js';
+import type { EntraAgentConfig } from './config.js';
 import { ServerDownError } from '../types.js';
 
 export class EntraTokens {

@@ -11,12 +11,12 @@
  * attributes it manages are the cmdlets' parameters: cn (Name), displayName, alias,
  * externalEmailAddress (SMTP:...), and customAttribute1-15 (one of them carries the ownership stamp).
  */
-import type { ExoContactsAgentConfig } from '../../config/schema.js';
+import type { ExoContactsAgentConfig } from './descriptor.js';
 import { escapeDnValue, parseDn } from '../../util/dn.js';
 import { controlCharacterProblem } from '../../util/text.js';
 import { EntraTokens } from '../entra/auth.js';
 import { HttpError, requestWithRetries, type RetryContext, type RetrySettings } from '../entra/retry.js';
-import { type Agent, type AgentHooks, type Capability, type ExportOperation, type ExportResult, type ImportPage, ObjectError } from '../types.js';
+import { type Agent, type AgentHooks, type ExportOperation, type ExportResult, type ImportPage, ObjectError } from '../types.js';
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 
 /** Connector attribute (lower case) to cmdlet parameter. */
@@ -38,7 +38,6 @@ interface CmdletPage {
 }
 
 export class ExoContactsAgent implements Agent {
-  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['full-import', 'read-object', 'export-add', 'export-modify', 'export-delete', 'export-rename']);
   readonly anchorAttribute = 'guid';
   private readonly tokens: EntraTokens;
   private readonly retry: RetryContext;

@@ -11,12 +11,12 @@
  * scope condition reads.
  */
 import PQueue from 'p-queue';
-import type { GraphAgentConfig } from '../../config/schema.js';
+import type { GraphAgentConfig } from './descriptor.js';
 import { escapeDnValue } from '../../util/dn.js';
 import { controlCharacterProblem } from '../../util/text.js';
 import { EntraTokens } from '../entra/auth.js';
 import { HttpError, requestWithRetries, type RetryContext, type RetrySettings } from '../entra/retry.js';
-import { type Agent, type AgentHooks, type Capability, DeltaUnavailableError, type ExportResult, type GoneObject, type ImportPage, ObjectError } from '../types.js';
+import { type Agent, type AgentHooks, DeltaUnavailableError, type ExportResult, type GoneObject, type ImportPage, ObjectError } from '../types.js';
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { GraphClient } from './client.js';
 import { mailboxPurpose } from './mailbox.js';
@@ -38,7 +38,6 @@ interface GraphWatermark {
 export const GRAPH_USERS_BASE = 'OU=Users,DC=exchange-online';
 
 export class GraphAgent implements Agent {
-  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['full-import', 'delta-import']);
   readonly anchorAttribute = 'id';
   private readonly graph: GraphClient;
   private readonly retry: RetryContext;
@@ -165,10 +164,6 @@ export class GraphAgent implements Agent {
     }
     if (purpose) attributes['mailboxpurpose'] = [purpose];
     return { anchor: v.id, dn, objectClasses: ['user'], attributes };
-  }
-
-  async exportObject(): Promise<ExportResult> {
-    throw new Error(`agent ${this.name} imports only: Graph cannot create Exchange Online mail contacts (use an ad-ldap agent with Entra Connect, or an exo-contacts agent)`);
   }
 }
 

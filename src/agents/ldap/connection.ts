@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'ldapts';
-import type { LdapAgentConfig } from '../../config/schema.js';
+import type { LdapAgentConfig } from './config.js';
 import { ServerDownError } from '../types.js';
+import { isInvalidCredentials } from './results.js';
 
 export interface ConnectionSettings {
   agent: string;
@@ -54,7 +55,7 @@ export async function connect(s: ConnectionSettings): Promise<Client> {
     if (/certificate|self.signed|unable to verify|CERT_/i.test(err.message) || typeof err.code === 'string' && /CERT|SELF_SIGNED/.test(err.code)) {
       throw new ServerDownError(s.agent, `${config.url}: TLS certificate not trusted (${err.message}); set tls.caFile to the CA that signed the server certificate`);
     }
-    if (err.name === 'InvalidCredentialsError') throw new ServerDownError(s.agent, `bind as "${config.bindDn}" refused: invalid credentials (check the password reference in the config)`);
+    if (isInvalidCredentials(e)) throw new ServerDownError(s.agent, `bind as "${config.bindDn}" refused: invalid credentials (check the password reference in the config)`);
     throw new ServerDownError(s.agent, `${config.url}: ${err.message}`);
   }
   return client;

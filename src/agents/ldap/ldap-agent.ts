@@ -3,11 +3,13 @@
  * rename / delete over LDAP. The subclasses say what their directory's objects look like.
  */
 import { Attribute, Change, type Client, type Control, type Entry } from 'ldapts';
-import type { DeltaStrategyName, LdapAgentConfig } from '../../config/schema.js';
+import type { DeltaStrategyName, LdapAgentConfig } from './config.js';
 import { isWithin, parseDn, sameDn } from '../../util/dn.js';
-import { type Agent, type AnchorPage, type Capability, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, IncompleteReadError, ObjectError, ServerDownError, TransientError } from '../types.js';
+import { type Agent, type AgentCheck, type AnchorPage, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, IncompleteReadError, ObjectError, ServerDownError, TransientError } from '../types.js';
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { type ConnectionSettings, connect, isConnectionFailure } from './connection.js';
+import { checkLdapAgent } from './check.js';
+import { isLimitResult, isNoSuchObject, isRefusal, isTimeLimit, isTransientResult } from './results.js';
 import { AccesslogStrategy } from './delta/accesslog.js';
 import { TimestampStrategy } from './delta/timestamp.js';
 import type { DeltaStrategy, LdapView } from './delta/types.js';
@@ -15,20 +17,10 @@ import { anchorOf, entryToObject, type EntryMapping, valuesOf } from './entry.js
 
 const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
 const GUID_ATTRIBUTES = new Set(['objectguid', 'msexchmailboxguid']);
-/** LDAP results that say "not now" rather than "no": busy (51), unavailable (52). */
-const TRANSIENT_RESULTS = new Set(['BusyError', 'UnavailableError']);
-/**
- * LDAP results that say the server's limits stopped a search short: size limit (4), time limit (3),
- * administrative limit (11). Retrying would hit the same limit; what was returned is not all there is.
- * A write that runs out of time may pass, so exports retry a time limit.
- */
-const LIMIT_RESULTS = new Set(['SizeLimitExceededError', 'TimeLimitExceededError', 'AdminLimitExceededError']);
-
 export abstract class LdapAgent implements Agent, LdapView {
-  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['full-import', 'delta-import', 'list-anchors', 'read-object', 'export-add', 'export-modify', 'export-delete', 'export-rename']);
   readonly anchorAttribute: string;
   protected client: Client | undefined;
-  protected readonly mapping: EntryMapping;
+  readonly mapping: EntryMapping;
   private paging: boolean | undefined;
   private context: string | undefined;
   private chosen: DeltaStrategy | undefined;
@@ -82,6 +74,11 @@ export abstract class LdapAgent implements Agent, LdapView {
     const c = this.client;
     this.client = undefined;
     await c?.unbind().catch(() => undefined);
+  }
+
+  /** ConnId's TestOp: what the config relies on, looked for in the directory (see check.ts). */
+  test(): Promise<AgentCheck[]> {
+    return checkLdapAgent(this);
   }
 
   get ldap(): Client {
@@ -170,7 +167,7 @@ export abstract class LdapAgent implements Agent, LdapView {
       }
       return undefined;
     } catch (e) {
-      if ((e as Error).name === 'NoSuchObjectError') return undefined;
+      if (isNoSuchObject(e)) return undefined;
       this.noteFailure(e, client);
       throw this.importError(e, `reading ${dn}`);
     }
@@ -240,8 +237,8 @@ export abstract class LdapAgent implements Agent, LdapView {
   private importError(e: unknown, what: string): Error {
     if (e instanceof ServerDownError || e instanceof DeltaUnavailableError || e instanceof ObjectError || e instanceof TransientError) return e;
     if (isConnectionFailure(e)) return new ServerDownError(this.name, (e as Error).message);
-    if (TRANSIENT_RESULTS.has((e as Error).name)) return new TransientError(this.name, `${what}: ${(e as Error).name}: ${(e as Error).message}`);
-    if (LIMIT_RESULTS.has((e as Error).name)) {
+    if (isTransientResult(e)) return new TransientError(this.name, `${what}: ${(e as Error).name}: ${(e as Error).message}`);
+    if (isLimitResult(e)) {
       const limit = (e as Error).name;
       return new IncompleteReadError(this.name, `${what} was cut short by the server's limits (${limit}); nothing was concluded from the partial answer. ${this.limitFix(limit)}`);
     }
@@ -268,7 +265,7 @@ export abstract class LdapAgent implements Agent, LdapView {
         try {
           await this.ldap.del(op.dn);
         } catch (e) {
-          if ((e as Error).name !== 'NoSuchObjectError') throw e; // already gone is what we wanted
+          if (!isNoSuchObject(e)) throw e; // already gone is what we wanted
         }
         return { dn: op.dn };
       }
@@ -316,9 +313,9 @@ export abstract class LdapAgent implements Agent, LdapView {
     if (e instanceof ObjectError || e instanceof ServerDownError) return e;
     const err = e as Error & { code?: unknown };
     if (isConnectionFailure(e)) return new ServerDownError(this.name, err.message);
-    if (TRANSIENT_RESULTS.has(err.name) || err.name === 'TimeLimitExceededError') return new TransientError(this.name, `${op.kind} ${op.dn}: ${err.name}: ${err.message}`);
+    if (isTransientResult(e) || isTimeLimit(e)) return new TransientError(this.name, `${op.kind} ${op.dn}: ${err.name}: ${err.message}`);
     const attribute = /attribute[^"']*["']?([A-Za-z][A-Za-z0-9-]*)/i.exec(err.message)?.[1];
-    const hint = err.name === 'InsufficientAccessError' || err.name === 'UnwillingToPerformError' ? `; ${this.writeRefusedHint()}` : '';
+    const hint = isRefusal(e) ? `; ${this.writeRefusedHint()}` : '';
     const verb = op.kind === 'add' ? 'add' : op.kind === 'delete' ? 'delete' : 'modify';
     return new ObjectError(op.dn, attribute, `${verb} refused by the directory: ${err.name}: ${err.message}${hint}`, ldapErrorCode(err.name));
   }

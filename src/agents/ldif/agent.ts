@@ -5,10 +5,10 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, chmodSync, closeSync, createReadStream, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import type { LdifAgentConfig } from '../../config/schema.js';
+import type { LdifAgentConfig } from './descriptor.js';
 import { normalizeDn, parseDn, sameDn } from '../../util/dn.js';
 import { guidFromString, guidToString } from '../../util/guid.js';
-import { type Agent, type Capability, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, IncompleteReadError, ObjectError } from '../types.js';
+import { type Agent, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, IncompleteReadError, ObjectError } from '../types.js';
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { type LdifRecord, LdifTruncatedError, readLdifRecords } from './parse.js';
 import { contentRecord, ldifLine, type LdifValue } from './write.js';
@@ -18,7 +18,10 @@ const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class LdifAgent implements Agent {
-  readonly capabilities: ReadonlySet<Capability>;
+  /** Present when the config gives the agent somewhere to write (a changes file, or changes applied to the file). */
+  readonly exportObject?: (op: ExportOperation) => Promise<ExportResult>;
+  /** Present when changes are applied to the file, which then holds what an export wrote. */
+  readonly readObject?: (dn: string) => Promise<ConnectorObject | undefined>;
   readonly anchorAttribute: string;
   private readonly binary: Set<string>;
   /** The content file's entries by DN key, loaded on the first applied export. */
@@ -34,12 +37,10 @@ export class LdifAgent implements Agent {
     this.anchorAttribute = config.anchor.toLowerCase();
     this.binary = new Set(config.binaryAttributes.map((a) => a.toLowerCase()));
     if (config.anchorIsGuid) this.binary.add(this.anchorAttribute);
-    const caps: Capability[] = ['full-import', 'delta-import'];
-    if (changesFile || config.applyChanges) caps.push('export-add', 'export-modify', 'export-delete', 'export-rename');
+    if (changesFile || config.applyChanges) this.exportObject = (op) => this.writeChange(op);
     // What an applied file holds can be read back one object at a time: an export whose outcome a
     // crash left unknown is settled with it, as with a directory.
-    if (config.applyChanges) caps.push('read-object');
-    this.capabilities = new Set(caps);
+    if (config.applyChanges) this.readObject = (dn) => this.readFromFile(dn);
     this.journal = `${file}.journal`;
   }
 
@@ -251,7 +252,7 @@ export class LdifAgent implements Agent {
     return { anchor, dn: record.dn, objectClasses, attributes };
   }
 
-  async exportObject(op: ExportOperation): Promise<ExportResult> {
+  private async writeChange(op: ExportOperation): Promise<ExportResult> {
     try {
       parseDn(op.dn);
       if (op.kind === 'update' && op.newDn) parseDn(op.newDn);
@@ -316,7 +317,7 @@ export class LdifAgent implements Agent {
     fsyncSync(this.journalFd);
   }
 
-  async readObject(dn: string): Promise<ConnectorObject | undefined> {
+  private async readFromFile(dn: string): Promise<ConnectorObject | undefined> {
     let key: string;
     try {
       key = normalizeDn(dn);

@@ -8,6 +8,7 @@ import { escapeDnValue, isWithin, splitRdn } from '../../../util/dn.js';
 import { escapeFilterValue } from '../../../util/filter.js';
 import { DeltaUnavailableError, type GoneObject, type ImportPage } from '../../types.js';
 import { firstText } from '../entry.js';
+import { isNoSuchObject, isSizeLimit } from '../results.js';
 import type { DeltaStrategy, LdapView } from './types.js';
 import { decodeWatermark, encodeWatermark, formatGeneralizedTime } from './watermark.js';
 
@@ -145,7 +146,7 @@ export class AccesslogStrategy implements DeltaStrategy {
       }
       return false;
     } catch (e) {
-      if ((e as Error).name === 'NoSuchObjectError') return false;
+      if (isNoSuchObject(e)) return false;
       throw e;
     }
   }
@@ -187,7 +188,7 @@ export class AccesslogStrategy implements DeltaStrategy {
       const { searchEntries } = await this.view.ldap.search(this.logBase, { scope: 'one', filter: this.fromFilter(ms), attributes: ['1.1'], sizeLimit: 1 });
       return searchEntries.length > 0;
     } catch (e) {
-      if ((e as Error).name === 'SizeLimitExceededError') return true;
+      if (isSizeLimit(e)) return true;
       throw this.unreadableLog(e);
     }
   }
@@ -208,7 +209,7 @@ export class AccesslogStrategy implements DeltaStrategy {
   }
 
   private unreadableLog(e: unknown): unknown {
-    if ((e as Error).name !== 'NoSuchObjectError') return e;
+    if (!isNoSuchObject(e)) return e;
     return new Error(`agent "${this.view.name}": the access log ${this.logBase} does not exist or is not readable by the bind account; set delta.accesslogBase, or choose another delta.strategy`);
   }
 }

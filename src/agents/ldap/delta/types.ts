@@ -1,6 +1,6 @@
 /** What a delta strategy may use of its LDAP agent, and what it offers back. */
 import type { Client, Control, Entry } from 'ldapts';
-import type { LdapAgentConfig } from '../../../config/schema.js';
+import type { LdapAgentConfig } from '../config.js';
 import type { ConnectorObject } from '../../../model/objects.js';
 import type { ImportPage } from '../../types.js';
 

@@ -2,7 +2,7 @@
  * Watermarks are opaque to the engine: each strategy writes its own JSON, tagged with its name, so a
  * watermark written under another strategy (the config changed) is recognised and refused.
  */
-import type { DeltaStrategyName } from '../../../config/schema.js';
+import type { DeltaStrategyName } from '../config.js';
 import { DeltaUnavailableError } from '../../types.js';
 
 export function encodeWatermark(strategy: DeltaStrategyName, data: Record<string, unknown>): string {
