@@ -58,3 +58,9 @@ export function loadProfile(loaded: LoadedConfig, name: string): RunProfile {
   if (problems.length) throw new ConfigError(file, problems);
   return { ...parsed.data, name, file };
 }
+
+/** The agents a run profile exports to, in the config's order (what `plan PROFILE` shows). */
+export function agentsExportedBy(loaded: LoadedConfig, name: string): string[] {
+  const exported = new Set(loadProfile(loaded, name).steps.filter((s) => s.type === 'export').map((s) => s.agent));
+  return Object.keys(loaded.config.agents).filter((a) => exported.has(a));
+}

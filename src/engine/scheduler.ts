@@ -16,19 +16,6 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-/** Throws with the entry's index and croner's reason when an expression is not valid. */
-export function validateSchedule(entries: readonly ScheduleEntry[]): string[] {
-  const problems: string[] = [];
-  entries.forEach((e, i) => {
-    try {
-      new Cron(e.cron, { paused: true }).stop();
-    } catch (err) {
-      problems.push(`schedule.${i}.cron: "${e.cron}" is not a cron expression (${(err as Error).message}); use 5 fields (minute hour day month weekday) or 6 with seconds first`);
-    }
-  });
-  return problems;
-}
-
 export function startScheduler(entries: readonly ScheduleEntry[], run: (profile: string) => Promise<void>, log: Logger): Scheduler {
   let current: Promise<void> | undefined;
   let currentProfile = '';

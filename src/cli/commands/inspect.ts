@@ -3,11 +3,11 @@
  * history show), report. Tables on a terminal, --json or --csv for scripts; none of them writes.
  */
 import type { Command } from 'commander';
-import type { LoadedConfig } from '../config/load.js';
-import { type ChangeEntry, type CsFilter, Inspector, searchConditions } from '../metaverse/inspect.js';
-import type { Store } from '../metaverse/store.js';
-import { toCsv } from './csv.js';
-import { table } from './table.js';
+import type { LoadedConfig } from '../../config/load.js';
+import { type ChangeEntry, type CsFilter, Inspector, searchConditions } from '../../metaverse/inspect.js';
+import type { Store } from '../../metaverse/store.js';
+import { toCsv } from '../csv.js';
+import { table } from '../table.js';
 
 export type WithStore = <T>(fn: (store: Store, loaded: LoadedConfig) => T) => T;
 
