@@ -21,15 +21,56 @@ export function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
   const adAttrs = ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'proxyAddresses', 'title', 'telephoneNumber'];
   // slapd's access log stands in for each side's change stream. Domino has none: its agents also run
   // the deletion check that Domino's timestamp strategy runs, so every delta cycle pays for it.
-  const common = (s: Slapd, pw: string) => ({ url: s.url, bindDn: s.rootDn, password: { env: pw }, delta: { strategy: 'accesslog', ...(s === domino ? { deletions: 'sweep' } : {}) }, pageSize: PAGE_SIZE, exportConcurrency: EXPORT_CONCURRENCY });
+  const common = (s: Slapd, pw: string) => ({
+    url: s.url,
+    bindDn: s.rootDn,
+    password: { env: pw },
+    delta: { strategy: 'accesslog', ...(s === domino ? { deletions: 'sweep' } : {}) },
+    pageSize: PAGE_SIZE,
+    exportConcurrency: EXPORT_CONCURRENCY,
+  });
   const config = {
     metaverse: { ...quickstart.metaverse, file: join(dir, 'metaverse.db') },
     runProfiles: join(ROOT, 'run-profiles'),
     agents: {
-      'domino-people': { type: 'domino-ldap', ...common(domino, 'DOMINO_PW'), baseDn: DOMINO_PEOPLE, filter: '(&(objectClass=dominoPerson)(!(mailsystem=5)))', objectClasses: ['dominoPerson'], anchor: 'dominoUNID', attributes: dominoAttrs },
-      'domino-contacts': { type: 'domino-ldap', ...common(domino, 'DOMINO_PW'), baseDn: DOMINO_CONTACTS, filter: '(objectClass=dominoPerson)', objectClasses: ['dominoPerson'], anchor: 'entryUUID', attributes: dominoAttrs },
-      'ad-mailboxes': { type: 'ad-ldap', ...common(ad, 'AD_PW'), baseDn: AD_MAILBOXES, filter: '(objectClass=user)', objectClasses: ['user'], anchor: 'entryUUID', binaryAttributes: [], attributes: [...adAttrs, 'homeMDB', 'msExchRecipientTypeDetails'] },
-      'ad-contacts': { type: 'ad-ldap', ...common(ad, 'AD_PW'), baseDn: AD_CONTACTS, filter: '(objectClass=contact)', objectClasses: ['contact'], anchor: 'entryUUID', binaryAttributes: [], attributes: [...adAttrs, 'targetAddress', 'adminDescription'] },
+      'domino-people': {
+        type: 'domino-ldap',
+        ...common(domino, 'DOMINO_PW'),
+        baseDn: DOMINO_PEOPLE,
+        filter: '(&(objectClass=dominoPerson)(!(mailsystem=5)))',
+        objectClasses: ['dominoPerson'],
+        anchor: 'dominoUNID',
+        attributes: dominoAttrs,
+      },
+      'domino-contacts': {
+        type: 'domino-ldap',
+        ...common(domino, 'DOMINO_PW'),
+        baseDn: DOMINO_CONTACTS,
+        filter: '(objectClass=dominoPerson)',
+        objectClasses: ['dominoPerson'],
+        anchor: 'entryUUID',
+        attributes: dominoAttrs,
+      },
+      'ad-mailboxes': {
+        type: 'ad-ldap',
+        ...common(ad, 'AD_PW'),
+        baseDn: AD_MAILBOXES,
+        filter: '(objectClass=user)',
+        objectClasses: ['user'],
+        anchor: 'entryUUID',
+        binaryAttributes: [],
+        attributes: [...adAttrs, 'homeMDB', 'msExchRecipientTypeDetails'],
+      },
+      'ad-contacts': {
+        type: 'ad-ldap',
+        ...common(ad, 'AD_PW'),
+        baseDn: AD_CONTACTS,
+        filter: '(objectClass=contact)',
+        objectClasses: ['contact'],
+        anchor: 'entryUUID',
+        binaryAttributes: [],
+        attributes: [...adAttrs, 'targetAddress', 'adminDescription'],
+      },
     },
     rules,
   };
@@ -39,4 +80,3 @@ export function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
   process.env.AD_PW = ad.password;
   return file;
 }
-

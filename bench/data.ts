@@ -17,7 +17,15 @@ export const STAMP = 'dirbridge:managed';
 export const person = (i: number) => {
   const given = `Given${i}`;
   const sn = `Surname${i}`;
-  return { given, sn, cn: `${given} ${sn}`, uid: `p${i}`, mail: `p${i}@notes.acme.test`, title: `Title ${i % 50}`, unid: i.toString(16).toUpperCase().padStart(32, '0') };
+  return {
+    given,
+    sn,
+    cn: `${given} ${sn}`,
+    uid: `p${i}`,
+    mail: `p${i}@notes.acme.test`,
+    title: `Title ${i % 50}`,
+    unid: i.toString(16).toUpperCase().padStart(32, '0'),
+  };
 };
 
 export const mailbox = (i: number) => {
@@ -111,7 +119,13 @@ export function changeLdif(set: ChangeSet): { domino: { adds: string; changes: s
   const personDn = (i: number) => `cn=${person(i).cn},${DOMINO_PEOPLE}`;
   const mailboxDn = (i: number) => `cn=${mailbox(i).cn},${AD_MAILBOXES}`;
   return {
-    domino: { adds: set.adds.map(personLdif).join(''), changes: [...set.modifies.map((i) => modify(personDn(i))), ...set.deletes.map((i) => remove(personDn(i)))].join('') },
-    ad: { adds: set.adds.map(mailboxLdif).join(''), changes: [...set.modifies.map((i) => modify(mailboxDn(i))), ...set.deletes.map((i) => remove(mailboxDn(i)))].join('') },
+    domino: {
+      adds: set.adds.map(personLdif).join(''),
+      changes: [...set.modifies.map((i) => modify(personDn(i))), ...set.deletes.map((i) => remove(personDn(i)))].join(''),
+    },
+    ad: {
+      adds: set.adds.map(mailboxLdif).join(''),
+      changes: [...set.modifies.map((i) => modify(mailboxDn(i))), ...set.deletes.map((i) => remove(mailboxDn(i)))].join(''),
+    },
   };
 }

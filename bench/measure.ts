@@ -99,19 +99,38 @@ export async function timeProcess(cmd: string, args: string[]): Promise<number> 
 
 /** `ldapsearch` of everything under base, paged as dirbridge pages: entries per second. */
 export async function ldapsearchRate(s: Slapd, base: string, expected: number): Promise<number> {
-  const seconds = await timeProcess('ldapsearch', ['-x', '-H', s.url, '-D', s.rootDn, '-w', s.password, '-b', base, '-LLL', '-E', 'pr=1000/noprompt', '(objectClass=*)']);
+  const seconds = await timeProcess('ldapsearch', [
+    '-x',
+    '-H',
+    s.url,
+    '-D',
+    s.rootDn,
+    '-w',
+    s.password,
+    '-b',
+    base,
+    '-LLL',
+    '-E',
+    'pr=1000/noprompt',
+    '(objectClass=*)',
+  ]);
   return expected / seconds;
 }
 
 /** An ldapts paged search of everything under base, entries counted as they stream: entries per second, and the CPU it cost. */
-export async function ldaptsPagedRead(s: Slapd, base: string, pageSize: number): Promise<{ perSec: number; clientCpuSeconds: number; slapdCpuSeconds: number; entries: number }> {
+export async function ldaptsPagedRead(
+  s: Slapd,
+  base: string,
+  pageSize: number,
+): Promise<{ perSec: number; clientCpuSeconds: number; slapdCpuSeconds: number; entries: number }> {
   const c = new Client({ url: s.url });
   await c.bind(s.rootDn, s.password);
   const slapdBefore = slapdCpuSeconds([s]);
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let entries = 0;
-  for await (const page of c.searchPaginated(base, { scope: 'sub', filter: '(objectClass=*)', paged: { pageSize }, timeLimit: 0 })) entries += page.searchEntries.length;
+  for await (const page of c.searchPaginated(base, { scope: 'sub', filter: '(objectClass=*)', paged: { pageSize }, timeLimit: 0 }))
+    entries += page.searchEntries.length;
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const slapd = slapdCpuSeconds([s]) - slapdBefore;

@@ -15,7 +15,14 @@ export interface RawLdapadd {
 
 export interface SizeResult {
   n: number;
-  raw: { ldapsearchPerSec: number; ldaptsPeoplePerSec: number; ldaptsMailboxesPerSec: number; ldaptsCpu: Cpu; ldapadd: { ad: RawLdapadd; domino: RawLdapadd; concurrency: number }; sqliteInsertsPerSec: number };
+  raw: {
+    ldapsearchPerSec: number;
+    ldaptsPeoplePerSec: number;
+    ldaptsMailboxesPerSec: number;
+    ldaptsCpu: Cpu;
+    ldapadd: { ad: RawLdapadd; domino: RawLdapadd; concurrency: number };
+    sqliteInsertsPerSec: number;
+  };
   fullImport: { dominoPerSec: number; adPerSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
   fullSync: { objects: number; perSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
   export: { adPerSec: number; dominoPerSec: number; seconds: number; peakRssMb: number; cpu: Cpu };
@@ -58,8 +65,21 @@ export interface Figure {
   cpu?: Cpu;
 }
 
-const rate = (phase: string, value: number, raw: { what: string; value: number } | undefined, peakRssMb: number | undefined, target?: string, cpu?: Cpu): Figure => ({
-  phase, value: Math.round(value), unit: 'objects/s', ...(raw ? { raw: { what: raw.what, value: Math.round(raw.value) }, ratio: round(value / raw.value) } : {}), ...(target ? { target } : {}), ...(peakRssMb !== undefined ? { peakRssMb } : {}), ...(cpu ? { cpu } : {}),
+const rate = (
+  phase: string,
+  value: number,
+  raw: { what: string; value: number } | undefined,
+  peakRssMb: number | undefined,
+  target?: string,
+  cpu?: Cpu,
+): Figure => ({
+  phase,
+  value: Math.round(value),
+  unit: 'objects/s',
+  ...(raw ? { raw: { what: raw.what, value: Math.round(raw.value) }, ratio: round(value / raw.value) } : {}),
+  ...(target ? { target } : {}),
+  ...(peakRssMb !== undefined ? { peakRssMb } : {}),
+  ...(cpu ? { cpu } : {}),
 });
 
 export function figures(r: SizeResult, large: LargeResult | undefined): Figure[] {
@@ -69,32 +89,86 @@ export function figures(r: SizeResult, large: LargeResult | undefined): Figure[]
     { phase: 'raw: ldapts paged search, AD mailboxes', value: Math.round(r.raw.ldaptsMailboxesPerSec), unit: 'entries/s', cpu: r.raw.ldaptsCpu },
     ...(['ad', 'domino'] as const).map((side) => ({
       phase: `raw: ldapadd of ${r.n} ${side === 'ad' ? 'AD' : 'Domino'} contacts, ${r.raw.ldapadd.concurrency} at a time (before / after the export: ${Math.round(r.raw.ldapadd[side].beforePerSec)} / ${Math.round(r.raw.ldapadd[side].afterPerSec)})`,
-      value: Math.round(r.raw.ldapadd[side].perSec), unit: 'adds/s',
+      value: Math.round(r.raw.ldapadd[side].perSec),
+      unit: 'adds/s',
     })),
     { phase: 'raw: better-sqlite3 inserts, one transaction', value: Math.round(r.raw.sqliteInsertsPerSec), unit: 'rows/s' },
-    rate('full import, Domino people', r.fullImport.dominoPerSec, { what: 'ldapts paged', value: r.raw.ldaptsPeoplePerSec }, r.fullImport.peakRssMb, '>= 0.70', r.fullImport.cpu),
+    rate(
+      'full import, Domino people',
+      r.fullImport.dominoPerSec,
+      { what: 'ldapts paged', value: r.raw.ldaptsPeoplePerSec },
+      r.fullImport.peakRssMb,
+      '>= 0.70',
+      r.fullImport.cpu,
+    ),
     rate('full import, AD mailboxes', r.fullImport.adPerSec, { what: 'ldapts paged', value: r.raw.ldaptsMailboxesPerSec }, undefined, '>= 0.70'),
-    rate(`full sync, first (projects 2N, provisions 2N), ${r.fullSync.objects} objects`, r.fullSync.perSec, { what: 'SQLite inserts', value: r.raw.sqliteInsertsPerSec }, r.fullSync.peakRssMb, '>= 20000/s', r.fullSync.cpu),
-    rate(`full sync, steady state, ${r.steadySync.objects} objects`, r.steadySync.perSec, { what: 'SQLite inserts', value: r.raw.sqliteInsertsPerSec }, r.steadySync.peakRssMb, '>= 20000/s', r.steadySync.cpu),
+    rate(
+      `full sync, first (projects 2N, provisions 2N), ${r.fullSync.objects} objects`,
+      r.fullSync.perSec,
+      { what: 'SQLite inserts', value: r.raw.sqliteInsertsPerSec },
+      r.fullSync.peakRssMb,
+      '>= 20000/s',
+      r.fullSync.cpu,
+    ),
+    rate(
+      `full sync, steady state, ${r.steadySync.objects} objects`,
+      r.steadySync.perSec,
+      { what: 'SQLite inserts', value: r.raw.sqliteInsertsPerSec },
+      r.steadySync.peakRssMb,
+      '>= 20000/s',
+      r.steadySync.cpu,
+    ),
     rate(`export of ${r.n} AD contacts`, r.export.adPerSec, { what: 'ldapadd', value: r.raw.ldapadd.ad.perSec }, r.export.peakRssMb, '>= 0.90', r.export.cpu),
     rate(`export of ${r.n} Domino contacts`, r.export.dominoPerSec, { what: 'ldapadd', value: r.raw.ldapadd.domino.perSec }, undefined, '>= 0.90'),
-    rate(`confirming import, ${2 * r.n} contacts`, r.confirmingImport.perSec, { what: 'ldapts paged', value: r.raw.ldaptsPeoplePerSec }, r.confirmingImport.peakRssMb, undefined, r.confirmingImport.cpu),
-    { phase: 'delta cycle, nothing changed', value: round(r.emptyDelta.seconds), unit: 's', peakRssMb: r.emptyDelta.peakRssMb, ...(r.n === 100_000 ? { target: '< 3 s' } : {}) },
+    rate(
+      `confirming import, ${2 * r.n} contacts`,
+      r.confirmingImport.perSec,
+      { what: 'ldapts paged', value: r.raw.ldaptsPeoplePerSec },
+      r.confirmingImport.peakRssMb,
+      undefined,
+      r.confirmingImport.cpu,
+    ),
     {
-      phase: `delta cycle, 1% adds, 1% deletes, 5% modifies (${r.mixDelta.changes} changes)`, value: round(r.mixDelta.seconds), unit: 's',
-      raw: { what: 'writing them with ldapadd/ldapmodify, one connection per side', value: round(r.mixDelta.writeSeconds) }, ratio: round(r.mixDelta.writeSeconds / r.mixDelta.seconds), peakRssMb: r.mixDelta.peakRssMb,
+      phase: 'delta cycle, nothing changed',
+      value: round(r.emptyDelta.seconds),
+      unit: 's',
+      peakRssMb: r.emptyDelta.peakRssMb,
+      ...(r.n === 100_000 ? { target: '< 3 s' } : {}),
     },
-    { phase: 'delta cycle after it, nothing changed (reads its exports once)', value: round(r.settledDelta.seconds), unit: 's', peakRssMb: r.settledDelta.peakRssMb },
+    {
+      phase: `delta cycle, 1% adds, 1% deletes, 5% modifies (${r.mixDelta.changes} changes)`,
+      value: round(r.mixDelta.seconds),
+      unit: 's',
+      raw: { what: 'writing them with ldapadd/ldapmodify, one connection per side', value: round(r.mixDelta.writeSeconds) },
+      ratio: round(r.mixDelta.writeSeconds / r.mixDelta.seconds),
+      peakRssMb: r.mixDelta.peakRssMb,
+    },
+    {
+      phase: 'delta cycle after it, nothing changed (reads its exports once)',
+      value: round(r.settledDelta.seconds),
+      unit: 's',
+      peakRssMb: r.settledDelta.peakRssMb,
+    },
     { phase: 'delta cycle, 10 changes', value: round(r.tenChangeDelta.seconds), unit: 's', peakRssMb: r.tenChangeDelta.peakRssMb },
     ...checkFigures(r.deletionCheck, ''),
   ];
   if (large) {
     out.push(
-      { phase: `first setup at ${large.n} per side (seeded contacts joined)`, value: round(large.initial.seconds), unit: 's', peakRssMb: large.initial.peakRssMb },
+      {
+        phase: `first setup at ${large.n} per side (seeded contacts joined)`,
+        value: round(large.initial.seconds),
+        unit: 's',
+        peakRssMb: large.initial.peakRssMb,
+      },
       { phase: `delta cycle, nothing changed, at ${large.n}`, value: round(large.emptyDelta.seconds), unit: 's', peakRssMb: large.emptyDelta.peakRssMb },
       {
-        phase: `delta cycle, 10 changes, at ${large.n} (${large.n / r.n}x the directory)`, value: round(large.tenChangeDelta.seconds), unit: 's',
-        raw: { what: `the same cycle at ${r.n}`, value: round(r.tenChangeDelta.seconds) }, ratio: round(large.tenChangeDelta.seconds / r.tenChangeDelta.seconds), target: '<= 1.5x', peakRssMb: large.tenChangeDelta.peakRssMb,
+        phase: `delta cycle, 10 changes, at ${large.n} (${large.n / r.n}x the directory)`,
+        value: round(large.tenChangeDelta.seconds),
+        unit: 's',
+        raw: { what: `the same cycle at ${r.n}`, value: round(r.tenChangeDelta.seconds) },
+        ratio: round(large.tenChangeDelta.seconds / r.tenChangeDelta.seconds),
+        target: '<= 1.5x',
+        peakRssMb: large.tenChangeDelta.peakRssMb,
       },
       ...checkFigures(large.deletionCheck, ` at ${large.n}`),
     );
@@ -106,9 +180,11 @@ export function figures(r: SizeResult, large: LargeResult | undefined): Figure[]
 function checkFigures(c: DeletionCheckCost, where: string): Figure[] {
   return (['people', 'contacts'] as const).map((side) => ({
     phase: `deletion check of ${c[side].read} Domino ${side}${where}, in the quiet cycle (ratio: its share of the full import)`,
-    value: round(c[side].seconds), unit: 's',
+    value: round(c[side].seconds),
+    unit: 's',
     raw: { what: `full import of the same agent`, value: round(c[side].fullImportSeconds) },
-    ratio: round(c[side].seconds / c[side].fullImportSeconds), target: '<= 0.10',
+    ratio: round(c[side].seconds / c[side].fullImportSeconds),
+    target: '<= 0.10',
   }));
 }
 
@@ -120,7 +196,12 @@ export function printReport(results: SizeResult[], large: LargeResult[]): Figure
     const rows = [
       ['N = ' + results[i]!.n + ' per side', 'figure', 'raw counterpart', 'ratio', 'target', 'peak RSS MB', 'CPU ms/1k: client, slapd'],
       ...figs.map((f) => [
-        f.phase, `${f.value} ${f.unit}`, f.raw ? `${f.raw.value} (${f.raw.what})` : '', f.ratio !== undefined ? f.ratio.toFixed(2) : '', f.target ?? '', f.peakRssMb !== undefined ? String(f.peakRssMb) : '',
+        f.phase,
+        `${f.value} ${f.unit}`,
+        f.raw ? `${f.raw.value} (${f.raw.what})` : '',
+        f.ratio !== undefined ? f.ratio.toFixed(2) : '',
+        f.target ?? '',
+        f.peakRssMb !== undefined ? String(f.peakRssMb) : '',
         f.cpu ? `${f.cpu.clientMsPer1k}, ${f.cpu.slapdMsPer1k}` : '',
       ]),
     ];

@@ -18,7 +18,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startSlapd, type Slapd } from '../test/integration/harness/slapd.js';
 import { writeConfig, EXPORT_CONCURRENCY, PAGE_SIZE } from './config.js';
-import { AD_MAILBOXES, AD_SUFFIX, adContactLdif, ChangePlanner, changeLdif, type ChangeSet, DOMINO_PEOPLE, DOMINO_SUFFIX, dominoContactLdif, writeAdSeed, writeDominoSeed, writeLdif } from './data.js';
+import {
+  AD_MAILBOXES,
+  AD_SUFFIX,
+  adContactLdif,
+  ChangePlanner,
+  changeLdif,
+  type ChangeSet,
+  DOMINO_PEOPLE,
+  DOMINO_SUFFIX,
+  dominoContactLdif,
+  writeAdSeed,
+  writeDominoSeed,
+  writeLdif,
+} from './data.js';
 import { ldaptsPagedRead, ldapaddRate, ldapsearchRate, slapdCpuSeconds, sqliteInsertRate, type StepReport, type Timed, timeRun } from './measure.js';
 import { type Cpu, type DeletionCheckCost, figures, printReport, type RawLdapadd, type SizeResult, type LargeResult } from './report.js';
 
@@ -56,7 +69,10 @@ async function startDirectories(dir: string, n: number, contacts: boolean): Prom
 function applyChanges(domino: Slapd, ad: Slapd, set: ChangeSet): number {
   const ldif = changeLdif(set);
   const started = performance.now();
-  for (const [side, s] of [[ldif.domino, domino], [ldif.ad, ad]] as const) {
+  for (const [side, s] of [
+    [ldif.domino, domino],
+    [ldif.ad, ad],
+  ] as const) {
     if (side.adds) s.add(side.adds);
     if (side.changes) s.modify(side.changes);
   }
@@ -64,7 +80,9 @@ function applyChanges(domino: Slapd, ad: Slapd, set: ChangeSet): number {
 }
 
 const exportsOf = (t: Timed): number =>
-  t.steps.filter((s) => s.type === 'export').reduce((sum, s) => sum + (s.stats.adds ?? 0) + (s.stats.updates ?? 0) + (s.stats.renames ?? 0) + (s.stats.deletes ?? 0), 0);
+  t.steps
+    .filter((s) => s.type === 'export')
+    .reduce((sum, s) => sum + (s.stats.adds ?? 0) + (s.stats.updates ?? 0) + (s.stats.renames ?? 0) + (s.stats.deletes ?? 0), 0);
 
 function expectExports(what: string, t: Timed, expected: number): void {
   const got = exportsOf(t);
@@ -111,9 +129,10 @@ async function startRawLdapadd(dir: string, n: number, side: 'ad' | 'domino') {
   if (side === 'ad') await writeAdSeed(seed, n, false);
   else await writeDominoSeed(seed, n, false);
   const maxSize = Math.max(1, Math.ceil(n / 10_000)) * 200 * 1024 * 1024;
-  const scratch = side === 'ad'
-    ? await startSlapd({ suffix: AD_SUFFIX, seed, maxSize, schemas: [join(ROOT, 'bench/fixtures/ad.schema')] })
-    : await startSlapd({ suffix: DOMINO_SUFFIX, seed, maxSize });
+  const scratch =
+    side === 'ad'
+      ? await startSlapd({ suffix: AD_SUFFIX, seed, maxSize, schemas: [join(ROOT, 'bench/fixtures/ad.schema')] })
+      : await startSlapd({ suffix: DOMINO_SUFFIX, seed, maxSize });
   rmSync(seed);
   const half = Math.ceil(n / 2);
   const add = async (from: number, to: number): Promise<{ entries: number; seconds: number }> => {
@@ -137,7 +156,11 @@ async function startRawLdapadd(dir: string, n: number, side: 'ad' | 'domino') {
 
 /** Entries per second over both halves, and each half's own rate (the drift). */
 function ldapaddFigures(before: { entries: number; seconds: number }, after: { entries: number; seconds: number }): RawLdapadd {
-  return { perSec: (before.entries + after.entries) / (before.seconds + after.seconds), beforePerSec: before.entries / before.seconds, afterPerSec: after.entries / after.seconds };
+  return {
+    perSec: (before.entries + after.entries) / (before.seconds + after.seconds),
+    beforePerSec: before.entries / before.seconds,
+    afterPerSec: after.entries / after.seconds,
+  };
 }
 
 async function benchSize(n: number): Promise<SizeResult> {
@@ -152,7 +175,11 @@ async function benchSize(n: number): Promise<SizeResult> {
       ldapsearchPerSec: await ldapsearchRate(domino, DOMINO_PEOPLE, n + 1),
       ldaptsPeoplePerSec: people.perSec,
       ldaptsMailboxesPerSec: mailboxes.perSec,
-      ldaptsCpu: perThousand(people.clientCpuSeconds + mailboxes.clientCpuSeconds, people.slapdCpuSeconds + mailboxes.slapdCpuSeconds, people.entries + mailboxes.entries),
+      ldaptsCpu: perThousand(
+        people.clientCpuSeconds + mailboxes.clientCpuSeconds,
+        people.slapdCpuSeconds + mailboxes.slapdCpuSeconds,
+        people.entries + mailboxes.entries,
+      ),
       sqliteInsertsPerSec: sqliteInsertRate(Math.min(n, 100_000)),
     };
     const configFile = writeConfig(dir, domino, ad);
@@ -180,7 +207,11 @@ async function benchSize(n: number): Promise<SizeResult> {
       exported = await phase(`export of ${2 * n} contacts`, join(PROFILES, 'export.yaml'));
       expectExports('the export', exported, 2 * n);
       console.error(`[${n}] raw ldapadd of the other ${n - Math.ceil(n / 2)} contacts on each side, after the export ...`);
-      ldapadd = { ad: ldapaddFigures(adBefore, await rawAd.after()), domino: ldapaddFigures(dominoBefore, await rawDomino.after()), concurrency: EXPORT_CONCURRENCY };
+      ldapadd = {
+        ad: ldapaddFigures(adBefore, await rawAd.after()),
+        domino: ldapaddFigures(dominoBefore, await rawDomino.after()),
+        concurrency: EXPORT_CONCURRENCY,
+      };
     } finally {
       await rawAd.stop();
       await rawDomino.stop();
@@ -258,7 +289,13 @@ async function benchLarge(n: number): Promise<LargeResult> {
     console.error(`[${n}] delta cycle with nothing changed, then with 10 changes ...`);
     const empty = await timeRun(configFile, 'delta-cycle');
     const ten = await tenChangeCycle(configFile, domino, ad, new ChangePlanner(n));
-    return { n, initial: { seconds: initial.seconds, peakRssMb: initial.peakRssMb }, deletionCheck: deletionCheckCost(empty, initial, initial), emptyDelta: { seconds: empty.seconds, peakRssMb: empty.peakRssMb }, tenChangeDelta: { seconds: ten.seconds, peakRssMb: ten.peakRssMb } };
+    return {
+      n,
+      initial: { seconds: initial.seconds, peakRssMb: initial.peakRssMb },
+      deletionCheck: deletionCheckCost(empty, initial, initial),
+      emptyDelta: { seconds: empty.seconds, peakRssMb: empty.peakRssMb },
+      tenChangeDelta: { seconds: ten.seconds, peakRssMb: ten.peakRssMb },
+    };
   } finally {
     await domino.stop();
     await ad.stop();
@@ -274,7 +311,15 @@ mkdirSync(outDir, { recursive: true });
 const outFile = join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 const cpus = (await import('node:os')).cpus().length;
 // Written after every size, so that a long large-directory run that fails keeps what was measured.
-const save = (): void => writeFileSync(outFile, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus, results, large, figures: results.map((r, i) => figures(r, large[i])) }, null, 2));
+const save = (): void =>
+  writeFileSync(
+    outFile,
+    JSON.stringify(
+      { at: new Date().toISOString(), node: process.version, cpus, results, large, figures: results.map((r, i) => figures(r, large[i])) },
+      null,
+      2,
+    ),
+  );
 for (const n of sizes) {
   results.push(await benchSize(n));
   save();

@@ -1,6 +1,6 @@
 /**
- * Every agent type dirbridge knows, one line each. Adding a type is a folder with its agent and its
- * descriptor, and a line here (docs/architecture.md).
+ * Every agent type dirbridge knows. Adding a type is a folder with its agent and its descriptor, and
+ * its descriptor in the list below (docs/architecture.md).
  */
 import { z } from 'zod';
 import { adLdap } from './ad-ldap/descriptor.js';
@@ -11,11 +11,14 @@ import { graph } from './graph/descriptor.js';
 import { ldif } from './ldif/descriptor.js';
 import type { Agent } from './types.js';
 
-/** An agent's block in dirbridge.yaml: one of the types, told apart by `type`. */
-export const agentConfig = z.discriminatedUnion('type', [dominoLdap.schema, adLdap.schema, ldif.schema, graph.schema, exoContacts.schema]);
-export type AgentConfig = z.infer<typeof agentConfig>;
-
+/** Every agent type, one line each. */
 const DESCRIPTORS = [dominoLdap, adLdap, ldif, graph, exoContacts] as const;
+
+type SchemasOf<T extends readonly { schema: unknown }[]> = { -readonly [K in keyof T]: T[K]['schema'] };
+
+/** An agent's block in dirbridge.yaml: one of the types, told apart by `type`. */
+export const agentConfig = z.discriminatedUnion('type', DESCRIPTORS.map((d) => d.schema) as SchemasOf<typeof DESCRIPTORS>);
+export type AgentConfig = z.infer<typeof agentConfig>;
 
 /** The descriptor of a configured agent's type. */
 export function descriptorOf(config: AgentConfig): AgentDescriptor<z.ZodType<AgentConfig>> {

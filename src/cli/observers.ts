@@ -29,7 +29,10 @@ export function createLogger(options: { file?: string; fileLevel: LogLevel; stde
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       // Belt and braces: nothing logs these, and if something ever did, they would not show.
-      redact: { paths: ['password', 'secret', 'clientSecret', 'certificate', 'token', 'authorization', '*.password', '*.secret', '*.token', '*.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: ['password', 'secret', 'clientSecret', 'certificate', 'token', 'authorization', '*.password', '*.secret', '*.token', '*.authorization'],
+        censor: '[redacted]',
+      },
     },
     streams.length ? pino.multistream(streams) : undefined,
   );
@@ -37,12 +40,27 @@ export function createLogger(options: { file?: string; fileLevel: LogLevel; stde
 
 export function logObserver(log: Logger): RunObserver {
   return {
-    runStarted: ({ runId, profile, steps }) => log.info({ event: 'run-started', runId, profile, steps: steps.map((s) => `${s.agent} ${s.type}`) }, `run ${runId} (${profile}) started`),
+    runStarted: ({ runId, profile, steps }) =>
+      log.info({ event: 'run-started', runId, profile, steps: steps.map((s) => `${s.agent} ${s.type}`) }, `run ${runId} (${profile}) started`),
     stepStarted: ({ runId, seq, of, agent, type }) => log.debug({ event: 'step-started', runId, seq, agent, type }, `step ${seq}/${of}: ${agent} ${type}`),
-    problem: (p) => log[p.severity === 'error' ? 'error' : 'warn']({ event: 'problem', runId: p.runId, seq: p.seq, agent: p.agent, object: p.object, attribute: p.attribute, code: p.code }, p.message),
+    problem: (p) =>
+      log[p.severity === 'error' ? 'error' : 'warn'](
+        { event: 'problem', runId: p.runId, seq: p.seq, agent: p.agent, object: p.object, attribute: p.attribute, code: p.code },
+        p.message,
+      ),
     stepFinished: (s) =>
       log[s.status.startsWith('stopped') ? 'error' : 'info'](
-        { event: 'step-finished', runId: s.runId, seq: s.seq, agent: s.agent, type: s.type, status: s.status, seconds: s.seconds, stats: s.stats, ...(s.message ? { reason: s.message } : {}) },
+        {
+          event: 'step-finished',
+          runId: s.runId,
+          seq: s.seq,
+          agent: s.agent,
+          type: s.type,
+          status: s.status,
+          seconds: s.seconds,
+          stats: s.stats,
+          ...(s.message ? { reason: s.message } : {}),
+        },
         `step ${s.seq} ${s.agent} ${s.type}: ${s.status}, ${s.stats.adds} adds, ${s.stats.updates} updates, ${s.stats.deletes} deletes, ${s.stats.errors} errors in ${s.seconds.toFixed(1)} s`,
       ),
     runFinished: (r) => log.info({ event: 'run-finished', runId: r.runId, profile: r.profile, status: r.status }, `run ${r.runId} (${r.profile}): ${r.status}`),
@@ -66,7 +84,10 @@ export function progressObserver(): RunObserver {
     },
     progress: (done, total) => {
       if (!bar) {
-        bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} objects, {rate}/s`, stream: process.stderr, hideCursor: true, clearOnComplete: true, barsize: 30 }, { barCompleteChar: '=', barIncompleteChar: ' ', format: '' });
+        bar = new SingleBar(
+          { format: `${label} [{bar}] {value}/{total} objects, {rate}/s`, stream: process.stderr, hideCursor: true, clearOnComplete: true, barsize: 30 },
+          { barCompleteChar: '=', barIncompleteChar: ' ', format: '' },
+        );
         bar.start(total ?? done, 0, { rate: 0 });
       }
       if (total !== undefined) bar.setTotal(total);
@@ -79,8 +100,17 @@ export function progressObserver(): RunObserver {
 }
 
 export function combine(...observers: RunObserver[]): RunObserver {
-  const all = <K extends keyof RunObserver>(k: K) => (...args: Parameters<NonNullable<RunObserver[K]>>) => {
-    for (const o of observers) (o[k] as ((...a: unknown[]) => void) | undefined)?.(...args);
+  const all =
+    <K extends keyof RunObserver>(k: K) =>
+    (...args: Parameters<NonNullable<RunObserver[K]>>) => {
+      for (const o of observers) (o[k] as ((...a: unknown[]) => void) | undefined)?.(...args);
+    };
+  return {
+    runStarted: all('runStarted'),
+    stepStarted: all('stepStarted'),
+    progress: all('progress'),
+    problem: all('problem'),
+    stepFinished: all('stepFinished'),
+    runFinished: all('runFinished'),
   };
-  return { runStarted: all('runStarted'), stepStarted: all('stepStarted'), progress: all('progress'), problem: all('problem'), stepFinished: all('stepFinished'), runFinished: all('runFinished') };
 }

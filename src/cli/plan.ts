@@ -28,7 +28,8 @@ export function planLines(pending: readonly PendingExport[]): PlanLine[] {
       for (const [attribute, values] of Object.entries(pe.attributes)) lines.push({ ...base, operation: 'add', attribute, before: '', after: join(values) });
     } else {
       if (pe.newDn) lines.push({ ...base, operation: 'rename', newDn: pe.newDn, attribute: '', before: '', after: '' });
-      for (const [attribute, { before, after }] of Object.entries(pe.changes)) lines.push({ ...base, operation: 'modify', attribute, before: join(before), after: join(after) });
+      for (const [attribute, { before, after }] of Object.entries(pe.changes))
+        lines.push({ ...base, operation: 'modify', attribute, before: join(before), after: join(after) });
     }
   }
   return lines;

@@ -26,7 +26,10 @@ export function previewText(r: PreviewResult): string {
   }
   out.push('', 'a sync would:');
   const lines = [
-    ...r.changes.map((c) => `  ${c.operation} ${c.objectRef}${c.space === 'mv' ? ` (metaverse #${c.objectId})` : ` (${c.agent})`}${c.before !== undefined || c.after !== undefined ? `: ${values(c.before)} -> ${values(c.after)}` : ''}`),
+    ...r.changes.map(
+      (c) =>
+        `  ${c.operation} ${c.objectRef}${c.space === 'mv' ? ` (metaverse #${c.objectId})` : ` (${c.agent})`}${c.before !== undefined || c.after !== undefined ? `: ${values(c.before)} -> ${values(c.after)}` : ''}`,
+    ),
     ...r.exports.staged.map((p) => `  stage export: ${describeExport(p)}`),
     ...r.exports.withdrawn.map((p) => `  withdraw pending export: ${describeExport(p)}`),
   ];

@@ -22,7 +22,8 @@ export function openReadOnly(loaded: LoadedConfig, emptyMeaning: string): Store 
 }
 
 export function requireAgent(loaded: LoadedConfig, agent: string): void {
-  if (!loaded.config.agents[agent]) throw new ConfigError(loaded.file, [`agents: no agent named "${agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
+  if (!loaded.config.agents[agent])
+    throw new ConfigError(loaded.file, [`agents: no agent named "${agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
 }
 
 export function parseLimit(value: string): number {

@@ -43,7 +43,11 @@ export function formatZodIssues(error: ZodError): string[] {
  */
 export function parseYaml(file: string, text: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message}`));
+  if (doc.errors.length)
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => `YAML: ${e.message}`),
+    );
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
@@ -87,11 +91,15 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   }
   const attributes = new Set(Object.values(config.metaverse.objectTypes).flatMap((t) => t.attributes));
   for (const attr of Object.keys(config.metaverse.precedence)) {
-    if (!attributes.has(attr)) problems.push(`metaverse.precedence.${attr}: "${attr}" is not an attribute of any metaverse object type (${[...attributes].join(', ')})`);
+    if (!attributes.has(attr))
+      problems.push(`metaverse.precedence.${attr}: "${attr}" is not an attribute of any metaverse object type (${[...attributes].join(', ')})`);
   }
   // Whoever can change the config can point an agent at a server of their own and receive its password.
   const mode = statSync(abs).mode & 0o777;
-  if (mode & 0o002) problems.push(`(file): ${abs} can be written by anyone (mode ${mode.toString(8).padStart(4, '0')}), who could point an agent at their own server and receive its password; run chmod o-w ${abs}`);
+  if (mode & 0o002)
+    problems.push(
+      `(file): ${abs} can be written by anyone (mode ${mode.toString(8).padStart(4, '0')}), who could point an agent at their own server and receive its password; run chmod o-w ${abs}`,
+    );
   if (problems.length) throw new ConfigError(abs, problems);
   return { file: abs, dir, config, secrets, path };
 }
@@ -104,7 +112,8 @@ function caFileProblem(file: string): string | undefined {
   } catch (e) {
     return `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of the PEM file of the CA that signed the server's certificate`;
   }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) return `${file} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); convert a DER file with: openssl x509 -inform der -in FILE -out ca.pem`;
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    return `${file} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); convert a DER file with: openssl x509 -inform der -in FILE -out ca.pem`;
   return undefined;
 }
 
@@ -118,7 +127,8 @@ export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv, path: (p: str
     const file = path(ref.file);
     // A secret others may read is a secret already shared: refused, as ssh refuses a loose key.
     const mode = statSync(file).mode & 0o777;
-    if (mode & 0o077) return { error: `secret file ${file} can be read or written by others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${file}` };
+    if (mode & 0o077)
+      return { error: `secret file ${file} can be read or written by others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${file}` };
     const v = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
     if (v === '') return { error: `secret file ${file} is empty` };
     return { value: v };
@@ -132,7 +142,10 @@ const LOOPBACK = /^ldap:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/i;
 /** What an LDAP agent's settings get wrong, found before anything connects. */
 function ldapAgentProblems(name: string, agent: LdapAgentConfig): string[] {
   const problems: string[] = [];
-  for (const [key, dn] of [['bindDn', agent.bindDn], ['baseDn', agent.baseDn]] as const) {
+  for (const [key, dn] of [
+    ['bindDn', agent.bindDn],
+    ['baseDn', agent.baseDn],
+  ] as const) {
     if (dn === undefined) continue;
     try {
       if (!parseDn(dn).length) throw new Error('it is empty');
@@ -144,7 +157,9 @@ function ldapAgentProblems(name: string, agent: LdapAgentConfig): string[] {
   if (filterProblem) problems.push(`agents.${name}.filter: "${agent.filter}" is not an LDAP filter: ${filterProblem}`);
   // A simple bind over plain LDAP sends the password in clear; on loopback it never leaves the host.
   if (agent.url.startsWith('ldap://') && !agent.tls.startTls && !LOOPBACK.test(agent.url)) {
-    problems.push(`agents.${name}.url: ${agent.url} is plain LDAP, which would send the bind password and the directory's data across the network in clear; use ldaps://host:636, or keep ldap:// and set tls.startTls: true`);
+    problems.push(
+      `agents.${name}.url: ${agent.url} is plain LDAP, which would send the bind password and the directory's data across the network in clear; use ldaps://host:636, or keep ldap:// and set tls.startTls: true`,
+    );
   }
   return problems;
 }

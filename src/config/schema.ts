@@ -60,7 +60,10 @@ const agentRules = z
       })
       .strict()
       .optional(),
-    ownership: z.object({ attribute: attributeName, value: z.string().min(1) }).strict().optional(),
+    ownership: z
+      .object({ attribute: attributeName, value: z.string().min(1) })
+      .strict()
+      .optional(),
     deprovision: z.enum(['delete', 'disconnect']).default('delete'),
   })
   .strict();
@@ -150,7 +153,10 @@ const cronExpression = z
     try {
       new Cron(cron, { paused: true }).stop();
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `"${cron}" is not a cron expression (${(err as Error).message}); use 5 fields (minute hour day month weekday) or 6 with seconds first` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${cron}" is not a cron expression (${(err as Error).message}); use 5 fields (minute hour day month weekday) or 6 with seconds first`,
+      });
     }
   });
 const scheduleEntry = z.object({ profile: z.string(), cron: cronExpression }).strict();
@@ -221,7 +227,8 @@ export const configSchema = z
       }
       const mvAttrs = new Set(type.attributes);
       for (const mvAttr of Object.keys(r.importFlows)) {
-        if (!mvAttrs.has(mvAttr)) issue(at('importFlows', mvAttr), `"${mvAttr}" is not an attribute of ${r.objectType}; add it to metaverse.objectTypes.${r.objectType}.attributes`);
+        if (!mvAttrs.has(mvAttr))
+          issue(at('importFlows', mvAttr), `"${mvAttr}" is not an attribute of ${r.objectType}; add it to metaverse.objectTypes.${r.objectType}.attributes`);
       }
       for (const [csAttr, v] of Object.entries(r.exportFlows)) {
         for (const ref of referencedAttributes(v)) {
@@ -277,8 +284,10 @@ export function dnTemplateProblem(template: string): string | undefined {
   if (/[{}]/.test(stripped)) return `"${template}" has a "{" or "}" that is not a placeholder such as {cn}; check the braces`;
   const rdns = splitUnescaped(stripped, ',');
   const bad = rdns.find((r) => !/^\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*\S/.test(r));
-  if (bad !== undefined || rdns.length < 2) return `"${template}" is not a DN template: it needs RDNs of the form attribute=value, the first naming the new object ("CN={cn},OU=Contacts,DC=acme,DC=example")`;
-  if (!/\{[A-Za-z][A-Za-z0-9-]*\}/.test(splitUnescaped(template, ',')[0]!)) return `"${template}": its first RDN must hold a placeholder (e.g. CN={cn}), or every object would get the same DN`;
+  if (bad !== undefined || rdns.length < 2)
+    return `"${template}" is not a DN template: it needs RDNs of the form attribute=value, the first naming the new object ("CN={cn},OU=Contacts,DC=acme,DC=example")`;
+  if (!/\{[A-Za-z][A-Za-z0-9-]*\}/.test(splitUnescaped(template, ',')[0]!))
+    return `"${template}": its first RDN must hold a placeholder (e.g. CN={cn}), or every object would get the same DN`;
   return undefined;
 }
 

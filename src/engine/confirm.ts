@@ -27,7 +27,7 @@ export function confirmExport(ctx: StepContext, cs: CsRow, now: ConnectorObject,
 }
 
 export function reportNotFound(ctx: StepContext, cs: CsRow): void {
-  ctx.warning(cs.dn, undefined, CODE, 'exported, but the import no longer finds the object in the directory (or in the agent\'s view)');
+  ctx.warning(cs.dn, undefined, CODE, "exported, but the import no longer finds the object in the directory (or in the agent's view)");
   ctx.store.clearExpectation(cs.id);
 }
 

@@ -77,10 +77,16 @@ export class StepContext {
    */
   checkErrorLimit(): void {
     if (this.interrupted) {
-      throw new StepStoppedError('stopped-interrupted', `interrupted by ${String(this.run.interrupt!.reason)}: what was done so far is kept, and the next run goes on from there`);
+      throw new StepStoppedError(
+        'stopped-interrupted',
+        `interrupted by ${String(this.run.interrupt!.reason)}: what was done so far is kept, and the next run goes on from there`,
+      );
     }
     if (this.errorLimitReached) {
-      throw new StepStoppedError('stopped-error-limit', `the run reached its error limit (${this.run.errorLimit} errors, safety.errorLimit); it stopped so that a systematic fault does not touch every object`);
+      throw new StepStoppedError(
+        'stopped-error-limit',
+        `the run reached its error limit (${this.run.errorLimit} errors, safety.errorLimit); it stopped so that a systematic fault does not touch every object`,
+      );
     }
   }
 

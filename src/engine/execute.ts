@@ -12,7 +12,12 @@ export interface Retention {
   errors: number;
 }
 
-export async function executeRun(loaded: LoadedConfig, profile: string, steps: readonly StepSpec[], options: RunOptions = {}): Promise<{ report: RunReport; purged: Retention }> {
+export async function executeRun(
+  loaded: LoadedConfig,
+  profile: string,
+  steps: readonly StepSpec[],
+  options: RunOptions = {},
+): Promise<{ report: RunReport; purged: Retention }> {
   const lock = acquireRunLock(loaded.path(loaded.config.metaverse.file), profile);
   try {
     const store = openStore(loaded);

@@ -41,7 +41,8 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   if (inStagingMode(ctx.config, ctx.run, agent.name)) {
     // Staging mode: decisions are made and kept; nothing reaches the directory. A warning, so a
     // forgotten staging switch cannot pass for a healthy schedule.
-    if (ids.length) ctx.warning(agent.name, undefined, 'staging-mode', `staging mode: ${ids.length} exports kept pending (dirbridge plan shows them); nothing was sent`);
+    if (ids.length)
+      ctx.warning(agent.name, undefined, 'staging-mode', `staging mode: ${ids.length} exports kept pending (dirbridge plan shows them); nothing was sent`);
     return;
   }
   // The threshold weighs every pending delete, also those an object limit leaves for a later run.
@@ -70,9 +71,16 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
         return { pe, inDoubt: true }; // it may have arrived: the next run settles it
       }
       const failed =
-        e instanceof ObjectError ? e
-        : e instanceof TransientError ? new ObjectError(pe.dn, undefined, `${e.message}; gave up after ${ctx.config.safety.retry.attempts} retries, the export stays pending`, 'transient-failure')
-        : new ObjectError(pe.dn, undefined, (e as Error).message, 'export-failed');
+        e instanceof ObjectError
+          ? e
+          : e instanceof TransientError
+            ? new ObjectError(
+                pe.dn,
+                undefined,
+                `${e.message}; gave up after ${ctx.config.safety.retry.attempts} retries, the export stays pending`,
+                'transient-failure',
+              )
+            : new ObjectError(pe.dn, undefined, (e as Error).message, 'export-failed');
       return { pe, failed };
     }
   };
@@ -91,7 +99,12 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
     const sendable = ctx.store.transaction(() =>
       chunk.filter((pe) => {
         if (!agent.exportObject) {
-          ctx.error(pe.dn, undefined, 'not-supported', `agent ${agent.name} imports only and cannot ${pe.operation === 'update' ? 'modify' : pe.operation} objects; the export stays pending`);
+          ctx.error(
+            pe.dn,
+            undefined,
+            'not-supported',
+            `agent ${agent.name} imports only and cannot ${pe.operation === 'update' ? 'modify' : pe.operation} objects; the export stays pending`,
+          );
           return false;
         }
         if (holdsDnOfAnother(ctx, agent.name, pe)) return false;
@@ -193,7 +206,12 @@ function checkDeletionThreshold(ctx: StepContext, agent: string, deletes: number
 /** The directory already holds what the export meant to write: record it as done, and say so. */
 function adopt(ctx: StepContext, pe: PendingExport, result: ExportResult, anchorAttribute: string): void {
   recordExported(ctx, pe, result, anchorAttribute);
-  ctx.warning(result.dn, undefined, 'export-outcome-reconciled', `an earlier run sent this ${pe.operation === 'add' ? 'add' : 'rename'} and stopped before recording its result; the directory shows it done, so it was recorded, not repeated`);
+  ctx.warning(
+    result.dn,
+    undefined,
+    'export-outcome-reconciled',
+    `an earlier run sent this ${pe.operation === 'add' ? 'add' : 'rename'} and stopped before recording its result; the directory shows it done, so it was recorded, not repeated`,
+  );
 }
 
 function toOperation(pe: PendingExport): ExportOperation {
@@ -217,7 +235,12 @@ function recordExported(ctx: StepContext, pe: PendingExport, result: ExportResul
   if (pe.operation === 'add') {
     // The anchor is an attribute the next import reads too: keep it in the image, or that import sees a change.
     const attributes = result.anchor ? { ...pe.attributes, [anchorAttribute]: [result.anchor] } : pe.attributes;
-    store.updateCsImage(ref, cs, { anchor: result.anchor ?? null, dn: result.dn, dnKey: normalizeDn(result.dn), objectClasses: pe.objectClasses, attributes }, 'export-add');
+    store.updateCsImage(
+      ref,
+      cs,
+      { anchor: result.anchor ?? null, dn: result.dn, dnKey: normalizeDn(result.dn), objectClasses: pe.objectClasses, attributes },
+      'export-add',
+    );
     store.markExported(cs.id);
     store.expectExported(ref, cs.id, cs.agent, result.dn, pe.attributes);
     stats.adds++;
@@ -232,7 +255,12 @@ function recordExported(ctx: StepContext, pe: PendingExport, result: ExportResul
     const rdn = parseDn(pe.newDn)[0]!;
     attributes[rdn.attribute.toLowerCase()] = [rdn.value];
   }
-  store.updateCsImage(ref, cs, { dn: result.dn, dnKey: normalizeDn(result.dn), objectClasses: cs.objectClasses, attributes }, pe.newDn ? 'export-rename' : 'export-update');
+  store.updateCsImage(
+    ref,
+    cs,
+    { dn: result.dn, dnKey: normalizeDn(result.dn), objectClasses: cs.objectClasses, attributes },
+    pe.newDn ? 'export-rename' : 'export-update',
+  );
   store.expectExported(ref, cs.id, cs.agent, result.dn, Object.fromEntries(Object.entries(pe.changes).map(([k, v]) => [k, v.after])));
   if (pe.newDn) stats.renames++;
   if (Object.keys(pe.changes).length) stats.updates++;

@@ -26,13 +26,17 @@ export function health(loaded: LoadedConfig, store: Store, now = Date.now()): He
   if (!delta?.lastSuccessAt) warnings.push(`${deltaProfile} has never succeeded`);
   else {
     const minutes = Math.floor((now - Date.parse(delta.lastSuccessAt)) / 60_000);
-    if (minutes > maxAgeMinutes) warnings.push(`${deltaProfile} last succeeded ${minutes} minutes ago (run ${delta.lastSuccessRun}), longer than health.maxAgeMinutes (${maxAgeMinutes}); its last run ${delta.lastRun} ended ${delta.lastStatus}`);
+    if (minutes > maxAgeMinutes)
+      warnings.push(
+        `${deltaProfile} last succeeded ${minutes} minutes ago (run ${delta.lastSuccessRun}), longer than health.maxAgeMinutes (${maxAgeMinutes}); its last run ${delta.lastRun} ended ${delta.lastStatus}`,
+      );
   }
   const current = configFingerprint(loaded);
   for (const agent of Object.keys(loaded.config.rules)) {
     const last = inspector.lastFullSync(agent);
     if (!last) warnings.push(`${agent} has never had a full sync: run the initial or full-cycle profile`);
-    else if (last.fingerprint !== current) warnings.push(`the rules changed since the last full sync of ${agent} (run ${last.runId}, ${last.endedAt}): run full-cycle so every object gets them`);
+    else if (last.fingerprint !== current)
+      warnings.push(`the rules changed since the last full sync of ${agent} (run ${last.runId}, ${last.endedAt}): run full-cycle so every object gets them`);
   }
   const conflicts = store.addressConflicts().length;
   if (conflicts) notes.push(`${conflicts} open address conflicts (dirbridge conflicts)`);

@@ -40,7 +40,9 @@ export function refuseShrunkRead(ctx: StepContext, agent: string, read: string, 
   const shrunk = held >= 10 && (wouldDelete * 100) / held > percent;
   if (!empty && !shrunk) return;
   if (wouldDelete <= ctx.run.allowDeletes) return;
-  const what = empty ? 'returned no objects at all' : `returned ${seen} objects and would remove ${wouldDelete} of the ${held} the connector space holds (more than safety.fullImportShrinkPercent, ${percent}%)`;
+  const what = empty
+    ? 'returned no objects at all'
+    : `returned ${seen} objects and would remove ${wouldDelete} of the ${held} the connector space holds (more than safety.fullImportShrinkPercent, ${percent}%)`;
   throw new StepStoppedError(
     'stopped-import-shrunk',
     `the ${read} of ${agent} ${what}; it was not taken as ${wouldDelete} deletions and its watermark was not advanced. Check the agent's baseDn, filter and bind account (for a file agent: that its file is there and complete); if the directory really lost these objects, run again with --allow-deletes ${wouldDelete}`,

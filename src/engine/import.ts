@@ -91,7 +91,12 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
   } catch (e) {
     if (!(e instanceof IncompleteReadError)) throw e;
     // What was read stays staged: it is what the directory holds. What it did not return is unknown.
-    ctx.warning(agent.name, undefined, 'incomplete-read', `${e.message}. The ${seen} objects read were imported; none was taken as deleted and the watermark was not advanced`);
+    ctx.warning(
+      agent.name,
+      undefined,
+      'incomplete-read',
+      `${e.message}. The ${seen} objects read were imported; none was taken as deleted and the watermark was not advanced`,
+    );
     return;
   }
   // Every entry has been read: a known anchor under another DN is a rename, unless the object was also
@@ -106,7 +111,14 @@ export async function runFullImport(ctx: StepContext, agent: Agent): Promise<voi
         if (!cs) continue;
         const others = perObject.get(r.csId)!;
         if (session.atOwnDn.has(r.csId)) reportDuplicateAnchor(ctx, agent, r.object, [cs.dn], session);
-        else if (others.length > 1) reportDuplicateAnchor(ctx, agent, r.object, others.filter((o) => o !== r.object).map((o) => o.dn), session);
+        else if (others.length > 1)
+          reportDuplicateAnchor(
+            ctx,
+            agent,
+            r.object,
+            others.filter((o) => o !== r.object).map((o) => o.dn),
+            session,
+          );
         else stageObject(ctx, agent, r.object, session, true, true);
       }
     });
@@ -229,9 +241,18 @@ async function confirmUnchanged(ctx: StepContext, agent: Agent, session: ImportS
  */
 function rejectEntry(ctx: StepContext, agent: Agent, e: ObjectError, session: ImportSession, full: boolean): void {
   const { store } = ctx;
-  const known = (e.anchor !== undefined ? store.getCsByAnchor(agent.name, e.anchor) : undefined) ?? store.getCsByDnKey(agent.name, safeDnKey(e.object)).find((c) => !c.provisioned);
+  const known =
+    (e.anchor !== undefined ? store.getCsByAnchor(agent.name, e.anchor) : undefined) ??
+    store.getCsByDnKey(agent.name, safeDnKey(e.object)).find((c) => !c.provisioned);
   if (known && full) session.markSeen(known.id);
-  ctx.error(e.object, e.attribute, e.code, known ? `${e.problem}; the object keeps the values of its last good import until this is fixed` : `${e.problem}; the object is not imported until this is fixed`);
+  ctx.error(
+    e.object,
+    e.attribute,
+    e.code,
+    known
+      ? `${e.problem}; the object keeps the values of its last good import until this is fixed`
+      : `${e.problem}; the object is not imported until this is fixed`,
+  );
 }
 
 function findGone(ctx: StepContext, agent: string, g: GoneObject): CsRow | undefined {
@@ -279,7 +300,12 @@ function reportDuplicateAnchor(ctx: StepContext, agent: Agent, o: ConnectorObjec
   const atItsDn = session ? ctx.store.getCsByDnKey(agent.name, safeDnKey(o.dn)).find((c) => !c.provisioned && c.anchor !== o.anchor) : undefined;
   if (atItsDn) session!.markSeen(atItsDn.id);
   const kept = atItsDn ? `; the object known at this DN (${agent.anchorAttribute} ${atItsDn.anchor}) keeps its last good image too` : '';
-  ctx.error(o.dn, agent.anchorAttribute, 'duplicate-anchor', `has the same ${agent.anchorAttribute} (${o.anchor}) as ${holders.join('; ')}; it is not imported, and the object known by that anchor keeps its last good image${kept}, until one of them is given its own (a copied or restored document keeps its UNID)`);
+  ctx.error(
+    o.dn,
+    agent.anchorAttribute,
+    'duplicate-anchor',
+    `has the same ${agent.anchorAttribute} (${o.anchor}) as ${holders.join('; ')}; it is not imported, and the object known by that anchor keeps its last good image${kept}, until one of them is given its own (a copied or restored document keeps its UNID)`,
+  );
 }
 
 /**
@@ -306,7 +332,15 @@ function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, session
     existing = store.getCsByDnKey(agent.name, normalizeDn(o.dn)).find((c) => isOurAnchorlessAdd(ctx, agent.name, c, o));
   }
   if (!existing) {
-    const id = store.insertCs(ctx.ref, { agent: agent.name, anchor: o.anchor, dn: o.dn, dnKey: normalizeDn(o.dn), objectClasses: o.objectClasses, attributes: o.attributes, pendingImport: 'add' });
+    const id = store.insertCs(ctx.ref, {
+      agent: agent.name,
+      anchor: o.anchor,
+      dn: o.dn,
+      dnKey: normalizeDn(o.dn),
+      objectClasses: o.objectClasses,
+      attributes: o.attributes,
+      pendingImport: 'add',
+    });
     session.markSeen(id);
     ctx.stats.adds++;
     return;
@@ -328,7 +362,13 @@ function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, session
   const dnKey = normalizeDn(o.dn);
   const renamed = normalizeDn(existing.dn) !== dnKey;
   const pending = existing.pendingImport === 'add' ? 'add' : 'update';
-  store.updateCsImage(ctx.ref, existing, { anchor: o.anchor, dn: o.dn, dnKey, objectClasses: o.objectClasses, attributes: o.attributes }, 'import-update', pending);
+  store.updateCsImage(
+    ctx.ref,
+    existing,
+    { anchor: o.anchor, dn: o.dn, dnKey, objectClasses: o.objectClasses, attributes: o.attributes },
+    'import-update',
+    pending,
+  );
   if (renamed) ctx.stats.renames++;
   else ctx.stats.updates++;
 }

@@ -8,7 +8,10 @@ import { closeSync, lstatSync, openSync, readFileSync, unlinkSync, writeSync } f
 import { dirname } from 'node:path';
 
 export class LockedError extends Error {
-  constructor(readonly file: string, holder: string) {
+  constructor(
+    readonly file: string,
+    holder: string,
+  ) {
     super(`another dirbridge run holds ${file} (${holder}); this run did nothing. Cron: exit code 75 means try again later`);
     this.name = 'LockedError';
   }
@@ -36,7 +39,11 @@ export function acquireRunLock(storeFile: string, what: string): RunLock {
       return { release: () => unlinkSync(file) };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new LockUnusableError(file, `cannot be created: the folder ${dirname(file)} does not exist; create the folder, or set metaverse.file to a path in one`);
+      if (code === 'ENOENT')
+        throw new LockUnusableError(
+          file,
+          `cannot be created: the folder ${dirname(file)} does not exist; create the folder, or set metaverse.file to a path in one`,
+        );
       if (code !== 'EEXIST') throw new LockUnusableError(file, `cannot be created (${code ?? (e as Error).message})`);
       if (lstatSync(file).isDirectory()) throw new LockUnusableError(file, 'is a folder; remove it');
       const holder = readHolder(file);

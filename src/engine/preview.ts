@@ -33,7 +33,10 @@ export class PreviewNotFoundError extends Error {}
 
 export function preview(loaded: LoadedConfig, store: Store, query: string): PreviewResult {
   const { matchedBy, found } = findObjects(loaded, store, query.trim());
-  if (!found.length) throw new PreviewNotFoundError(`no object matches "${query}" as a ${matchedBy} in any connector space (a DN, an anchor, or a mail address; run an import first if it is new)`);
+  if (!found.length)
+    throw new PreviewNotFoundError(
+      `no object matches "${query}" as a ${matchedBy} in any connector space (a DN, an anchor, or a mail address; run an import first if it is new)`,
+    );
   const targets = sourcesOf(loaded, store, found);
   const overlay = new Overlay(store);
   for (const cs of targets) {

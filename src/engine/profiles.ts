@@ -61,6 +61,10 @@ export function loadProfile(loaded: LoadedConfig, name: string): RunProfile {
 
 /** The agents a run profile exports to, in the config's order (what `plan PROFILE` shows). */
 export function agentsExportedBy(loaded: LoadedConfig, name: string): string[] {
-  const exported = new Set(loadProfile(loaded, name).steps.filter((s) => s.type === 'export').map((s) => s.agent));
+  const exported = new Set(
+    loadProfile(loaded, name)
+      .steps.filter((s) => s.type === 'export')
+      .map((s) => s.agent),
+  );
   return Object.keys(loaded.config.agents).filter((a) => exported.has(a));
 }

@@ -47,7 +47,12 @@ export async function withRetries<T>(ctx: StepContext, agent: Agent, object: str
       onFailedAttempt: async ({ error, retriesLeft }) => {
         if (retriesLeft === 0) return;
         const asked = error instanceof TransientError ? error.retryAfterMs : undefined;
-        ctx.warning(object, undefined, 'retried', `${what} failed (${error.message}); retrying (${retriesLeft} ${retriesLeft === 1 ? 'attempt' : 'attempts'} left)${asked ? ` after the ${asked < 1000 ? `${asked} ms` : `${Math.ceil(asked / 1000)} s`} the server asked for` : ''}`);
+        ctx.warning(
+          object,
+          undefined,
+          'retried',
+          `${what} failed (${error.message}); retrying (${retriesLeft} ${retriesLeft === 1 ? 'attempt' : 'attempts'} left)${asked ? ` after the ${asked < 1000 ? `${asked} ms` : `${Math.ceil(asked / 1000)} s`} the server asked for` : ''}`,
+        );
         // The server's own wait comes first; p-retry's backoff is added after it.
         if (asked) await sleep(Math.min(asked, maxDelayMs));
       },

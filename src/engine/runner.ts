@@ -96,7 +96,13 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
   const runId = store.startRun(profile, options.allowDeletes, configFingerprint(loaded));
   const observer = options.observer ?? {};
   observer.runStarted?.({ runId, profile, steps });
-  const run: RunState = { errors: 0, errorLimit: loaded.config.safety.errorLimit, allowDeletes: options.allowDeletes ?? 0, staging: options.staging ?? false, interrupt: options.interrupt };
+  const run: RunState = {
+    errors: 0,
+    errorLimit: loaded.config.safety.errorLimit,
+    allowDeletes: options.allowDeletes ?? 0,
+    staging: options.staging ?? false,
+    interrupt: options.interrupt,
+  };
   const reports: StepReport[] = [];
   let status: RunStatus = 'success';
   /** The last export step of each agent so far: what its agent's syncs stage after it is exported at the end. */
@@ -123,7 +129,17 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
       message = (e as Error).message;
     }
     store.finishStep(stepId, stepStatus, ctx.stats, message);
-    const report: StepReport = { seq, agent: spec.agent, type: spec.type, status: stepStatus, stats: ctx.stats, problems: ctx.problems, seconds: (Date.now() - started) / 1000, ...(message ? { message } : {}), ...(spec.added ? { added: spec.added } : {}) };
+    const report: StepReport = {
+      seq,
+      agent: spec.agent,
+      type: spec.type,
+      status: stepStatus,
+      stats: ctx.stats,
+      problems: ctx.problems,
+      seconds: (Date.now() - started) / 1000,
+      ...(message ? { message } : {}),
+      ...(spec.added ? { added: spec.added } : {}),
+    };
     reports.push(report);
     observer.stepFinished?.({ ...report, runId });
     status = worst(status, stepStatus);
@@ -170,7 +186,10 @@ function convergenceSteps(steps: readonly StepSpec[], agent: string): StepSpec[]
  */
 export function configFingerprint(loaded: LoadedConfig): string {
   const { rules, metaverse } = loaded.config;
-  return createHash('sha256').update(JSON.stringify({ rules, objectTypes: metaverse.objectTypes, precedence: metaverse.precedence })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify({ rules, objectTypes: metaverse.objectTypes, precedence: metaverse.precedence }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 async function runStep(ctx: StepContext, spec: StepSpec): Promise<void> {
@@ -198,5 +217,10 @@ function warnIfTlsUnverified(ctx: StepContext, agent: string): void {
   const cfg = ctx.config.agents[agent];
   if (!cfg || !('tls' in cfg) || cfg.tls.rejectUnauthorized) return;
   if (!('url' in cfg) || !(cfg.url.startsWith('ldaps:') || cfg.tls.startTls)) return;
-  ctx.warning(agent, undefined, 'tls-not-verified', `agents.${agent}.tls.rejectUnauthorized is false: the certificate of ${cfg.url} is not checked, so anyone on the way can read the bind password and the data; give tls.caFile instead`);
+  ctx.warning(
+    agent,
+    undefined,
+    'tls-not-verified',
+    `agents.${agent}.tls.rejectUnauthorized is false: the certificate of ${cfg.url} is not checked, so anyone on the way can read the bind password and the data; give tls.caFile instead`,
+  );
 }

@@ -23,19 +23,29 @@ export function startScheduler(entries: readonly ScheduleEntry[], run: (profile:
     (entry) =>
       new Cron(entry.cron, { name: entry.profile, catch: true }, async () => {
         if (current) {
-          log.warn({ event: 'run-skipped', profile: entry.profile, running: currentProfile }, `${entry.profile} is due but ${currentProfile} is still running: skipped`);
+          log.warn(
+            { event: 'run-skipped', profile: entry.profile, running: currentProfile },
+            `${entry.profile} is due but ${currentProfile} is still running: skipped`,
+          );
           return;
         }
         currentProfile = entry.profile;
         current = run(entry.profile)
-          .catch((e: unknown) => void log.error({ event: 'run-failed', profile: entry.profile, err: (e as Error).message }, `${entry.profile} failed: ${(e as Error).message}`))
+          .catch(
+            (e: unknown) =>
+              void log.error({ event: 'run-failed', profile: entry.profile, err: (e as Error).message }, `${entry.profile} failed: ${(e as Error).message}`),
+          )
           .finally(() => {
             current = undefined;
           });
         await current;
       }),
   );
-  for (const [i, job] of jobs.entries()) log.info({ event: 'scheduled', profile: entries[i]!.profile, cron: entries[i]!.cron, next: job.nextRun()?.toISOString() }, `${entries[i]!.profile} scheduled (${entries[i]!.cron})`);
+  for (const [i, job] of jobs.entries())
+    log.info(
+      { event: 'scheduled', profile: entries[i]!.profile, cron: entries[i]!.cron, next: job.nextRun()?.toISOString() },
+      `${entries[i]!.profile} scheduled (${entries[i]!.cron})`,
+    );
   return {
     async stop() {
       for (const job of jobs) job.stop();

@@ -1,4 +1,4 @@
-/** MIM's run status words, and the exit codes cron sees. Documented in the README; keep them stable. */
+/** MIM's run status words, and the exit codes cron sees. Documented in the README and docs/safety.md; keep them stable. */
 export type RunStatus =
   | 'success'
   | 'completed-warnings'

@@ -42,7 +42,16 @@ export interface MvDetail {
   createdAt: string;
   updatedAt: string;
   attributes: { attribute: string; values: string[]; source: string }[];
-  connectors: { csId: number; agent: string; dn: string; anchor: string | null; link: string | null; linkedRun: number | null; linkedAt: string | null; owned: boolean }[];
+  connectors: {
+    csId: number;
+    agent: string;
+    dn: string;
+    anchor: string | null;
+    link: string | null;
+    linkedRun: number | null;
+    linkedAt: string | null;
+    owned: boolean;
+  }[];
   lineage: ReturnType<Store['lineageOf']>;
   history: ChangeEntry[];
 }
@@ -117,7 +126,10 @@ export interface ReportOrphan {
  * A metaverse search as the CLI and the web view take it: mail and name patterns, and
  * attribute=pattern terms; `invalid` lists the terms that are not of that form.
  */
-export function searchConditions(q: { mail?: string | undefined; name?: string | undefined; where?: readonly string[] | undefined }): { conditions: AttributeCondition[]; invalid: string[] } {
+export function searchConditions(q: { mail?: string | undefined; name?: string | undefined; where?: readonly string[] | undefined }): {
+  conditions: AttributeCondition[];
+  invalid: string[];
+} {
   const conditions: AttributeCondition[] = [];
   const invalid: string[] = [];
   if (q.mail) conditions.push({ attribute: 'mail', pattern: q.mail });
@@ -130,7 +142,11 @@ export function searchConditions(q: { mail?: string | undefined; name?: string |
   return { conditions, invalid };
 }
 
-const like = (pattern: string): string => pattern.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
+const like = (pattern: string): string =>
+  pattern
+    .toLowerCase()
+    .replace(/[\\%_]/g, (c) => `\\${c}`)
+    .replace(/\*/g, '%');
 
 export class Inspector {
   constructor(private readonly store: Store) {}
@@ -147,12 +163,23 @@ export class Inspector {
       args.push(options.type);
     }
     for (const c of options.conditions) {
-      where.push(`EXISTS (SELECT 1 FROM json_each(mv_object.attributes) a, json_each(a.value) v WHERE lower(a.key) = lower(?) AND lower(v.value) LIKE ? ESCAPE '\\')`);
+      where.push(
+        `EXISTS (SELECT 1 FROM json_each(mv_object.attributes) a, json_each(a.value) v WHERE lower(a.key) = lower(?) AND lower(v.value) LIKE ? ESCAPE '\\')`,
+      );
       args.push(c.attribute, like(c.pattern));
     }
     const rows = this.db
-      .prepare(`SELECT id, object_type, attributes, sources, created_run, updated_at FROM mv_object ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`)
-      .all(...args, options.limit) as { id: number; object_type: string; attributes: string; sources: string; created_run: number | null; updated_at: string }[];
+      .prepare(
+        `SELECT id, object_type, attributes, sources, created_run, updated_at FROM mv_object ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
+      )
+      .all(...args, options.limit) as {
+      id: number;
+      object_type: string;
+      attributes: string;
+      sources: string;
+      created_run: number | null;
+      updated_at: string;
+    }[];
     return rows.map((r) => {
       const a = JSON.parse(r.attributes) as AttributeMap;
       return {
@@ -191,7 +218,11 @@ export class Inspector {
   mvDetail(id: number): MvDetail | undefined {
     const mv = this.store.getMv(id);
     if (!mv) return undefined;
-    const meta = this.db.prepare('SELECT created_run, created_at, updated_at FROM mv_object WHERE id = ?').get(id) as { created_run: number | null; created_at: string; updated_at: string };
+    const meta = this.db.prepare('SELECT created_run, created_at, updated_at FROM mv_object WHERE id = ?').get(id) as {
+      created_run: number | null;
+      created_at: string;
+      updated_at: string;
+    };
     const connectors = this.store.connectorsOf(id);
     const history = [...this.changes('mv', id), ...connectors.flatMap((c) => this.changes('cs', c.id))].sort((a, b) => a.at.localeCompare(b.at));
     return {
@@ -201,7 +232,16 @@ export class Inspector {
       createdAt: meta.created_at,
       updatedAt: meta.updated_at,
       attributes: Object.entries(mv.attributes).map(([attribute, values]) => ({ attribute, values, source: mv.sources[attribute] ?? '' })),
-      connectors: connectors.map((c) => ({ csId: c.id, agent: c.agent, dn: c.dn, anchor: c.anchor, link: c.linkKind, linkedRun: c.linkedRun, linkedAt: c.linkedAt, owned: c.owned })),
+      connectors: connectors.map((c) => ({
+        csId: c.id,
+        agent: c.agent,
+        dn: c.dn,
+        anchor: c.anchor,
+        link: c.linkKind,
+        linkedRun: c.linkedRun,
+        linkedAt: c.linkedAt,
+        owned: c.owned,
+      })),
       lineage: this.store.lineageOf(id),
       history,
     };
@@ -209,7 +249,11 @@ export class Inspector {
 
   csDetail(cs: CsRow): CsDetail {
     const mv: MvRow | undefined = cs.mvId === null ? undefined : this.store.getMv(cs.mvId);
-    const lineage = (this.db.prepare('SELECT run_id AS runId, agent, cs_id AS csId, anchor, dn, event, owned, detail, at FROM lineage WHERE cs_id = ? ORDER BY id').all(cs.id) as { owned: number }[]).map((r) => ({ ...r, owned: r.owned === 1 })) as never;
+    const lineage = (
+      this.db
+        .prepare('SELECT run_id AS runId, agent, cs_id AS csId, anchor, dn, event, owned, detail, at FROM lineage WHERE cs_id = ? ORDER BY id')
+        .all(cs.id) as { owned: number }[]
+    ).map((r) => ({ ...r, owned: r.owned === 1 })) as never;
     return {
       id: cs.id,
       agent: cs.agent,
@@ -227,10 +271,32 @@ export class Inspector {
   }
 
   private changes(space: 'mv' | 'cs', id: number): ChangeEntry[] {
-    return this.store.changesOf(space, id).map((c) => ({ runId: c.runId, at: c.at, space: c.space, agent: c.agent, object: c.objectRef, operation: c.operation, before: c.before, after: c.after }));
+    return this.store.changesOf(space, id).map((c) => ({
+      runId: c.runId,
+      at: c.at,
+      space: c.space,
+      agent: c.agent,
+      object: c.objectRef,
+      operation: c.operation,
+      before: c.before,
+      after: c.after,
+    }));
   }
 
-  searchCs(agent: string, filter: CsFilter | undefined, limit: number): { id: number; dn: string; anchor: string | null; pendingImport: string | null; pendingExport: string | null; lastError: string | null; mvId: number | null; link: string | null }[] {
+  searchCs(
+    agent: string,
+    filter: CsFilter | undefined,
+    limit: number,
+  ): {
+    id: number;
+    dn: string;
+    anchor: string | null;
+    pendingImport: string | null;
+    pendingExport: string | null;
+    lastError: string | null;
+    mvId: number | null;
+    link: string | null;
+  }[] {
     const conditions: Record<CsFilter, string> = {
       'pending-import': 'c.pending_import IS NOT NULL',
       'pending-export': 'p.cs_id IS NOT NULL',
@@ -296,7 +362,10 @@ export class Inspector {
     return this.store.addressConflicts().map((c) => ({
       mvId: c.mvId,
       objectType: this.store.getMv(c.mvId)?.objectType ?? '',
-      source: this.store.connectorsOf(c.mvId).map((cs) => `${cs.dn} (${cs.agent})`).join('; '),
+      source: this.store
+        .connectorsOf(c.mvId)
+        .map((cs) => `${cs.dn} (${cs.agent})`)
+        .join('; '),
       agent: c.agent,
       mail: c.mail,
       others: c.others.join('; '),
@@ -312,7 +381,18 @@ export class Inspector {
         `SELECT c.id, c.agent, c.dn, c.owned, c.link_kind, c.linked_run, c.linked_at, c.mv_id, c.attributes, m.object_type, m.attributes AS mv_attributes
          FROM cs_object c JOIN mv_object m ON m.id = c.mv_id WHERE c.link_kind IN ('provisioning', 'join') ORDER BY c.agent, c.dn`,
       )
-      .all() as { id: number; agent: string; dn: string; owned: number; link_kind: string; linked_run: number | null; linked_at: string | null; mv_id: number; object_type: string; mv_attributes: string }[];
+      .all() as {
+      id: number;
+      agent: string;
+      dn: string;
+      owned: number;
+      link_kind: string;
+      linked_run: number | null;
+      linked_at: string | null;
+      mv_id: number;
+      object_type: string;
+      mv_attributes: string;
+    }[];
     const created = this.db.prepare("SELECT run_id FROM lineage WHERE cs_id = ? AND event = 'provisioning' ORDER BY id LIMIT 1").pluck();
     return rows.map((r) => {
       const person = this.store.connectorsOf(r.mv_id).find((c) => c.linkKind === 'projection');
@@ -341,7 +421,6 @@ export class Inspector {
       .all() as { agent: string; dn: string; last: string | null }[];
     return rows.map((r) => ({ agent: r.agent, contact: r.dn, why: r.last ?? 'created by dirbridge, linked to nothing' }));
   }
-
 }
 
 function dnKey(q: string): string {

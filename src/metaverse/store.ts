@@ -56,9 +56,19 @@ const now = (): string => {
 const json = (v: unknown): string => JSON.stringify(v);
 
 interface CsDbRow {
-  id: number; agent: string; anchor: string | null; dn: string; object_classes: string; attributes: string;
-  pending_import: PendingImport | null; provisioned: number; owned: number; mv_id: number | null;
-  link_kind: LinkKind | null; linked_run: number | null; linked_at: string | null;
+  id: number;
+  agent: string;
+  anchor: string | null;
+  dn: string;
+  object_classes: string;
+  attributes: string;
+  pending_import: PendingImport | null;
+  provisioned: number;
+  owned: number;
+  mv_id: number | null;
+  link_kind: LinkKind | null;
+  linked_run: number | null;
+  linked_at: string | null;
 }
 
 /**
@@ -66,17 +76,34 @@ interface CsDbRow {
  * of a metaverse object, and most are looked at only for their agent and link.
  */
 class LazyCsRow implements CsRow {
-  id: number; agent: string; anchor: string | null; dn: string; pendingImport: PendingImport | null; provisioned: boolean;
-  owned: boolean; mvId: number | null; linkKind: LinkKind | null; linkedRun: number | null; linkedAt: string | null;
+  id: number;
+  agent: string;
+  anchor: string | null;
+  dn: string;
+  pendingImport: PendingImport | null;
+  provisioned: boolean;
+  owned: boolean;
+  mvId: number | null;
+  linkKind: LinkKind | null;
+  linkedRun: number | null;
+  linkedAt: string | null;
   #classesJson: string | undefined;
   #attributesJson: string | undefined;
   #classes: string[] | undefined;
   #attributes: AttributeMap | undefined;
 
   constructor(r: CsDbRow) {
-    this.id = r.id; this.agent = r.agent; this.anchor = r.anchor; this.dn = r.dn; this.pendingImport = r.pending_import;
-    this.provisioned = r.provisioned === 1; this.owned = r.owned === 1; this.mvId = r.mv_id; this.linkKind = r.link_kind;
-    this.linkedRun = r.linked_run; this.linkedAt = r.linked_at;
+    this.id = r.id;
+    this.agent = r.agent;
+    this.anchor = r.anchor;
+    this.dn = r.dn;
+    this.pendingImport = r.pending_import;
+    this.provisioned = r.provisioned === 1;
+    this.owned = r.owned === 1;
+    this.mvId = r.mv_id;
+    this.linkKind = r.link_kind;
+    this.linkedRun = r.linked_run;
+    this.linkedAt = r.linked_at;
     this.#classesJson = r.object_classes;
     this.#attributesJson = r.attributes;
   }
@@ -98,12 +125,31 @@ class LazyCsRow implements CsRow {
 
   /** Whether this row's stored image is, byte for byte, the JSON of these values (false: cannot tell). */
   storedAs(objectClasses: string[], attributes: AttributeMap): boolean {
-    return this.#attributesJson !== undefined && this.#classesJson !== undefined && this.#attributesJson === json(attributes) && this.#classesJson === json(objectClasses);
+    return (
+      this.#attributesJson !== undefined &&
+      this.#classesJson !== undefined &&
+      this.#attributesJson === json(attributes) &&
+      this.#classesJson === json(objectClasses)
+    );
   }
 
   /** The fields as a plain object for JSON.stringify, which would miss the image: it sits behind getters, not in own properties (so would a spread). */
   toJSON(): CsRow {
-    return { id: this.id, agent: this.agent, anchor: this.anchor, dn: this.dn, objectClasses: this.objectClasses, attributes: this.attributes, pendingImport: this.pendingImport, provisioned: this.provisioned, owned: this.owned, mvId: this.mvId, linkKind: this.linkKind, linkedRun: this.linkedRun, linkedAt: this.linkedAt };
+    return {
+      id: this.id,
+      agent: this.agent,
+      anchor: this.anchor,
+      dn: this.dn,
+      objectClasses: this.objectClasses,
+      attributes: this.attributes,
+      pendingImport: this.pendingImport,
+      provisioned: this.provisioned,
+      owned: this.owned,
+      mvId: this.mvId,
+      linkKind: this.linkKind,
+      linkedRun: this.linkedRun,
+      linkedAt: this.linkedAt,
+    };
   }
 }
 
@@ -130,10 +176,18 @@ export class StoreUnusableError extends Error {
     if (e instanceof StoreUnusableError) return e;
     const code = (e as { code?: string }).code ?? '';
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT')) {
-      return new StoreUnusableError(file, `is damaged or not a dirbridge store (${(e as Error).message})`, 'stop the schedule and restore the file from a backup (README: a damaged or lost store)');
+      return new StoreUnusableError(
+        file,
+        `is damaged or not a dirbridge store (${(e as Error).message})`,
+        'stop the schedule and restore the file from a backup (docs/operations.md: A damaged or lost store)',
+      );
     }
     if (code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EPERM' || code === 'ENOENT' || code === 'EISDIR' || code === 'SQLITE_READONLY') {
-      return new StoreUnusableError(file, `cannot be opened (${code}: ${(e as Error).message})`, 'check that the path exists and that the account running dirbridge may read and write it');
+      return new StoreUnusableError(
+        file,
+        `cannot be opened (${code}: ${(e as Error).message})`,
+        'check that the path exists and that the account running dirbridge may read and write it',
+      );
     }
     return e as Error;
   }
@@ -189,9 +243,19 @@ export class Store {
       const there = statOrUndefined(file);
       if (there?.isDirectory()) throw new StoreUnusableError(file, 'is a folder, not a metaverse file', 'set metaverse.file to a file path');
       // dirbridge creates and migrates a store in one go: an empty file is one whose content was lost.
-      if (there && there.size === 0) throw new StoreUnusableError(file, 'is empty: the store that was here has lost its content (history, lineage and watermarks)', 'restore it from a backup (README: a damaged or lost store); if this is a new installation, delete the empty file');
+      if (there && there.size === 0)
+        throw new StoreUnusableError(
+          file,
+          'is empty: the store that was here has lost its content (history, lineage and watermarks)',
+          'restore it from a backup (docs/operations.md: A damaged or lost store); if this is a new installation, delete the empty file',
+        );
       if (!there && !options.readonly) {
-        if (!statOrUndefined(dirname(file))?.isDirectory()) throw new StoreUnusableError(file, `cannot be created: the folder ${dirname(file)} does not exist`, 'create the folder, or set metaverse.file to a path in one');
+        if (!statOrUndefined(dirname(file))?.isDirectory())
+          throw new StoreUnusableError(
+            file,
+            `cannot be created: the folder ${dirname(file)} does not exist`,
+            'create the folder, or set metaverse.file to a path in one',
+          );
         Store.create(file);
       }
       if (!options.readonly) chmodSync(file, 0o600);
@@ -279,8 +343,12 @@ export class Store {
    */
   private eachImage(table: 'cs_object' | 'mv_object', owner: 'agent' | 'object_type', fn: (id: number, owner: string, attributes: AttributeMap) => void): void {
     const chunk = 1000;
-    for (let last = 0; ; ) {
-      const rows = this.q.prepare(`SELECT id, ${owner} AS owner, attributes FROM ${table} WHERE id > ? ORDER BY id LIMIT ?`).all(last, chunk) as { id: number; owner: string; attributes: string }[];
+    for (let last = 0; ;) {
+      const rows = this.q.prepare(`SELECT id, ${owner} AS owner, attributes FROM ${table} WHERE id > ? ORDER BY id LIMIT ?`).all(last, chunk) as {
+        id: number;
+        owner: string;
+        attributes: string;
+      }[];
       for (const r of rows) fn(r.id, r.owner, JSON.parse(r.attributes) as AttributeMap);
       if (rows.length < chunk) return;
       last = rows[rows.length - 1]!.id;
@@ -299,7 +367,11 @@ export class Store {
 
   /** allowedDeletes: the operator's --allow-deletes for this run, kept in the history. */
   startRun(profile: string, allowedDeletes?: number, configFingerprint?: string): number {
-    return Number(this.q.prepare('INSERT INTO run (profile, started_at, allowed_deletes, config_fingerprint) VALUES (?, ?, ?, ?)').run(profile, now(), allowedDeletes ?? null, configFingerprint ?? null).lastInsertRowid);
+    return Number(
+      this.q
+        .prepare('INSERT INTO run (profile, started_at, allowed_deletes, config_fingerprint) VALUES (?, ?, ?, ?)')
+        .run(profile, now(), allowedDeletes ?? null, configFingerprint ?? null).lastInsertRowid,
+    );
   }
 
   /** Non-provisioned objects of an agent: what a full import is compared against. */
@@ -327,7 +399,11 @@ export class Store {
   closeAbandonedRuns(status: string): number {
     return this.transaction(() => {
       // Through the run table (one row per run) and run_step's run index, not a scan of every step.
-      this.q.prepare("UPDATE run_step SET status = ?, message = COALESCE(message, 'the process ended before the step recorded its end') WHERE run_id IN (SELECT id FROM run WHERE status = 'in-progress') AND status = 'in-progress'").run(status);
+      this.q
+        .prepare(
+          "UPDATE run_step SET status = ?, message = COALESCE(message, 'the process ended before the step recorded its end') WHERE run_id IN (SELECT id FROM run WHERE status = 'in-progress') AND status = 'in-progress'",
+        )
+        .run(status);
       return this.q.prepare("UPDATE run SET status = ? WHERE status = 'in-progress'").run(status).changes;
     });
   }
@@ -338,12 +414,15 @@ export class Store {
 
   startStep(runId: number, seq: number, agent: string, stepType: string): number {
     return Number(
-      this.q.prepare('INSERT INTO run_step (run_id, seq, agent, step_type, started_at) VALUES (?, ?, ?, ?, ?)').run(runId, seq, agent, stepType, now()).lastInsertRowid,
+      this.q.prepare('INSERT INTO run_step (run_id, seq, agent, step_type, started_at) VALUES (?, ?, ?, ?, ?)').run(runId, seq, agent, stepType, now())
+        .lastInsertRowid,
     );
   }
 
   finishStep(stepId: number, status: string, stats: StepStats, message?: string): void {
-    this.q.prepare('UPDATE run_step SET ended_at = ?, status = ?, stats = ?, message = ? WHERE id = ?').run(now(), status, json(stats), message ?? null, stepId);
+    this.q
+      .prepare('UPDATE run_step SET ended_at = ?, status = ?, stats = ?, message = ? WHERE id = ?')
+      .run(now(), status, json(stats), message ?? null, stepId);
   }
 
   recordError(step: StepRef, e: RunProblem): void {
@@ -356,26 +435,69 @@ export class Store {
     return this.q.prepare('SELECT id, profile, status, started_at AS startedAt, ended_at AS endedAt FROM run WHERE id = ?').get(runId) as never;
   }
 
-  runSteps(runId: number): { id: number; seq: number; agent: string; stepType: string; status: string; stats: StepStats; message: string | null; startedAt: string; endedAt: string | null }[] {
+  runSteps(runId: number): {
+    id: number;
+    seq: number;
+    agent: string;
+    stepType: string;
+    status: string;
+    stats: StepStats;
+    message: string | null;
+    startedAt: string;
+    endedAt: string | null;
+  }[] {
     const rows = this.q
-      .prepare('SELECT id, seq, agent, step_type AS stepType, status, stats, message, started_at AS startedAt, ended_at AS endedAt FROM run_step WHERE run_id = ? ORDER BY seq')
+      .prepare(
+        'SELECT id, seq, agent, step_type AS stepType, status, stats, message, started_at AS startedAt, ended_at AS endedAt FROM run_step WHERE run_id = ? ORDER BY seq',
+      )
       .all(runId) as { stats: string }[];
     return rows.map((r) => ({ ...r, stats: JSON.parse(r.stats) as StepStats })) as never;
   }
 
   runErrors(runId: number): (RunProblem & { stepId: number })[] {
-    return this.q.prepare('SELECT step_id AS stepId, agent, severity, object, attribute, code, message FROM run_error WHERE run_id = ? ORDER BY id').all(runId) as never;
+    return this.q
+      .prepare('SELECT step_id AS stepId, agent, severity, object, attribute, code, message FROM run_error WHERE run_id = ? ORDER BY id')
+      .all(runId) as never;
   }
 
   // ---- change log --------------------------------------------------------------------------
 
-  logChange(step: StepRef | undefined, space: 'mv' | 'cs', agent: string | null, objectId: number, objectRef: string, operation: string, before: unknown, after: unknown): void {
-    this.logChangeJson(step, space, agent, objectId, objectRef, operation, before === undefined ? null : json(before), after === undefined ? null : json(after));
+  logChange(
+    step: StepRef | undefined,
+    space: 'mv' | 'cs',
+    agent: string | null,
+    objectId: number,
+    objectRef: string,
+    operation: string,
+    before: unknown,
+    after: unknown,
+  ): void {
+    this.logChangeJson(
+      step,
+      space,
+      agent,
+      objectId,
+      objectRef,
+      operation,
+      before === undefined ? null : json(before),
+      after === undefined ? null : json(after),
+    );
   }
 
-  private logChangeJson(step: StepRef | undefined, space: 'mv' | 'cs', agent: string | null, objectId: number, objectRef: string, operation: string, before: string | null, after: string | null): void {
+  private logChangeJson(
+    step: StepRef | undefined,
+    space: 'mv' | 'cs',
+    agent: string | null,
+    objectId: number,
+    objectRef: string,
+    operation: string,
+    before: string | null,
+    after: string | null,
+  ): void {
     this.q
-      .prepare('INSERT INTO change_log (run_id, step_id, space, agent, object_id, object_ref, operation, before, after, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO change_log (run_id, step_id, space, agent, object_id, object_ref, operation, before, after, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(step?.runId ?? null, step?.stepId ?? null, space, agent, objectId, objectRef, operation, before, after, now());
   }
 
@@ -390,12 +512,29 @@ export class Store {
   }
 
   private changeLog(where: string, ...args: unknown[]): ChangeLogEntry[] {
-    const rows = this.q.prepare(`SELECT run_id, at, space, agent, object_id, object_ref, operation, before, after FROM change_log WHERE ${where} ORDER BY id`).all(...args) as {
-      run_id: number | null; at: string; space: 'mv' | 'cs'; agent: string | null; object_id: number; object_ref: string; operation: string; before: string | null; after: string | null;
+    const rows = this.q
+      .prepare(`SELECT run_id, at, space, agent, object_id, object_ref, operation, before, after FROM change_log WHERE ${where} ORDER BY id`)
+      .all(...args) as {
+      run_id: number | null;
+      at: string;
+      space: 'mv' | 'cs';
+      agent: string | null;
+      object_id: number;
+      object_ref: string;
+      operation: string;
+      before: string | null;
+      after: string | null;
     }[];
     return rows.map((r) => ({
-      runId: r.run_id, at: r.at, space: r.space, agent: r.agent, objectId: r.object_id, objectRef: r.object_ref, operation: r.operation,
-      before: r.before === null ? undefined : JSON.parse(r.before), after: r.after === null ? undefined : JSON.parse(r.after),
+      runId: r.run_id,
+      at: r.at,
+      space: r.space,
+      agent: r.agent,
+      objectId: r.object_id,
+      objectRef: r.object_ref,
+      operation: r.operation,
+      before: r.before === null ? undefined : JSON.parse(r.before),
+      after: r.after === null ? undefined : JSON.parse(r.after),
     }));
   }
 
@@ -422,7 +561,10 @@ export class Store {
    */
   csIdsForFullSync(agent: string): { waiting: number; others: number[] } {
     // A provisioned object has no anchor yet: the condition lets the count use the anchorless index.
-    const waiting = this.q.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ? AND anchor IS NULL AND provisioned = 1 AND pending_import IS NULL').pluck().get(agent) as number;
+    const waiting = this.q
+      .prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ? AND anchor IS NULL AND provisioned = 1 AND pending_import IS NULL')
+      .pluck()
+      .get(agent) as number;
     const others = waiting
       ? this.q.prepare('SELECT id FROM cs_object WHERE agent = ? AND NOT (provisioned = 1 AND pending_import IS NULL) ORDER BY id')
       : this.q.prepare('SELECT id FROM cs_object WHERE agent = ? ORDER BY id');
@@ -442,7 +584,20 @@ export class Store {
     return (this.q.prepare('SELECT * FROM cs_object WHERE mv_id = ? ORDER BY id').all(mvId) as CsDbRow[]).map(toCs);
   }
 
-  insertCs(step: StepRef | undefined, o: { agent: string; anchor: string | null; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap; pendingImport: PendingImport | null; provisioned?: boolean; owned?: boolean }): number {
+  insertCs(
+    step: StepRef | undefined,
+    o: {
+      agent: string;
+      anchor: string | null;
+      dn: string;
+      dnKey: string;
+      objectClasses: string[];
+      attributes: AttributeMap;
+      pendingImport: PendingImport | null;
+      provisioned?: boolean;
+      owned?: boolean;
+    },
+  ): number {
     return this.insertCsRow(step, o, o.provisioned ? 'provision' : 'import-add');
   }
 
@@ -451,11 +606,26 @@ export class Store {
    * export), with its lineage and its pending add, in the fewest writes: provisioning does this once
    * per person in a first synchronization.
    */
-  insertProvisioned(step: StepRef | undefined, o: { agent: string; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap }, mvId: number, detail: string): number {
+  insertProvisioned(
+    step: StepRef | undefined,
+    o: { agent: string; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap },
+    mvId: number,
+    detail: string,
+  ): number {
     const link = { mvId, kind: 'provisioning' as const, runId: step?.runId ?? null };
     // Spelled out, not spread from o: the spread object cost a tenth of the sync's time and
     // doubled the young generation (measured at 100,000 people).
-    const row = { agent: o.agent, anchor: null, dn: o.dn, dnKey: o.dnKey, objectClasses: o.objectClasses, attributes: o.attributes, pendingImport: null, provisioned: true, owned: true };
+    const row = {
+      agent: o.agent,
+      anchor: null,
+      dn: o.dn,
+      dnKey: o.dnKey,
+      objectClasses: o.objectClasses,
+      attributes: o.attributes,
+      pendingImport: null,
+      provisioned: true,
+      owned: true,
+    };
     const id = this.insertCsRow(step, row, 'provision', link);
     this.lineage(step, { id, agent: o.agent, anchor: null, dn: o.dn }, mvId, link.kind, true, detail);
     this.putPendingAdd(step, { id, agent: o.agent, dn: o.dn, objectClasses: o.objectClasses });
@@ -464,7 +634,17 @@ export class Store {
 
   private insertCsRow(
     step: StepRef | undefined,
-    o: { agent: string; anchor: string | null; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap; pendingImport: PendingImport | null; provisioned?: boolean; owned?: boolean },
+    o: {
+      agent: string;
+      anchor: string | null;
+      dn: string;
+      dnKey: string;
+      objectClasses: string[];
+      attributes: AttributeMap;
+      pendingImport: PendingImport | null;
+      provisioned?: boolean;
+      owned?: boolean;
+    },
     operation: string,
     link?: { mvId: number; kind: LinkKind; runId: number | null },
   ): number {
@@ -477,8 +657,23 @@ export class Store {
           `INSERT INTO cs_object (agent, anchor, dn, dn_key, object_classes, attributes, pending_import, provisioned, owned, mv_id, link_kind, linked_run, linked_at, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(o.agent, o.anchor, o.dn, o.dnKey, json(o.objectClasses), attributes, o.pendingImport, o.provisioned ? 1 : 0, o.owned ? 1 : 0,
-          link?.mvId ?? null, link?.kind ?? null, link?.runId ?? null, link ? t : null, t, t).lastInsertRowid,
+        .run(
+          o.agent,
+          o.anchor,
+          o.dn,
+          o.dnKey,
+          json(o.objectClasses),
+          attributes,
+          o.pendingImport,
+          o.provisioned ? 1 : 0,
+          o.owned ? 1 : 0,
+          link?.mvId ?? null,
+          link?.kind ?? null,
+          link?.runId ?? null,
+          link ? t : null,
+          t,
+          t,
+        ).lastInsertRowid,
     );
     this.indexCs(id, o.agent, undefined, o.attributes);
     // The image is logged as it was stored: its JSON is reused rather than built a second time.
@@ -487,17 +682,31 @@ export class Store {
   }
 
   /** Replaces the image of a CS object; logs only the attributes that changed. */
-  updateCsImage(step: StepRef | undefined, before: CsRow, after: { anchor?: string | null; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap }, operation: string, pendingImport?: PendingImport | null): void {
+  updateCsImage(
+    step: StepRef | undefined,
+    before: CsRow,
+    after: { anchor?: string | null; dn: string; dnKey: string; objectClasses: string[]; attributes: AttributeMap },
+    operation: string,
+    pendingImport?: PendingImport | null,
+  ): void {
     const anchor = after.anchor === undefined ? before.anchor : after.anchor;
     this.q
-      .prepare('UPDATE cs_object SET anchor = ?, dn = ?, dn_key = ?, object_classes = ?, attributes = ?, pending_import = COALESCE(?, pending_import), updated_at = ? WHERE id = ?')
+      .prepare(
+        'UPDATE cs_object SET anchor = ?, dn = ?, dn_key = ?, object_classes = ?, attributes = ?, pending_import = COALESCE(?, pending_import), updated_at = ? WHERE id = ?',
+      )
       .run(anchor, after.dn, after.dnKey, json(after.objectClasses), json(after.attributes), pendingImport ?? null, now(), before.id);
     this.indexCs(before.id, before.agent, before.attributes, after.attributes);
     const diff = diffAttributes(before.attributes, after.attributes);
     const b: Record<string, unknown> = { ...diff.before };
     const a: Record<string, unknown> = { ...diff.after };
-    if (before.dn !== after.dn) { b.dn = before.dn; a.dn = after.dn; }
-    if (before.anchor !== anchor) { b.anchor = before.anchor; a.anchor = anchor; }
+    if (before.dn !== after.dn) {
+      b.dn = before.dn;
+      a.dn = after.dn;
+    }
+    if (before.anchor !== anchor) {
+      b.anchor = before.anchor;
+      a.anchor = anchor;
+    }
     this.logChange(step, 'cs', before.agent, before.id, anchor ?? after.dn, operation, b, a);
   }
 
@@ -518,7 +727,9 @@ export class Store {
    */
   importedAnchors(agent: string): Map<string, number> {
     const known = new Map<string, number>();
-    const rows = this.q.prepare('SELECT anchor, id FROM cs_object WHERE agent = ? AND anchor IS NOT NULL').raw().iterate(agent) as IterableIterator<[string, number]>;
+    const rows = this.q.prepare('SELECT anchor, id FROM cs_object WHERE agent = ? AND anchor IS NOT NULL').raw().iterate(agent) as IterableIterator<
+      [string, number]
+    >;
     for (const [anchor, id] of rows) known.set(anchor, id);
     return known;
   }
@@ -561,7 +772,9 @@ export class Store {
   findDisconnectors(agent: string, key: string, value: string): CsRow[] {
     return (
       this.q
-        .prepare('SELECT DISTINCT c.* FROM cs_index i JOIN cs_object c ON c.id = i.cs_id WHERE i.agent = ? AND i.attribute = ? AND i.value = ? AND c.mv_id IS NULL')
+        .prepare(
+          'SELECT DISTINCT c.* FROM cs_index i JOIN cs_object c ON c.id = i.cs_id WHERE i.agent = ? AND i.attribute = ? AND i.value = ? AND c.mv_id IS NULL',
+        )
         .all(agent, key, value.toLowerCase()) as CsDbRow[]
     ).map(toCs);
   }
@@ -582,7 +795,15 @@ export class Store {
    * need not be fetched again). `synchronized`: the link is what the sync makes of the object's
    * imported change, which is then cleared in the same statement rather than a second one.
    */
-  link(step: StepRef | undefined, cs: Pick<CsRow, 'id' | 'agent' | 'anchor' | 'dn'>, mvId: number, kind: LinkKind, owned: boolean, detail?: string, synchronized = false): void {
+  link(
+    step: StepRef | undefined,
+    cs: Pick<CsRow, 'id' | 'agent' | 'anchor' | 'dn'>,
+    mvId: number,
+    kind: LinkKind,
+    owned: boolean,
+    detail?: string,
+    synchronized = false,
+  ): void {
     const t = now();
     this.q.prepare(synchronized ? LINK_SYNCHRONIZED : LINK).run(mvId, kind, step?.runId ?? null, t, owned ? 1 : 0, cs.id);
     this.lineage(step, cs, mvId, kind, owned, detail);
@@ -594,31 +815,58 @@ export class Store {
     this.lineage(step, cs, cs.mvId, event, cs.owned, detail);
   }
 
-  private lineage(step: StepRef | undefined, cs: Pick<CsRow, 'id' | 'agent' | 'anchor' | 'dn'>, mvId: number, event: string, owned: boolean, detail?: string): void {
+  private lineage(
+    step: StepRef | undefined,
+    cs: Pick<CsRow, 'id' | 'agent' | 'anchor' | 'dn'>,
+    mvId: number,
+    event: string,
+    owned: boolean,
+    detail?: string,
+  ): void {
     this.q
       .prepare('INSERT INTO lineage (run_id, agent, cs_id, anchor, dn, mv_id, event, owned, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(step?.runId ?? null, cs.agent, cs.id, cs.anchor, cs.dn, mvId, event, owned ? 1 : 0, detail ?? null, now());
   }
 
-  lineageOf(mvId: number): { runId: number | null; agent: string; csId: number; anchor: string | null; dn: string; event: string; owned: boolean; detail: string | null; at: string }[] {
-    return (this.q.prepare('SELECT run_id AS runId, agent, cs_id AS csId, anchor, dn, event, owned, detail, at FROM lineage WHERE mv_id = ? ORDER BY id').all(mvId) as { owned: number }[]).map(
-      (r) => ({ ...r, owned: r.owned === 1 }),
-    ) as never;
+  lineageOf(mvId: number): {
+    runId: number | null;
+    agent: string;
+    csId: number;
+    anchor: string | null;
+    dn: string;
+    event: string;
+    owned: boolean;
+    detail: string | null;
+    at: string;
+  }[] {
+    return (
+      this.q
+        .prepare('SELECT run_id AS runId, agent, cs_id AS csId, anchor, dn, event, owned, detail, at FROM lineage WHERE mv_id = ? ORDER BY id')
+        .all(mvId) as { owned: number }[]
+    ).map((r) => ({ ...r, owned: r.owned === 1 })) as never;
   }
 
   // ---- metaverse ---------------------------------------------------------------------------
 
   getMv(id: number): MvRow | undefined {
     const r = this.q.prepare('SELECT id, object_type, attributes, sources FROM mv_object WHERE id = ?').get(id) as
-      | { id: number; object_type: string; attributes: string; sources: string }
-      | undefined;
-    return r && { id: r.id, objectType: r.object_type, attributes: JSON.parse(r.attributes) as AttributeMap, sources: JSON.parse(r.sources) as Record<string, string> };
+      { id: number; object_type: string; attributes: string; sources: string } | undefined;
+    return (
+      r && {
+        id: r.id,
+        objectType: r.object_type,
+        attributes: JSON.parse(r.attributes) as AttributeMap,
+        sources: JSON.parse(r.sources) as Record<string, string>,
+      }
+    );
   }
 
   mvIds(objectType?: string): number[] {
-    return (objectType
-      ? this.q.prepare('SELECT id FROM mv_object WHERE object_type = ? ORDER BY id').pluck().all(objectType)
-      : this.q.prepare('SELECT id FROM mv_object ORDER BY id').pluck().all()) as number[];
+    return (
+      objectType
+        ? this.q.prepare('SELECT id FROM mv_object WHERE object_type = ? ORDER BY id').pluck().all(objectType)
+        : this.q.prepare('SELECT id FROM mv_object ORDER BY id').pluck().all()
+    ) as number[];
   }
 
   createMv(step: StepRef | undefined, objectType: string, attributes: AttributeMap, sources: Record<string, string>): number {
@@ -634,7 +882,9 @@ export class Store {
   }
 
   updateMv(step: StepRef | undefined, before: MvRow, attributes: AttributeMap, sources: Record<string, string>): void {
-    this.q.prepare('UPDATE mv_object SET attributes = ?, sources = ?, updated_run = ?, updated_at = ? WHERE id = ?').run(json(attributes), json(sources), step?.runId ?? null, now(), before.id);
+    this.q
+      .prepare('UPDATE mv_object SET attributes = ?, sources = ?, updated_run = ?, updated_at = ? WHERE id = ?')
+      .run(json(attributes), json(sources), step?.runId ?? null, now(), before.id);
     this.indexMv(before.id, before.objectType, before.attributes, attributes);
     const diff = diffAttributes(before.attributes, attributes);
     this.logChange(step, 'mv', null, before.id, before.objectType, 'mv-update', diff.before, diff.after);
@@ -659,9 +909,11 @@ export class Store {
   /** MV objects whose indexed attribute has this value (case-insensitive), optionally of one type. */
   findMv(attribute: string, value: string, objectType?: string): number[] {
     const v = value.toLowerCase();
-    return (objectType
-      ? this.q.prepare('SELECT DISTINCT mv_id FROM mv_index WHERE attribute = ? AND value = ? AND object_type = ?').pluck().all(attribute, v, objectType)
-      : this.q.prepare('SELECT DISTINCT mv_id FROM mv_index WHERE attribute = ? AND value = ?').pluck().all(attribute, v)) as number[];
+    return (
+      objectType
+        ? this.q.prepare('SELECT DISTINCT mv_id FROM mv_index WHERE attribute = ? AND value = ? AND object_type = ?').pluck().all(attribute, v, objectType)
+        : this.q.prepare('SELECT DISTINCT mv_id FROM mv_index WHERE attribute = ? AND value = ?').pluck().all(attribute, v)
+    ) as number[];
   }
 
   // ---- pending exports ---------------------------------------------------------------------
@@ -682,14 +934,18 @@ export class Store {
 
   countPendingExports(agent?: string, operation?: PendingExport['operation']): number {
     if (operation) return this.q.prepare('SELECT COUNT(*) FROM pending_export WHERE agent = ? AND operation = ?').pluck().get(agent, operation) as number;
-    return (agent
-      ? this.q.prepare('SELECT COUNT(*) FROM pending_export WHERE agent = ?').pluck().get(agent)
-      : this.q.prepare('SELECT COUNT(*) FROM pending_export').pluck().get()) as number;
+    return (
+      agent
+        ? this.q.prepare('SELECT COUNT(*) FROM pending_export WHERE agent = ?').pluck().get(agent)
+        : this.q.prepare('SELECT COUNT(*) FROM pending_export').pluck().get()
+    ) as number;
   }
 
   /** The CS ids of an agent's pending exports, operation by operation in the given order, then by id. */
   pendingExportIds(agent: string, order: readonly PendingExport['operation'][]): number[] {
-    return order.flatMap((op) => this.q.prepare('SELECT cs_id FROM pending_export WHERE agent = ? AND operation = ? ORDER BY cs_id').pluck().all(agent, op) as number[]);
+    return order.flatMap(
+      (op) => this.q.prepare('SELECT cs_id FROM pending_export WHERE agent = ? AND operation = ? ORDER BY cs_id').pluck().all(agent, op) as number[],
+    );
   }
 
   /**
@@ -702,8 +958,14 @@ export class Store {
     let newDn: string | null = null;
     let classes: string | null = null;
     let attrs = '{}';
-    if (pe.operation === 'add') { classes = json(pe.objectClasses); attrs = json(pe.attributes); }
-    if (pe.operation === 'update') { newDn = pe.newDn; attrs = json(pe.changes); }
+    if (pe.operation === 'add') {
+      classes = json(pe.objectClasses);
+      attrs = json(pe.attributes);
+    }
+    if (pe.operation === 'update') {
+      newDn = pe.newDn;
+      attrs = json(pe.changes);
+    }
     this.q
       .prepare(
         `INSERT INTO pending_export (cs_id, agent, operation, dn, new_dn, object_classes, attributes, created_run, staged_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -807,12 +1069,30 @@ export class Store {
 
   /** The conflict of this MV object in `agent` ended (one side went, or the address changed). */
   closeAddressConflict(step: StepRef, mv: MvRow, agent: string, why: string): void {
-    const row = this.q.prepare('DELETE FROM address_conflict WHERE mv_id = ? AND agent = ? RETURNING mail, others').get(mv.id, agent) as { mail: string; others: string } | undefined;
-    if (row) this.logChange(step, 'mv', null, mv.id, mv.objectType, 'address-conflict-resolved', { agent, mail: row.mail, others: JSON.parse(row.others) as string[] }, { why });
+    const row = this.q.prepare('DELETE FROM address_conflict WHERE mv_id = ? AND agent = ? RETURNING mail, others').get(mv.id, agent) as
+      { mail: string; others: string } | undefined;
+    if (row)
+      this.logChange(
+        step,
+        'mv',
+        null,
+        mv.id,
+        mv.objectType,
+        'address-conflict-resolved',
+        { agent, mail: row.mail, others: JSON.parse(row.others) as string[] },
+        { why },
+      );
   }
 
   addressConflicts(): { mvId: number; agent: string; mail: string; others: string[]; runId: number | null; foundAt: string }[] {
-    const rows = this.q.prepare('SELECT mv_id, agent, mail, others, run_id, found_at FROM address_conflict ORDER BY found_at, mv_id').all() as { mv_id: number; agent: string; mail: string; others: string; run_id: number | null; found_at: string }[];
+    const rows = this.q.prepare('SELECT mv_id, agent, mail, others, run_id, found_at FROM address_conflict ORDER BY found_at, mv_id').all() as {
+      mv_id: number;
+      agent: string;
+      mail: string;
+      others: string;
+      run_id: number | null;
+      found_at: string;
+    }[];
     return rows.map((r) => ({ mvId: r.mv_id, agent: r.agent, mail: r.mail, others: JSON.parse(r.others) as string[], runId: r.run_id, foundAt: r.found_at }));
   }
 
@@ -853,7 +1133,8 @@ export class Store {
 
   /** When the agent's anchors were last compared with its connector space, and what that found. */
   lastDeletionCheck(agent: string): { checkedAt: string; runId: number | null; seen: number; gone: number } | undefined {
-    const r = this.q.prepare('SELECT checked_at, run_id, seen, gone FROM deletion_check WHERE agent = ?').get(agent) as { checked_at: string; run_id: number | null; seen: number; gone: number } | undefined;
+    const r = this.q.prepare('SELECT checked_at, run_id, seen, gone FROM deletion_check WHERE agent = ?').get(agent) as
+      { checked_at: string; run_id: number | null; seen: number; gone: number } | undefined;
     return r && { checkedAt: r.checked_at, runId: r.run_id, seen: r.seen, gone: r.gone };
   }
 
@@ -883,16 +1164,21 @@ export class Store {
 
   getExpectation(csId: number): { csId: number; dn: string; attributes: AttributeMap; stepId: number | null } | undefined {
     const r = this.q.prepare('SELECT cs_id, dn, attributes, step_id FROM export_expectation WHERE cs_id = ?').get(csId) as
-      | { cs_id: number; dn: string; attributes: string; step_id: number | null }
-      | undefined;
+      { cs_id: number; dn: string; attributes: string; step_id: number | null } | undefined;
     return r && { csId: r.cs_id, dn: r.dn, attributes: JSON.parse(r.attributes) as AttributeMap, stepId: r.step_id };
   }
 
   /** Expectations of an agent recorded before this step (an import confirms what earlier exports wrote). */
   expectationsBefore(agent: string, stepId: number): { csId: number; dn: string; attributes: AttributeMap }[] {
-    return (this.q.prepare('SELECT cs_id, dn, attributes FROM export_expectation WHERE agent = ? AND (step_id IS NULL OR step_id < ?) ORDER BY cs_id').all(agent, stepId) as {
-      cs_id: number; dn: string; attributes: string;
-    }[]).map((r) => ({ csId: r.cs_id, dn: r.dn, attributes: JSON.parse(r.attributes) as AttributeMap }));
+    return (
+      this.q
+        .prepare('SELECT cs_id, dn, attributes FROM export_expectation WHERE agent = ? AND (step_id IS NULL OR step_id < ?) ORDER BY cs_id')
+        .all(agent, stepId) as {
+        cs_id: number;
+        dn: string;
+        attributes: string;
+      }[]
+    ).map((r) => ({ csId: r.cs_id, dn: r.dn, attributes: JSON.parse(r.attributes) as AttributeMap }));
   }
 
   /** The CS objects of an agent that carry an export expectation. */
@@ -915,14 +1201,23 @@ const SELECT_PENDING_EXPORT = `SELECT p.cs_id, p.agent, p.operation, p.dn, p.new
   FROM pending_export p JOIN cs_object c ON c.id = p.cs_id`;
 
 interface PeRow {
-  cs_id: number; agent: string; operation: 'add' | 'update' | 'delete'; dn: string; new_dn: string | null;
-  object_classes: string | null; attributes: string; attempts: number; last_error: string | null; sent_at: string | null;
+  cs_id: number;
+  agent: string;
+  operation: 'add' | 'update' | 'delete';
+  dn: string;
+  new_dn: string | null;
+  object_classes: string | null;
+  attributes: string;
+  attempts: number;
+  last_error: string | null;
+  sent_at: string | null;
 }
 
 function toPe(r: PeRow): PendingExport {
   const base = { csId: r.cs_id, agent: r.agent, dn: r.dn, attempts: r.attempts, lastError: r.last_error, sentAt: r.sent_at };
-  if (r.operation === 'add') return { ...base, operation: 'add', objectClasses: JSON.parse(r.object_classes ?? '[]') as string[], attributes: JSON.parse(r.attributes) as AttributeMap };
-  if (r.operation === 'update') return { ...base, operation: 'update', newDn: r.new_dn, changes: JSON.parse(r.attributes) as Record<string, { before: string[]; after: string[] }> };
+  if (r.operation === 'add')
+    return { ...base, operation: 'add', objectClasses: JSON.parse(r.object_classes ?? '[]') as string[], attributes: JSON.parse(r.attributes) as AttributeMap };
+  if (r.operation === 'update')
+    return { ...base, operation: 'update', newDn: r.new_dn, changes: JSON.parse(r.attributes) as Record<string, { before: string[]; after: string[] }> };
   return { ...base, operation: 'delete' };
 }
-

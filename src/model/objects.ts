@@ -45,8 +45,28 @@ export interface MvRow {
 
 /** sentAt: set just before the export is sent and cleared with its result; set at the start of a run, the outcome is unknown. */
 export type PendingExport =
-  | { csId: number; agent: string; operation: 'add'; dn: string; objectClasses: string[]; attributes: AttributeMap; attempts: number; lastError: string | null; sentAt?: string | null }
-  | { csId: number; agent: string; operation: 'update'; dn: string; newDn: string | null; changes: Record<string, { before: string[]; after: string[] }>; attempts: number; lastError: string | null; sentAt?: string | null }
+  | {
+      csId: number;
+      agent: string;
+      operation: 'add';
+      dn: string;
+      objectClasses: string[];
+      attributes: AttributeMap;
+      attempts: number;
+      lastError: string | null;
+      sentAt?: string | null;
+    }
+  | {
+      csId: number;
+      agent: string;
+      operation: 'update';
+      dn: string;
+      newDn: string | null;
+      changes: Record<string, { before: string[]; after: string[] }>;
+      attempts: number;
+      lastError: string | null;
+      sentAt?: string | null;
+    }
   | { csId: number; agent: string; operation: 'delete'; dn: string; attempts: number; lastError: string | null; sentAt?: string | null };
 
 export interface StepRef {
@@ -77,5 +97,22 @@ export interface StepStats {
 }
 
 export function emptyStats(): StepStats {
-  return { adds: 0, updates: 0, renames: 0, deletes: 0, unchanged: 0, errors: 0, warnings: 0, projections: 0, joins: 0, provisions: 0, disconnects: 0, exportsStaged: 0, filtered: 0, deletionCheckRead: 0, deletionCheckGone: 0, deletionCheckMs: 0 };
+  return {
+    adds: 0,
+    updates: 0,
+    renames: 0,
+    deletes: 0,
+    unchanged: 0,
+    errors: 0,
+    warnings: 0,
+    projections: 0,
+    joins: 0,
+    provisions: 0,
+    disconnects: 0,
+    exportsStaged: 0,
+    filtered: 0,
+    deletionCheckRead: 0,
+    deletionCheckGone: 0,
+    deletionCheckMs: 0,
+  };
 }

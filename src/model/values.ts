@@ -8,7 +8,10 @@ export function diffAttributes(before: AttributeMap, after: AttributeMap): { bef
   for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
     const x = before[k] ?? [];
     const y = after[k] ?? [];
-    if (!sameValues(x, y)) { b[k] = x; a[k] = y; }
+    if (!sameValues(x, y)) {
+      b[k] = x;
+      a[k] = y;
+    }
   }
   return { before: b, after: a };
 }

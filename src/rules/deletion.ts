@@ -8,9 +8,7 @@ export function deletesMvObject(deleteWhenDisconnectedFrom: readonly string[], d
   return deleteWhenDisconnectedFrom.includes(disconnectedAgent);
 }
 
-export type DeprovisionAction =
-  | { kind: 'delete'; reason: string }
-  | { kind: 'disconnect'; reason: string; warning?: string };
+export type DeprovisionAction = { kind: 'delete'; reason: string } | { kind: 'disconnect'; reason: string; warning?: string };
 
 /**
  * dirbridge deletes only what it created: the lineage must say so (owned) AND the object must still

@@ -27,8 +27,14 @@ export function evaluateFlow(flow: FlowValue, source: ValueSource): string[] {
   return [flow.constant];
 }
 
-export const csSource = (attributes: AttributeMap): ValueSource => (a) => attributes[a.toLowerCase()] ?? [];
-export const mvSource = (attributes: AttributeMap): ValueSource => (a) => attributes[a] ?? [];
+export const csSource =
+  (attributes: AttributeMap): ValueSource =>
+  (a) =>
+    attributes[a.toLowerCase()] ?? [];
+export const mvSource =
+  (attributes: AttributeMap): ValueSource =>
+  (a) =>
+    attributes[a] ?? [];
 
 export interface ImportFlowResult {
   attributes: AttributeMap;
@@ -83,7 +89,10 @@ export function applyImportFlows(
 }
 
 /** Removes what a disconnected agent contributed. */
-export function removeContributions(mv: { attributes: AttributeMap; sources: Record<string, string> }, agent: string): { attributes: AttributeMap; sources: Record<string, string> } {
+export function removeContributions(
+  mv: { attributes: AttributeMap; sources: Record<string, string> },
+  agent: string,
+): { attributes: AttributeMap; sources: Record<string, string> } {
   const attributes: AttributeMap = { ...mv.attributes };
   const sources = { ...mv.sources };
   for (const [attr, a] of Object.entries(mv.sources)) {

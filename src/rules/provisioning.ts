@@ -61,9 +61,17 @@ export function addressConflictProblem(mail: string | undefined, holders: readon
   if (!mail || holders.length === 0) return undefined;
   const names = holders.map((h) => h.label).join('; ');
   if (holders.some((h) => h.sameType)) {
-    return { attribute: 'mail', code: 'duplicate-address', message: `mail ${mail} is also the address of ${names}; one address on two people is a data error in the source, so no contact is created for it until the address is corrected. ${CONFLICT_FOLLOW_UP}` };
+    return {
+      attribute: 'mail',
+      code: 'duplicate-address',
+      message: `mail ${mail} is also the address of ${names}; one address on two people is a data error in the source, so no contact is created for it until the address is corrected. ${CONFLICT_FOLLOW_UP}`,
+    };
   }
-  return { attribute: 'mail', code: 'address-conflict', message: `mail ${mail} also belongs to ${names}; no contact is created while both exist (a person being migrated?). ${CONFLICT_FOLLOW_UP}` };
+  return {
+    attribute: 'mail',
+    code: 'address-conflict',
+    message: `mail ${mail} also belongs to ${names}; no contact is created while both exist (a person being migrated?). ${CONFLICT_FOLLOW_UP}`,
+  };
 }
 
 /** The connector attributes a source agent's import flow takes `mail` from. */

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 
 export const secretRef = z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()], {
-  error: 'a secret is never written in the config file: give { env: NAME } (an environment variable) or { file: PATH } (a file only its owner can read, mode 0600)',
+  error:
+    'a secret is never written in the config file: give { env: NAME } (an environment variable) or { file: PATH } (a file only its owner can read, mode 0600)',
 });
 
 export const tlsOptions = z

@@ -8,13 +8,7 @@ export function guidToString(bytes: Uint8Array): string {
   if (bytes.length !== 16) throw new Error(`a GUID has 16 bytes, got ${bytes.length}`);
   const hex = (i: number): string => bytes[i]!.toString(16).padStart(2, '0');
   const part = (idx: number[]): string => idx.map(hex).join('');
-  return [
-    part([3, 2, 1, 0]),
-    part([5, 4]),
-    part([7, 6]),
-    part([8, 9]),
-    part([10, 11, 12, 13, 14, 15]),
-  ].join('-');
+  return [part([3, 2, 1, 0]), part([5, 4]), part([7, 6]), part([8, 9]), part([10, 11, 12, 13, 14, 15])].join('-');
 }
 
 export function guidFromString(text: string): Buffer {

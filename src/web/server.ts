@@ -46,7 +46,8 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
   });
 
   function answer(req: IncomingMessage, send: (status: number, html: string, extra?: Record<string, string>) => void): void {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, messagePage('Read-only', 'This view changes nothing: only GET and HEAD are answered.'), { Allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(405, messagePage('Read-only', 'This view changes nothing: only GET and HEAD are answered.'), { Allow: 'GET, HEAD' });
     const url = requestUrl(req.url);
     const fromUrl = url.searchParams.get('token') ?? undefined;
     if (fromUrl !== undefined) {
@@ -55,9 +56,14 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
       return send(303, '', { Location: sameOriginPath(url), 'Set-Cookie': `${COOKIE}=${encodeURIComponent(fromUrl)}; HttpOnly; SameSite=Strict; Path=/` });
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`))?.slice(COOKIE.length + 1);
+    const cookie = (req.headers.cookie ?? '')
+      .split(/;\s*/)
+      .find((c) => c.startsWith(`${COOKIE}=`))
+      ?.slice(COOKIE.length + 1);
     if (!valid(bearer) && !valid(cookie === undefined ? undefined : decodedOrUndefined(cookie))) {
-      return send(401, messagePage('Access token required', 'Open the address you were given with ?token=..., or send Authorization: Bearer.'), { 'WWW-Authenticate': 'Bearer' });
+      return send(401, messagePage('Access token required', 'Open the address you were given with ?token=..., or send Authorization: Bearer.'), {
+        'WWW-Authenticate': 'Bearer',
+      });
     }
     send(200, route(url));
   }
@@ -65,11 +71,20 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
   function route(url: URL): string {
     const p = url.pathname;
     if (p === '/') {
-      const q = Object.fromEntries(['type', 'mail', 'name', 'where'].map((k) => [k, url.searchParams.get(k) ?? undefined]).filter(([, v]) => v)) as { type?: string; mail?: string; name?: string; where?: string };
+      const q = Object.fromEntries(['type', 'mail', 'name', 'where'].map((k) => [k, url.searchParams.get(k) ?? undefined]).filter(([, v]) => v)) as {
+        type?: string;
+        mail?: string;
+        name?: string;
+        where?: string;
+      };
       const asked = Object.keys(q).length > 0;
       // A term that is not attribute=pattern is left out: the form shows what was asked.
       const { conditions } = searchConditions({ mail: q.mail, name: q.name, where: q.where ? [q.where] : [] });
-      return searchPage(q, Object.keys(loaded.config.metaverse.objectTypes), asked ? inspector.searchMv({ ...(q.type ? { type: q.type } : {}), conditions, limit: 200 }) : undefined);
+      return searchPage(
+        q,
+        Object.keys(loaded.config.metaverse.objectTypes),
+        asked ? inspector.searchMv({ ...(q.type ? { type: q.type } : {}), conditions, limit: 200 }) : undefined,
+      );
     }
     const object = /^\/object\/(\d+)$/.exec(p);
     if (object) {
@@ -85,7 +100,12 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
       return runPage(r, store.runSteps(r.id), store.runErrors(r.id), store.changesOfRun(r.id));
     }
     if (p === '/report') {
-      return reportPage(inspector.reportContacts(), inspector.conflicts(), inspector.reportOrphans(), (dn, agent) => inspector.resolveCs(agent, dn)[0]?.mvId ?? undefined);
+      return reportPage(
+        inspector.reportContacts(),
+        inspector.conflicts(),
+        inspector.reportOrphans(),
+        (dn, agent) => inspector.resolveCs(agent, dn)[0]?.mvId ?? undefined,
+      );
     }
     throw new NotFound(`nothing at ${p}`);
   }

@@ -32,7 +32,15 @@ describe('the npm package', () => {
     const tarball = readdirSync(work).find((f) => /^dirbridge-.*\.tgz$/.test(f))!;
     const listed = (await run('tar', ['tzf', join(work, tarball)], work)).stdout.split('\n');
     // Only what it needs: the build (no source maps or declarations), profiles, example, units.
-    expect(listed).toEqual(expect.arrayContaining(['package/dist/cli/main.js', 'package/run-profiles/delta-cycle.yaml', 'package/examples/quickstart/domino-names.ldif', 'package/contrib/systemd/dirbridge-delta.service', 'package/README.md']));
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        'package/dist/cli/main.js',
+        'package/run-profiles/delta-cycle.yaml',
+        'package/examples/quickstart/domino-names.ldif',
+        'package/contrib/systemd/dirbridge-delta.service',
+        'package/README.md',
+      ]),
+    );
     expect(listed.filter((f) => /^package\/(src|test|bench|node_modules)\/|\.map$|\.d\.ts$/.test(f))).toEqual([]);
 
     const prefix = join(work, 'prefix');
@@ -57,6 +65,9 @@ describe('the npm package', () => {
     expect(cycle.code).toBe(0);
     expect((readFileSync(join(site, 'work/ad-contacts.changes.ldif'), 'utf8').match(/^changetype: add$/gm) ?? []).length).toBe(23);
     const version = await run('dirbridge', ['--version'], site, env);
-    expect({ code: version.code, out: version.stdout.trim() }).toEqual({ code: 0, out: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version });
+    expect({ code: version.code, out: version.stdout.trim() }).toEqual({
+      code: 0,
+      out: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    });
   });
 });

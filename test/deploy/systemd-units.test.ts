@@ -19,8 +19,12 @@ describe('shipped systemd units', () => {
 
   it('are the delta and full-cycle services with their timers', () => {
     expect(units.sort()).toEqual(['dirbridge-delta.service', 'dirbridge-delta.timer', 'dirbridge-full.service', 'dirbridge-full.timer']);
-    expect(readFileSync(join(UNITS, 'dirbridge-delta.service'), 'utf8')).toMatch(/\nExecStart=\/usr\/local\/bin\/dirbridge --config \/etc\/dirbridge\/dirbridge\.yaml run delta-cycle\n/);
-    expect(readFileSync(join(UNITS, 'dirbridge-full.service'), 'utf8')).toMatch(/\nExecStart=\/usr\/local\/bin\/dirbridge --config \/etc\/dirbridge\/dirbridge\.yaml run full-cycle\n/);
+    expect(readFileSync(join(UNITS, 'dirbridge-delta.service'), 'utf8')).toMatch(
+      /\nExecStart=\/usr\/local\/bin\/dirbridge --config \/etc\/dirbridge\/dirbridge\.yaml run delta-cycle\n/,
+    );
+    expect(readFileSync(join(UNITS, 'dirbridge-full.service'), 'utf8')).toMatch(
+      /\nExecStart=\/usr\/local\/bin\/dirbridge --config \/etc\/dirbridge\/dirbridge\.yaml run full-cycle\n/,
+    );
   });
 
   it('pass systemd-analyze verify without a warning', () => {
@@ -38,7 +42,17 @@ describe('shipped systemd units', () => {
   it('hold the hardening the README describes', () => {
     for (const u of units.filter((x) => x.endsWith('.service'))) {
       const text = readFileSync(join(UNITS, u), 'utf8');
-      for (const key of ['User=dirbridge', 'ProtectSystem=strict', 'ProtectHome=true', 'PrivateTmp=true', 'NoNewPrivileges=true', 'StateDirectory=dirbridge', 'UMask=0077', 'SuccessExitStatus=1 2 75']) expect(text, `${u}: ${key}`).toContain(`\n${key}\n`);
+      for (const key of [
+        'User=dirbridge',
+        'ProtectSystem=strict',
+        'ProtectHome=true',
+        'PrivateTmp=true',
+        'NoNewPrivileges=true',
+        'StateDirectory=dirbridge',
+        'UMask=0077',
+        'SuccessExitStatus=1 2 75',
+      ])
+        expect(text, `${u}: ${key}`).toContain(`\n${key}\n`);
     }
   });
 });

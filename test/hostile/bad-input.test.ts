@@ -10,17 +10,25 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { quickstartCopy } from '../integration/harness/quickstart.js';
 import { CLI, person } from './harness.js';
 
-
 interface Report {
   status: string;
-  steps: { agent: string; type: string; message?: string; stats: Record<string, number>; problems: { severity: string; object: string; attribute?: string; code: string; message: string }[] }[];
+  steps: {
+    agent: string;
+    type: string;
+    message?: string;
+    stats: Record<string, number>;
+    problems: { severity: string; object: string; attribute?: string; code: string; message: string }[];
+  }[];
 }
 
 let dir: string;
 let config: string;
 
 function cli(args: string[]): { code: number; report: Report; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, '--config', config, ...args, '--json'], { env: { ...process.env, DIRBRIDGE_LOG_LEVEL: 'silent' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, '--config', config, ...args, '--json'], {
+    env: { ...process.env, DIRBRIDGE_LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+  });
   return { code: r.status ?? -1, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
 }
 
@@ -29,7 +37,9 @@ const contacts = (): string => readFileSync(join(dir, 'work/ad-contacts.ldif'), 
 const problems = (r: Report): Report['steps'][number]['problems'] => r.steps.flatMap((s) => s.problems);
 /** The contact's attribute lines, by the DN's RDN value. */
 function contactOf(cn: string): string | undefined {
-  return contacts().split(/\n\n/).find((rec) => rec.includes(`dn: CN=${cn},`));
+  return contacts()
+    .split(/\n\n/)
+    .find((rec) => rec.includes(`dn: CN=${cn},`));
 }
 
 const ALICE_UNID = 'FA5D91045BE31D59BCBE77284EA3BDF7';
@@ -45,11 +55,20 @@ describe('hostile: bad input', () => {
     it(`a new entry carrying an existing person's anchor (${where} her) does not take her contact`, () => {
       const text = readFileSync(people(), 'utf8');
       const intruder = person('Mallory Mole', ALICE_UNID, 'mallory.mole@notes.acme.example');
-      writeFileSync(people(), where === 'after' ? `${text.trimEnd()}\n\n${intruder}` : text.replace('\n\ndn: cn=Alice Archer', `\n\n${intruder}\ndn: cn=Alice Archer`));
+      writeFileSync(
+        people(),
+        where === 'after' ? `${text.trimEnd()}\n\n${intruder}` : text.replace('\n\ndn: cn=Alice Archer', `\n\n${intruder}\ndn: cn=Alice Archer`),
+      );
       for (const profile of ['delta-cycle', 'full-cycle']) {
         const r = cli(['run', profile]);
         expect(r.code, profile).toBe(2);
-        expect(problems(r.report), profile).toContainEqual(expect.objectContaining({ code: 'duplicate-anchor', object: 'cn=Mallory Mole,ou=Sales,o=Acme', message: expect.stringContaining('cn=Alice Archer,ou=Sales,o=Acme') }));
+        expect(problems(r.report), profile).toContainEqual(
+          expect.objectContaining({
+            code: 'duplicate-anchor',
+            object: 'cn=Mallory Mole,ou=Sales,o=Acme',
+            message: expect.stringContaining('cn=Alice Archer,ou=Sales,o=Acme'),
+          }),
+        );
       }
       expect(contactOf('Alice Archer')).toMatch(/mail: alice\.archer@notes\.acme\.example/);
       expect(contactOf('Mallory Mole')).toBeUndefined();
@@ -58,9 +77,13 @@ describe('hostile: bad input', () => {
   }
 
   it('a hand-made contact standing at the DN a new person needs is not taken over: dn-collision, its values untouched', () => {
-    const handMade = 'dn: CN=Nina New,OU=Domino Contacts,DC=acme,DC=example\nobjectClass: contact\ncn: Nina New\nmail: nina.private@partner.example\nobjectGUID:: AAECAwQFBgcICQoLDA0ODw==\n';
+    const handMade =
+      'dn: CN=Nina New,OU=Domino Contacts,DC=acme,DC=example\nobjectClass: contact\ncn: Nina New\nmail: nina.private@partner.example\nobjectGUID:: AAECAwQFBgcICQoLDA0ODw==\n';
     writeFileSync(join(dir, 'work/ad-contacts.ldif'), `${contacts().trimEnd()}\n\n${handMade}`);
-    writeFileSync(people(), `${readFileSync(people(), 'utf8').trimEnd()}\n\n${person('Nina New', '0123456789ABCDEF0123456789ABCDEF', 'nina.new@notes.acme.example')}`);
+    writeFileSync(
+      people(),
+      `${readFileSync(people(), 'utf8').trimEnd()}\n\n${person('Nina New', '0123456789ABCDEF0123456789ABCDEF', 'nina.new@notes.acme.example')}`,
+    );
     for (let i = 0; i < 2; i++) {
       const r = cli(['run', 'delta-cycle']);
       expect(r.code).toBe(2);
@@ -78,8 +101,17 @@ describe('hostile: bad input', () => {
     for (const profile of ['delta-cycle', 'full-cycle']) {
       const r = cli(['run', profile]);
       expect(r.code, profile).toBe(2);
-      expect(problems(r.report)).toContainEqual(expect.objectContaining({ code: 'invalid-dn', object: 'cn=Alice Archer,,o=Acme', message: expect.stringContaining('keeps the values of its last good import') }));
-      expect(r.report.steps.reduce((n, s) => n + (s.type === 'export' ? s.stats.deletes! : 0), 0), profile).toBe(0);
+      expect(problems(r.report)).toContainEqual(
+        expect.objectContaining({
+          code: 'invalid-dn',
+          object: 'cn=Alice Archer,,o=Acme',
+          message: expect.stringContaining('keeps the values of its last good import'),
+        }),
+      );
+      expect(
+        r.report.steps.reduce((n, s) => n + (s.type === 'export' ? s.stats.deletes! : 0), 0),
+        profile,
+      ).toBe(0);
     }
     expect(contactOf('Alice Archer')).toMatch(/mail: alice\.archer@notes\.acme\.example/);
   });
@@ -102,7 +134,13 @@ describe('hostile: bad input', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('objectGUID:: 8ajdK49cTVeT75BlItgPMg==', 'objectGUID:: 8ajdK49cTVeT75BlItgP'));
     const r = cli(['run', 'delta-cycle']);
     expect(r.code).toBe(2);
-    expect(problems(r.report)).toContainEqual(expect.objectContaining({ code: 'invalid-guid', object: 'CN=Paula Perez,OU=Mailboxes,DC=acme,DC=example', message: expect.stringContaining('keeps the values of its last good import') }));
+    expect(problems(r.report)).toContainEqual(
+      expect.objectContaining({
+        code: 'invalid-guid',
+        object: 'CN=Paula Perez,OU=Mailboxes,DC=acme,DC=example',
+        message: expect.stringContaining('keeps the values of its last good import'),
+      }),
+    );
     expect(r.report.steps.filter((s) => s.type === 'export').reduce((n, s) => n + s.stats.adds! + s.stats.deletes!, 0)).toBe(0);
     expect(domino()).toContain('paula.perez@acme.example');
   });
@@ -112,9 +150,16 @@ describe('hostile: bad input', () => {
     const r = cli(['run', 'delta-cycle']);
     expect(r.code).toBe(0);
     expect(problems(r.report).filter((p) => /Alice Archer/i.test(p.object) || /alice/i.test(p.message))).toEqual([]);
-    expect(contacts().split(/\n\n/).filter((rec) => rec.includes('alice.archer@')).length).toBe(1);
+    expect(
+      contacts()
+        .split(/\n\n/)
+        .filter((rec) => rec.includes('alice.archer@')).length,
+    ).toBe(1);
     expect(contactOf('Alice Archer')).toMatch(/mail: alice\.archer@notes\.acme\.example/);
-    const plan = spawnSync(process.execPath, [CLI, '--config', config, 'plan', '--json'], { encoding: 'utf8', env: { ...process.env, DIRBRIDGE_LOG_LEVEL: 'silent' } });
+    const plan = spawnSync(process.execPath, [CLI, '--config', config, 'plan', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, DIRBRIDGE_LOG_LEVEL: 'silent' },
+    });
     expect(plan.stdout).not.toMatch(/Alice Archer/);
   });
 
@@ -125,8 +170,16 @@ describe('hostile: bad input', () => {
     expect(readFileSync(people(), 'utf8').endsWith('\n')).toBe(false);
     const r = cli(['run', 'delta-cycle']);
     expect({ code: r.code, status: r.report.status }).toEqual({ code: 1, status: 'completed-warnings' });
-    expect(problems(r.report)).toContainEqual(expect.objectContaining({ code: 'incomplete-read', object: 'domino-people', message: expect.stringMatching(/ends in the middle of a line.*none was taken as deleted/) }));
-    expect(r.report.steps.filter((s) => s.type === 'export').reduce((n, s) => n + s.stats.adds! + s.stats.updates! + s.stats.deletes! + s.stats.renames!, 0)).toBe(0);
+    expect(problems(r.report)).toContainEqual(
+      expect.objectContaining({
+        code: 'incomplete-read',
+        object: 'domino-people',
+        message: expect.stringMatching(/ends in the middle of a line.*none was taken as deleted/),
+      }),
+    );
+    expect(
+      r.report.steps.filter((s) => s.type === 'export').reduce((n, s) => n + s.stats.adds! + s.stats.updates! + s.stats.deletes! + s.stats.renames!, 0),
+    ).toBe(0);
     expect(contacts()).toBe(before);
   });
 });

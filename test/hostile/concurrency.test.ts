@@ -33,7 +33,8 @@ async function midRun(d: Deployment, ms = 1500): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-const lastRun = (d: Deployment): { status: string; endedAt: string | null } => (JSON.parse(d.cli(['history'], { json: true }).stdout) as { status: string; endedAt: string | null }[])[0]!;
+const lastRun = (d: Deployment): { status: string; endedAt: string | null } =>
+  (JSON.parse(d.cli(['history'], { json: true }).stdout) as { status: string; endedAt: string | null }[])[0]!;
 
 /** After a stopped first setup, ordinary runs finish it: every person gets exactly one contact. */
 function expectSetupFinishes(d: Deployment): void {

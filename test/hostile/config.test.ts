@@ -16,7 +16,11 @@ let dir: string;
 let config: string;
 
 function cli(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, '--config', config, ...args], { env: { ...process.env, DIRBRIDGE_LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, [CLI, '--config', config, ...args], {
+    env: { ...process.env, DIRBRIDGE_LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,10 +34,17 @@ function editConfig(edit: (c: Record<string, any>) => void): void {
 /** An LDAP agent in place of the quickstart's domino-people file: validated, never reached. */
 function ldapPeople(extra: Record<string, unknown>): void {
   editConfig((c) => {
-    c.agents['domino-people'] = { type: 'domino-ldap', url: 'ldaps://127.0.0.1:1', bindDn: 'cn=reader,o=Acme', baseDn: 'o=Acme', objectClasses: ['dominoPerson'], attributes: ['cn', 'givenname', 'sn', 'uid', 'internetaddress', 'mailsystem', 'title', 'telephonenumber'], ...extra };
+    c.agents['domino-people'] = {
+      type: 'domino-ldap',
+      url: 'ldaps://127.0.0.1:1',
+      bindDn: 'cn=reader,o=Acme',
+      baseDn: 'o=Acme',
+      objectClasses: ['dominoPerson'],
+      attributes: ['cn', 'givenname', 'sn', 'uid', 'internetaddress', 'mailsystem', 'title', 'telephonenumber'],
+      ...extra,
+    };
   });
 }
-
 
 beforeEach(() => {
   ({ config, dir } = quickstartCopy());
@@ -49,7 +60,11 @@ describe('hostile: config', () => {
     expect(existsSync(join(dir, 'work/metaverse.db'))).toBe(false);
   });
 
-  for (const [template, why] of [['CN={cn,OU=Domino Contacts,DC=acme,DC=example', /check the braces/], ['{cn}', /not a DN template/], ['CN=Everyone,OU=Domino Contacts,DC=acme,DC=example', /first RDN must hold a placeholder/]] as const) {
+  for (const [template, why] of [
+    ['CN={cn,OU=Domino Contacts,DC=acme,DC=example', /check the braces/],
+    ['{cn}', /not a DN template/],
+    ['CN=Everyone,OU=Domino Contacts,DC=acme,DC=example', /first RDN must hold a placeholder/],
+  ] as const) {
     it(`a provisioning DN template that gives no DN (${template}) is refused at load`, () => {
       editConfig((c) => (c.rules['ad-contacts'].provision.dn = template));
       const r = cli(['run', 'initial']);
@@ -67,7 +82,9 @@ describe('hostile: config', () => {
       ldapPeople({ password: { file: pw } });
       const r = cli(['run', 'initial']);
       expect(r.code).toBe(78);
-      expect(r.stderr).toContain(`agents.domino-people.password: secret file ${pw} can be read or written by others (mode 0${mode.toString(8)}); run chmod 600 ${pw}`);
+      expect(r.stderr).toContain(
+        `agents.domino-people.password: secret file ${pw} can be read or written by others (mode 0${mode.toString(8)}); run chmod 600 ${pw}`,
+      );
       expect(r.stderr).not.toContain('secret\n');
     }
   });
@@ -92,15 +109,25 @@ describe('hostile: config', () => {
     writeFileSync(pw, 'secret\n', { mode: 0o600 });
     ldapPeople({ password: { file: pw }, tls: { caFile: join(dir, 'missing-ca.pem') } });
     let r = cli(['run', 'initial']);
-    expect({ code: r.code, matches: /agents\.domino-people\.tls\.caFile: cannot read .*missing-ca\.pem \(ENOENT\)/.test(r.stderr) }).toEqual({ code: 78, matches: true });
+    expect({ code: r.code, matches: /agents\.domino-people\.tls\.caFile: cannot read .*missing-ca\.pem \(ENOENT\)/.test(r.stderr) }).toEqual({
+      code: 78,
+      matches: true,
+    });
     writeFileSync(join(dir, 'ca.der'), Buffer.from([0x30, 0x82, 0x01, 0x0a]));
     ldapPeople({ password: { file: pw }, tls: { caFile: join(dir, 'ca.der') } });
     r = cli(['run', 'initial']);
-    expect({ code: r.code, matches: /agents\.domino-people\.tls\.caFile: .*holds no PEM certificate.*openssl x509 -inform der/.test(r.stderr) }).toEqual({ code: 78, matches: true });
+    expect({ code: r.code, matches: /agents\.domino-people\.tls\.caFile: .*holds no PEM certificate.*openssl x509 -inform der/.test(r.stderr) }).toEqual({
+      code: 78,
+      matches: true,
+    });
   });
 
   it('a YAML alias bomb is refused at once, as a configuration error', () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`), ''].join('\n');
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`),
+      '',
+    ].join('\n');
     writeFileSync(config, bomb + readFileSync(config, 'utf8'));
     const started = Date.now();
     const r = cli(['run', 'initial']);

@@ -76,7 +76,11 @@ describe('hostile: crash and concurrency', () => {
     // The oracle: a clean first setup of the final people file (with the quickstart's deliberate errors).
     const clean = quickstartCopy();
     writeFileSync(join(clean.dir, 'domino-names.ldif'), readFileSync(join(dir, 'domino-names.ldif')));
-    const expectedErrors = new Set(run(clean.config, 'initial').problems.filter((p) => p.severity === 'error').map((p) => p.code));
+    const expectedErrors = new Set(
+      run(clean.config, 'initial')
+        .problems.filter((p) => p.severity === 'error')
+        .map((p) => p.code),
+    );
 
     // The departures are the test's own: past the deletion threshold they need the operator's consent.
     const settled = run(config, 'full-cycle', '--allow-deletes', '100000');

@@ -23,13 +23,40 @@ import { freshQuickstart } from './harness.js';
 const BUDGET = { interruptAfterTimeLimit: 4_000, numRuns: 100_000 } as const;
 const dir = mkdtempSync(join(tmpdir(), 'dirbridge-fuzz-'));
 
-const VALID_LDIF = 'version: 1\n\ndn: cn=Alice Archer,ou=Sales,o=Acme\nobjectClass: dominoPerson\ncn: Alice Archer\nsn:: QXJjaGVy\ndominoUNID: FA5D91045BE31D59BCBE77284EA3BDF7\n title: folded\n\n';
+const VALID_LDIF =
+  'version: 1\n\ndn: cn=Alice Archer,ou=Sales,o=Acme\nobjectClass: dominoPerson\ncn: Alice Archer\nsn:: QXJjaGVy\ndominoUNID: FA5D91045BE31D59BCBE77284EA3BDF7\n title: folded\n\n';
 
 /** Bytes of LDIF-ish text: a valid file cut, spliced and sprinkled with the bytes parsers trip on. */
 const ldifBytes = fc.oneof(
   fc.uint8Array({ maxLength: 400 }),
-  fc.tuple(fc.nat(VALID_LDIF.length), fc.uint8Array({ maxLength: 40 }), fc.nat(VALID_LDIF.length)).map(([a, junk, b]) => Buffer.concat([Buffer.from(VALID_LDIF.slice(0, a)), junk, Buffer.from(VALID_LDIF.slice(b))])),
-  fc.array(fc.constantFrom('dn:', 'dn::', 'cn: ', ':< file:///etc/passwd', '::', ' ', '\n', '\r\n', '\n\n', '#', '-', 'changetype: add', '\u0000', '\uFEFF', 'Zm9v', '=', ',', '\\'), { maxLength: 60 }).map((parts) => Buffer.from(parts.join(''))),
+  fc
+    .tuple(fc.nat(VALID_LDIF.length), fc.uint8Array({ maxLength: 40 }), fc.nat(VALID_LDIF.length))
+    .map(([a, junk, b]) => Buffer.concat([Buffer.from(VALID_LDIF.slice(0, a)), junk, Buffer.from(VALID_LDIF.slice(b))])),
+  fc
+    .array(
+      fc.constantFrom(
+        'dn:',
+        'dn::',
+        'cn: ',
+        ':< file:///etc/passwd',
+        '::',
+        ' ',
+        '\n',
+        '\r\n',
+        '\n\n',
+        '#',
+        '-',
+        'changetype: add',
+        '\u0000',
+        '\uFEFF',
+        'Zm9v',
+        '=',
+        ',',
+        '\\',
+      ),
+      { maxLength: 60 },
+    )
+    .map((parts) => Buffer.from(parts.join(''))),
 );
 
 let n = 0;
@@ -53,57 +80,85 @@ describe('hostile: fuzz', () => {
 
   it('DN parsing: RDNs or a DnSyntaxError, for any text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 80 }), fc.array(fc.constantFrom('cn', '=', ',', '+', '\\', '"', '#', ' ', 'a', '\\2c', '\\zz', 'ou=x', ';', '<'), { maxLength: 30 }).map((p) => p.join(''))), (dn) => {
-        try {
-          parseDn(dn);
-          normalizeDn(dn);
-        } catch (e) {
-          if (!(e instanceof DnSyntaxError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 80 }),
+          fc.array(fc.constantFrom('cn', '=', ',', '+', '\\', '"', '#', ' ', 'a', '\\2c', '\\zz', 'ou=x', ';', '<'), { maxLength: 30 }).map((p) => p.join('')),
+        ),
+        (dn) => {
+          try {
+            parseDn(dn);
+            normalizeDn(dn);
+          } catch (e) {
+            if (!(e instanceof DnSyntaxError)) throw e;
+          }
+        },
+      ),
       BUDGET,
     );
   });
 
   it('DN escaping: any value escaped into a DN is read back exactly, and the DN holds one RDN more', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 40 }).filter((v) => v.length > 0 && !/[\uD800-\uDFFF]/.test(v)), (value) => {
-        const dn = `CN=${escapeDnValue(value)},OU=Domino Contacts,DC=acme,DC=example`;
-        const rdns = parseDn(dn);
-        expect(rdns).toHaveLength(4);
-        expect(rdns[0]).toEqual({ attribute: 'CN', value });
-        expect(parseDn(formatDn(rdns))[0]!.value).toBe(value);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 40 }).filter((v) => v.length > 0 && !/[\uD800-\uDFFF]/.test(v)),
+        (value) => {
+          const dn = `CN=${escapeDnValue(value)},OU=Domino Contacts,DC=acme,DC=example`;
+          const rdns = parseDn(dn);
+          expect(rdns).toHaveLength(4);
+          expect(rdns[0]).toEqual({ attribute: 'CN', value });
+          expect(parseDn(formatDn(rdns))[0]!.value).toBe(value);
+        },
+      ),
       BUDGET,
     );
   });
 
   it('filter escaping: any value escaped into an equality filter is one filter with exactly that value', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 40 }).filter((v) => v.length > 0), (value) => {
-        const filter = `(mail=${escapeFilterValue(value)})`;
-        expect(ldapFilterProblem(filter)).toBeUndefined();
-        const parsed = FilterParser.parseString(filter) as unknown as { attribute: string; value: string | Buffer };
-        expect(parsed.attribute).toBe('mail');
-        expect(Buffer.isBuffer(parsed.value) ? parsed.value.toString('utf8') : parsed.value).toBe(value);
-      }),
+      fc.property(
+        fc.string({ maxLength: 40 }).filter((v) => v.length > 0),
+        (value) => {
+          const filter = `(mail=${escapeFilterValue(value)})`;
+          expect(ldapFilterProblem(filter)).toBeUndefined();
+          const parsed = FilterParser.parseString(filter) as unknown as { attribute: string; value: string | Buffer };
+          expect(parsed.attribute).toBe('mail');
+          expect(Buffer.isBuffer(parsed.value) ? parsed.value.toString('utf8') : parsed.value).toBe(value);
+        },
+      ),
       BUDGET,
     );
   });
 
   it('the filter check of the config: an answer for any text, never an exception', () => {
-    fc.assert(fc.property(fc.array(fc.constantFrom('(', ')', '&', '|', '!', '=', '*', 'cn', '\\', '~=', '>=', ' '), { maxLength: 30 }).map((p) => p.join('')), (f) => void ldapFilterProblem(f)), BUDGET);
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('(', ')', '&', '|', '!', '=', '*', 'cn', '\\', '~=', '>=', ' '), { maxLength: 30 }).map((p) => p.join('')),
+        (f) => void ldapFilterProblem(f),
+      ),
+      BUDGET,
+    );
   });
 
   it('the config YAML: data or a ConfigError, for any text, in bounded time', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.array(fc.constantFrom('a: ', '&x ', '*x', '[', ']', '{', '}', '- ', '\n', '  ', '\t', '!!binary ', '<<: *x', '"', "'", '#', '? ', '|', '>'), { maxLength: 50 }).map((p) => p.join(''))), (text) => {
-        try {
-          parseYaml('fuzz.yaml', text);
-        } catch (e) {
-          if (!(e instanceof ConfigError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc
+            .array(fc.constantFrom('a: ', '&x ', '*x', '[', ']', '{', '}', '- ', '\n', '  ', '\t', '!!binary ', '<<: *x', '"', "'", '#', '? ', '|', '>'), {
+              maxLength: 50,
+            })
+            .map((p) => p.join('')),
+        ),
+        (text) => {
+          try {
+            parseYaml('fuzz.yaml', text);
+          } catch (e) {
+            if (!(e instanceof ConfigError)) throw e;
+          }
+        },
+      ),
       BUDGET,
     );
   });
@@ -129,7 +184,37 @@ describe('hostile: fuzz', () => {
         socket.on('close', () => done(Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0)));
       });
 
-    const text = fc.oneof(fc.string({ maxLength: 60 }), fc.array(fc.constantFrom('/', '%', '%2F', '%00', '%E0%A4%A', '..', '?', '&', '=', 'token', 'mail', 'where', 'object', 'runs', '#', '[', ']', '@', '\\', 'http://', '//'), { maxLength: 20 }).map((p) => p.join('')));
+    const text = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc
+        .array(
+          fc.constantFrom(
+            '/',
+            '%',
+            '%2F',
+            '%00',
+            '%E0%A4%A',
+            '..',
+            '?',
+            '&',
+            '=',
+            'token',
+            'mail',
+            'where',
+            'object',
+            'runs',
+            '#',
+            '[',
+            ']',
+            '@',
+            '\\',
+            'http://',
+            '//',
+          ),
+          { maxLength: 20 },
+        )
+        .map((p) => p.join('')),
+    );
 
     it('any request target, cookie and query: an answer below 500 (or a refused request), and the server goes on', async () => {
       await fc.assert(

@@ -30,7 +30,10 @@ export interface Deployment {
   dir: string;
   config: string;
   /** Runs the CLI with --json where `json` is set; the report when stdout holds one. */
-  cli(args: string[], options?: { json?: boolean; env?: Record<string, string>; input?: string; timeout?: number }): { code: number; stdout: string; stderr: string; report?: Report };
+  cli(
+    args: string[],
+    options?: { json?: boolean; env?: Record<string, string>; input?: string; timeout?: number },
+  ): { code: number; stdout: string; stderr: string; report?: Report };
   file(name: string): string;
   read(name: string): string;
 }

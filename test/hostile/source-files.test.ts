@@ -29,32 +29,121 @@ const aliceRecord = (t: string): string => t.slice(t.indexOf(ALICE_DN), t.indexO
 const kept = 'the object keeps the values of its last good import';
 
 const cases: Case[] = [
-  { name: 'an empty DN', change: (t) => t.replace(ALICE_DN, 'dn:'), code: 2, problem: { code: 'invalid-dn', attribute: 'dn', message: expect.stringMatching(/the DN is empty.*keeps the values/) } },
-  { name: 'a DN without "="', change: (t) => t.replace(ALICE_DN, 'dn: Alice Archer'), code: 2, problem: { code: 'invalid-dn', object: 'Alice Archer', message: expect.stringContaining(kept) } },
-  { name: 'a DN ending in a comma', change: (t) => t.replace(ALICE_DN, `${ALICE_DN},`), code: 2, problem: { code: 'invalid-dn', message: expect.stringMatching(/ends with a separator/) } },
-  { name: 'a DN in base64 that is not base64', change: (t) => t.replace(ALICE_DN, 'dn:: ***'), code: 2, problem: { code: 'invalid-ldif', attribute: 'dn', message: expect.stringMatching(/invalid base64.*line 6.*keeps the values/) } },
-  { name: 'a value in base64 that is not base64', change: (t) => t.replace('sn: Archer', 'sn:: A$$$'), code: 2, problem: { code: 'invalid-ldif', object: 'cn=Alice Archer,ou=Sales,o=Acme', attribute: 'sn', message: expect.stringContaining(kept) } },
-  { name: 'a base64 value that decodes to bytes that are not UTF-8', change: (t) => t.replace('sn: Archer', `sn:: ${Buffer.from([0xff, 0xfe, 0x41]).toString('base64')}`), code: 2, problem: { code: 'invalid-utf8', attribute: 'sn' } },
-  { name: 'a value that points to a local file (never read)', change: (t) => t.replace('sn: Archer', 'sn:< file:///etc/passwd'), code: 2, problem: { code: 'invalid-ldif', attribute: 'sn', message: expect.stringMatching(/refers to a URL/) } },
-  { name: 'a line without a colon', change: (t) => t.replace('sn: Archer', 'sn Archer'), code: 2, problem: { code: 'invalid-ldif', object: 'cn=Alice Archer,ou=Sales,o=Acme', message: expect.stringMatching(/expected "attribute: value".*line 14/) } },
-  { name: 'an attribute name that is not one', change: (t) => t.replace('sn: Archer', 's n: Archer'), code: 2, problem: { code: 'invalid-ldif', message: expect.stringMatching(/"s n" is not an attribute name/) } },
-  { name: 'a NUL byte in a value', change: (t) => t.replace('sn: Archer', 'sn: Arc\u0000her'), code: 2, problem: { code: 'control-characters', attribute: 'sn' } },
-  { name: 'a terminal escape sequence in a value', change: (t) => t.replace('sn: Archer', 'sn: Arc\u001b[31mher'), code: 2, problem: { code: 'control-characters', attribute: 'sn' } },
+  {
+    name: 'an empty DN',
+    change: (t) => t.replace(ALICE_DN, 'dn:'),
+    code: 2,
+    problem: { code: 'invalid-dn', attribute: 'dn', message: expect.stringMatching(/the DN is empty.*keeps the values/) },
+  },
+  {
+    name: 'a DN without "="',
+    change: (t) => t.replace(ALICE_DN, 'dn: Alice Archer'),
+    code: 2,
+    problem: { code: 'invalid-dn', object: 'Alice Archer', message: expect.stringContaining(kept) },
+  },
+  {
+    name: 'a DN ending in a comma',
+    change: (t) => t.replace(ALICE_DN, `${ALICE_DN},`),
+    code: 2,
+    problem: { code: 'invalid-dn', message: expect.stringMatching(/ends with a separator/) },
+  },
+  {
+    name: 'a DN in base64 that is not base64',
+    change: (t) => t.replace(ALICE_DN, 'dn:: ***'),
+    code: 2,
+    problem: { code: 'invalid-ldif', attribute: 'dn', message: expect.stringMatching(/invalid base64.*line 6.*keeps the values/) },
+  },
+  {
+    name: 'a value in base64 that is not base64',
+    change: (t) => t.replace('sn: Archer', 'sn:: A$$$'),
+    code: 2,
+    problem: { code: 'invalid-ldif', object: 'cn=Alice Archer,ou=Sales,o=Acme', attribute: 'sn', message: expect.stringContaining(kept) },
+  },
+  {
+    name: 'a base64 value that decodes to bytes that are not UTF-8',
+    change: (t) => t.replace('sn: Archer', `sn:: ${Buffer.from([0xff, 0xfe, 0x41]).toString('base64')}`),
+    code: 2,
+    problem: { code: 'invalid-utf8', attribute: 'sn' },
+  },
+  {
+    name: 'a value that points to a local file (never read)',
+    change: (t) => t.replace('sn: Archer', 'sn:< file:///etc/passwd'),
+    code: 2,
+    problem: { code: 'invalid-ldif', attribute: 'sn', message: expect.stringMatching(/refers to a URL/) },
+  },
+  {
+    name: 'a line without a colon',
+    change: (t) => t.replace('sn: Archer', 'sn Archer'),
+    code: 2,
+    problem: { code: 'invalid-ldif', object: 'cn=Alice Archer,ou=Sales,o=Acme', message: expect.stringMatching(/expected "attribute: value".*line 14/) },
+  },
+  {
+    name: 'an attribute name that is not one',
+    change: (t) => t.replace('sn: Archer', 's n: Archer'),
+    code: 2,
+    problem: { code: 'invalid-ldif', message: expect.stringMatching(/"s n" is not an attribute name/) },
+  },
+  {
+    name: 'a NUL byte in a value',
+    change: (t) => t.replace('sn: Archer', 'sn: Arc\u0000her'),
+    code: 2,
+    problem: { code: 'control-characters', attribute: 'sn' },
+  },
+  {
+    name: 'a terminal escape sequence in a value',
+    change: (t) => t.replace('sn: Archer', 'sn: Arc\u001b[31mher'),
+    code: 2,
+    problem: { code: 'control-characters', attribute: 'sn' },
+  },
   { name: 'CR LF line ends throughout (no change)', change: (t) => t.replace(/\n/g, '\r\n'), code: 0 },
   { name: 'a UTF-8 byte order mark (no change)', change: (t) => `\uFEFF${t}`, code: 0 },
   { name: 'a comment line inside a record (no change)', change: (t) => t.replace('sn: Archer', '# a comment\nsn: Archer'), code: 0 },
   { name: 'a folded value (no change)', change: (t) => t.replace('title: Sales', 'title: Sa\n les'), code: 0 },
-  { name: 'a DN given in base64 (no change)', change: (t) => t.replace(ALICE_DN, `dn:: ${Buffer.from('cn=Alice Archer,ou=Sales,o=Acme').toString('base64')}`), code: 0 },
+  {
+    name: 'a DN given in base64 (no change)',
+    change: (t) => t.replace(ALICE_DN, `dn:: ${Buffer.from('cn=Alice Archer,ou=Sales,o=Acme').toString('base64')}`),
+    code: 0,
+  },
   { name: 'the same DN in another case (no change)', change: (t) => t.replace(ALICE_DN, 'dn: CN=alice archer,OU=sales,O=acme'), code: 0 },
   { name: 'a move to another OU (the contact stays)', change: (t) => t.replace(ALICE_DN, 'dn: cn=Alice Archer,ou=Marketing,o=Acme'), code: 0 },
   { name: 'a 10 KB DN (no change to the contact)', change: (t) => t.replace(ALICE_DN, `dn: cn=Alice Archer,${'ou=x,'.repeat(2000)}ou=Sales,o=Acme`), code: 0 },
-  { name: 'the anchor line removed', change: (t) => t.replace(`dominoUNID: ${ALICE_UNID}\n`, ''), code: 2, problem: { code: 'missing-anchor', attribute: 'dominoUNID', message: expect.stringContaining(kept) } },
-  { name: 'an empty anchor', change: (t) => t.replace(`dominoUNID: ${ALICE_UNID}`, 'dominoUNID:'), code: 2, problem: { code: 'missing-anchor', message: expect.stringContaining(kept) } },
-  { name: 'two anchor values', change: (t) => t.replace(`dominoUNID: ${ALICE_UNID}`, `dominoUNID: ${ALICE_UNID}\ndominoUNID: ${'1'.repeat(32)}`), code: 2, problem: { code: 'multiple-anchors', attribute: 'dominoUNID', message: expect.stringContaining(kept) } },
+  {
+    name: 'the anchor line removed',
+    change: (t) => t.replace(`dominoUNID: ${ALICE_UNID}\n`, ''),
+    code: 2,
+    problem: { code: 'missing-anchor', attribute: 'dominoUNID', message: expect.stringContaining(kept) },
+  },
+  {
+    name: 'an empty anchor',
+    change: (t) => t.replace(`dominoUNID: ${ALICE_UNID}`, 'dominoUNID:'),
+    code: 2,
+    problem: { code: 'missing-anchor', message: expect.stringContaining(kept) },
+  },
+  {
+    name: 'two anchor values',
+    change: (t) => t.replace(`dominoUNID: ${ALICE_UNID}`, `dominoUNID: ${ALICE_UNID}\ndominoUNID: ${'1'.repeat(32)}`),
+    code: 2,
+    problem: { code: 'multiple-anchors', attribute: 'dominoUNID', message: expect.stringContaining(kept) },
+  },
   { name: 'the person given twice (a copied document: same UNID)', change: (t) => `${t.trimEnd()}\n\n${aliceRecord(t)}\n`, code: 0 },
-  { name: 'the same DN twice with another UNID', change: (t) => `${t.trimEnd()}\n\n${aliceRecord(t).replace(ALICE_UNID, '2'.repeat(32))}\n`, code: 2, problem: { code: 'duplicate-address', attribute: 'mail' } },
-  { name: 'a change record in the export', change: (t) => t.replace(ALICE_DN, `${ALICE_DN}\nchangetype: add`), code: 2, problem: { code: 'invalid-ldif', attribute: 'changetype', message: expect.stringMatching(/not content/) } },
-  { name: 'an address that is not one', change: (t) => t.replace(`internetaddress: ${ALICE_MAIL}`, 'internetaddress: not-an-address'), code: 2, problem: { code: 'invalid-smtp-address', attribute: 'mail' } },
+  {
+    name: 'the same DN twice with another UNID',
+    change: (t) => `${t.trimEnd()}\n\n${aliceRecord(t).replace(ALICE_UNID, '2'.repeat(32))}\n`,
+    code: 2,
+    problem: { code: 'duplicate-address', attribute: 'mail' },
+  },
+  {
+    name: 'a change record in the export',
+    change: (t) => t.replace(ALICE_DN, `${ALICE_DN}\nchangetype: add`),
+    code: 2,
+    problem: { code: 'invalid-ldif', attribute: 'changetype', message: expect.stringMatching(/not content/) },
+  },
+  {
+    name: 'an address that is not one',
+    change: (t) => t.replace(`internetaddress: ${ALICE_MAIL}`, 'internetaddress: not-an-address'),
+    code: 2,
+    problem: { code: 'invalid-smtp-address', attribute: 'mail' },
+  },
   {
     name: 'an address with a header smuggled in after a line break',
     change: (t) => t.replace(`internetaddress: ${ALICE_MAIL}`, `internetaddress:: ${Buffer.from(`${ALICE_MAIL}\nbcc: x@evil.example`).toString('base64')}`),
@@ -63,18 +152,46 @@ const cases: Case[] = [
   },
   {
     name: 'special characters in the name, escaped in the DN: the contact DN is escaped too',
-    change: (t) => t.replace(ALICE_DN, 'dn: cn=Alice \\"A\\+B\\" \\<C\\>\\;\\\\ Archer,ou=Sales,o=Acme').replace('cn: Alice Archer', 'cn: Alice "A+B" <C>;\\ Archer'),
+    change: (t) =>
+      t.replace(ALICE_DN, 'dn: cn=Alice \\"A\\+B\\" \\<C\\>\\;\\\\ Archer,ou=Sales,o=Acme').replace('cn: Alice Archer', 'cn: Alice "A+B" <C>;\\ Archer'),
     code: 0,
     exports: { updates: 1, renames: 1 },
-    alice: (c) => expect(c).toMatch(/^dn: CN=Alice \\"A\\\+B\\" \\<C\\>\\;\\\\ Archer,OU=Domino Contacts,DC=acme,DC=example\n[^]*\ncn: Alice "A\+B" <C>;\\ Archer\n/),
+    alice: (c) =>
+      expect(c).toMatch(/^dn: CN=Alice \\"A\\\+B\\" \\<C\\>\\;\\\\ Archer,OU=Domino Contacts,DC=acme,DC=example\n[^]*\ncn: Alice "A\+B" <C>;\\ Archer\n/),
   },
-  { name: 'a name with a leading "#": escaped in the contact DN', change: (t) => t.replace(ALICE_DN, 'dn: cn=\\#Alice,ou=Sales,o=Acme').replace('cn: Alice Archer', 'cn: #Alice'), code: 0, exports: { updates: 1, renames: 1 }, alice: (c) => expect(c).toMatch(/^dn: CN=\\#Alice,OU=Domino Contacts/) },
-  { name: 'a value of 1 MB is carried whole', change: (t) => t.replace('title: Sales', `title: ${'x'.repeat(1 << 20)}`), code: 0, exports: { updates: 1 }, alice: (c) => expect(c.replace(/\n /g, '')).toContain(`title: ${'x'.repeat(1 << 20)}\n`) },
-  { name: 'trailing spaces are part of the value (written in base64)', change: (t) => t.replace('sn: Archer', 'sn: Archer   '), code: 0, exports: { updates: 1 }, alice: (c) => expect(c).toContain(`sn:: ${Buffer.from('Archer   ').toString('base64')}\n`) },
+  {
+    name: 'a name with a leading "#": escaped in the contact DN',
+    change: (t) => t.replace(ALICE_DN, 'dn: cn=\\#Alice,ou=Sales,o=Acme').replace('cn: Alice Archer', 'cn: #Alice'),
+    code: 0,
+    exports: { updates: 1, renames: 1 },
+    alice: (c) => expect(c).toMatch(/^dn: CN=\\#Alice,OU=Domino Contacts/),
+  },
+  {
+    name: 'a value of 1 MB is carried whole',
+    change: (t) => t.replace('title: Sales', `title: ${'x'.repeat(1 << 20)}`),
+    code: 0,
+    exports: { updates: 1 },
+    alice: (c) => expect(c.replace(/\n /g, '')).toContain(`title: ${'x'.repeat(1 << 20)}\n`),
+  },
+  {
+    name: 'trailing spaces are part of the value (written in base64)',
+    change: (t) => t.replace('sn: Archer', 'sn: Archer   '),
+    code: 0,
+    exports: { updates: 1 },
+    alice: (c) => expect(c).toContain(`sn:: ${Buffer.from('Archer   ').toString('base64')}\n`),
+  },
   { name: 'only the version line: refused as a shrunk directory', change: () => 'version: 1\n', code: 6 },
-  { name: 'the file replaced by /dev/null: refused as a shrunk directory', change: (_t, d) => (rmSync(d.file('domino-names.ldif')), symlinkSync('/dev/null', d.file('domino-names.ldif'))), code: 6 },
+  {
+    name: 'the file replaced by /dev/null: refused as a shrunk directory',
+    change: (_t, d) => (rmSync(d.file('domino-names.ldif')), symlinkSync('/dev/null', d.file('domino-names.ldif'))),
+    code: 6,
+  },
   { name: 'the file removed: the step stops, naming the file and the key', change: (_t, d) => rmSync(d.file('domino-names.ldif')), code: 4 },
-  { name: 'a folder in place of the file: the step stops, naming it', change: (_t, d) => (rmSync(d.file('domino-names.ldif')), mkdirSync(d.file('domino-names.ldif'))), code: 4 },
+  {
+    name: 'a folder in place of the file: the step stops, naming it',
+    change: (_t, d) => (rmSync(d.file('domino-names.ldif')), mkdirSync(d.file('domino-names.ldif'))),
+    code: 4,
+  },
 ];
 
 describe('hostile: bad input', () => {
@@ -88,7 +205,10 @@ describe('hostile: bad input', () => {
       const problems = problemsOf(r.report);
       expect({ code: r.code, problems: problems.map((p) => p.code) }).toMatchObject({ code: c.code });
       if (c.problem) expect(problems).toContainEqual(expect.objectContaining(c.problem));
-      if (c.code === 4) expect(r.report!.steps.find((s) => s.message)?.message).toMatch(/agents\.domino-people\.file\) (does not exist|is a folder).*nobody was taken as deleted/);
+      if (c.code === 4)
+        expect(r.report!.steps.find((s) => s.message)?.message).toMatch(
+          /agents\.domino-people\.file\) (does not exist|is a folder).*nobody was taken as deleted/,
+        );
       if (c.code === 6) expect(r.report!.steps.find((s) => s.message)?.message).toMatch(/not taken as \d+ deletions/);
       expect(exported(r.report)).toEqual({ adds: 0, updates: 0, renames: 0, deletes: 0, ...c.exports });
       const after = records(d.read('work/ad-contacts.ldif'));
@@ -121,24 +241,53 @@ interface FolderCase {
 const edit = (d: Deployment, file: string, f: (t: string) => string): void => writeFileSync(d.file(file), f(d.read(file)));
 const dominoContacts = (d: Deployment): string[] => records(d.read('work/domino-contacts.ldif'));
 const adContacts = (d: Deployment): string[] => records(d.read('work/ad-contacts.ldif'));
-const withMail = (recs: string[], mail: string): string[] => recs.filter((r) => new RegExp(`^(mail|internetaddress|mailaddress): ${mail.replace(/\./g, '\\.')}$`, 'im').test(r));
+const withMail = (recs: string[], mail: string): string[] =>
+  recs.filter((r) => new RegExp(`^(mail|internetaddress|mailaddress): ${mail.replace(/\./g, '\\.')}$`, 'im').test(r));
 const everyMailboxHasItsContact = (d: Deployment): void => {
   for (const mail of ['paula.perez@acme.example', 'quentin.quinn@acme.example']) expect(withMail(dominoContacts(d), mail), mail).toHaveLength(1);
 };
 const aliceHasOneContact = (d: Deployment): void => expect(withMail(adContacts(d), ALICE_MAIL)).toHaveLength(1);
 
 const folderCases: FolderCase[] = [
-  { name: 'mailbox file: a mailbox without objectGUID', change: (d) => edit(d, 'ad-mailboxes.ldif', (t) => t.replace(`${PAULA_GUID}\n`, '')), code: 2, problem: { code: 'missing-anchor', object: 'CN=Paula Perez,OU=Mailboxes,DC=acme,DC=example', message: expect.stringContaining(kept) }, after: everyMailboxHasItsContact },
-  { name: 'mailbox file: an objectGUID written as text', change: (d) => edit(d, 'ad-mailboxes.ldif', (t) => t.replace(PAULA_GUID, 'objectGUID: 8ajdK49cTVeT75BlItgPMg==')), code: 2, problem: { code: 'invalid-guid', message: expect.stringMatching(/24 bytes, a GUID has 16.*keeps the values/) }, after: everyMailboxHasItsContact },
+  {
+    name: 'mailbox file: a mailbox without objectGUID',
+    change: (d) => edit(d, 'ad-mailboxes.ldif', (t) => t.replace(`${PAULA_GUID}\n`, '')),
+    code: 2,
+    problem: { code: 'missing-anchor', object: 'CN=Paula Perez,OU=Mailboxes,DC=acme,DC=example', message: expect.stringContaining(kept) },
+    after: everyMailboxHasItsContact,
+  },
+  {
+    name: 'mailbox file: an objectGUID written as text',
+    change: (d) => edit(d, 'ad-mailboxes.ldif', (t) => t.replace(PAULA_GUID, 'objectGUID: 8ajdK49cTVeT75BlItgPMg==')),
+    code: 2,
+    problem: { code: 'invalid-guid', message: expect.stringMatching(/24 bytes, a GUID has 16.*keeps the values/) },
+    after: everyMailboxHasItsContact,
+  },
   {
     name: "mailbox file: one mailbox given another's objectGUID: neither loses its contact",
     change: (d) => edit(d, 'ad-mailboxes.ldif', (t) => t.replace(QUENTIN_GUID, PAULA_GUID)),
     code: 2,
-    problem: { code: 'duplicate-anchor', object: 'CN=Quentin Quinn,OU=Mailboxes,DC=acme,DC=example', message: expect.stringMatching(/the object known at this DN .* keeps its last good image too/) },
+    problem: {
+      code: 'duplicate-anchor',
+      object: 'CN=Quentin Quinn,OU=Mailboxes,DC=acme,DC=example',
+      message: expect.stringMatching(/the object known at this DN .* keeps its last good image too/),
+    },
     after: everyMailboxHasItsContact,
   },
-  { name: 'mailbox file: a binary attribute with broken base64', change: (d) => edit(d, 'ad-mailboxes.ldif', (t) => t.replace('msExchMailboxGuid:: FRwWVCzoPFWSEiQI8QnlUw==', 'msExchMailboxGuid:: FRwW!')), code: 2, problem: { code: 'invalid-ldif', attribute: 'msExchMailboxGuid' }, after: everyMailboxHasItsContact },
-  { name: 'mailbox file: a mailbox that lost its mail keeps its contact', change: (d) => edit(d, 'ad-mailboxes.ldif', (t) => t.replace('mail: paula.perez@acme.example\n', '')), code: 2, problem: { code: 'missing-attribute', attribute: 'mail' }, after: everyMailboxHasItsContact },
+  {
+    name: 'mailbox file: a binary attribute with broken base64',
+    change: (d) => edit(d, 'ad-mailboxes.ldif', (t) => t.replace('msExchMailboxGuid:: FRwWVCzoPFWSEiQI8QnlUw==', 'msExchMailboxGuid:: FRwW!')),
+    code: 2,
+    problem: { code: 'invalid-ldif', attribute: 'msExchMailboxGuid' },
+    after: everyMailboxHasItsContact,
+  },
+  {
+    name: 'mailbox file: a mailbox that lost its mail keeps its contact',
+    change: (d) => edit(d, 'ad-mailboxes.ldif', (t) => t.replace('mail: paula.perez@acme.example\n', '')),
+    code: 2,
+    problem: { code: 'missing-attribute', attribute: 'mail' },
+    after: everyMailboxHasItsContact,
+  },
   {
     name: 'contacts: a contact deleted by hand is created again in the same cycle',
     change: (d) => edit(d, 'work/ad-contacts.ldif', (t) => t.replace(aliceRecordIn(t), '').replace(/\n{3,}/g, '\n\n')),
@@ -146,17 +295,43 @@ const folderCases: FolderCase[] = [
     exports: { adds: 1 },
     after: aliceHasOneContact,
   },
-  { name: 'contacts: a mail changed by hand is set back', change: (d) => edit(d, 'work/ad-contacts.ldif', (t) => t.replace(`mail: ${ALICE_MAIL}`, 'mail: alice@evil.example')), code: 0, exports: { updates: 1 }, after: (d) => (aliceHasOneContact(d), expect(d.read('work/ad-contacts.ldif')).not.toContain('alice@evil.example')) },
-  { name: 'contacts: a contact moved by hand is moved back', change: (d) => edit(d, 'work/ad-contacts.ldif', (t) => t.replace('dn: CN=Alice Archer,OU=Domino Contacts', 'dn: CN=Alice Archer,OU=Elsewhere')), code: 0, exports: { renames: 1 }, after: (d) => (aliceHasOneContact(d), expect(d.read('work/ad-contacts.ldif')).toContain('dn: CN=Alice Archer,OU=Domino Contacts,DC=acme,DC=example')) },
+  {
+    name: 'contacts: a mail changed by hand is set back',
+    change: (d) => edit(d, 'work/ad-contacts.ldif', (t) => t.replace(`mail: ${ALICE_MAIL}`, 'mail: alice@evil.example')),
+    code: 0,
+    exports: { updates: 1 },
+    after: (d) => (aliceHasOneContact(d), expect(d.read('work/ad-contacts.ldif')).not.toContain('alice@evil.example')),
+  },
+  {
+    name: 'contacts: a contact moved by hand is moved back',
+    change: (d) => edit(d, 'work/ad-contacts.ldif', (t) => t.replace('dn: CN=Alice Archer,OU=Domino Contacts', 'dn: CN=Alice Archer,OU=Elsewhere')),
+    code: 0,
+    exports: { renames: 1 },
+    after: (d) => (aliceHasOneContact(d), expect(d.read('work/ad-contacts.ldif')).toContain('dn: CN=Alice Archer,OU=Domino Contacts,DC=acme,DC=example')),
+  },
   {
     name: 'contacts: a file cut in the middle of a line: nothing re-added, nothing deleted',
-    change: (d) => writeFileSync(d.file('work/ad-contacts.ldif'), readFileSync(d.file('work/ad-contacts.ldif')).subarray(0, Math.floor(readFileSync(d.file('work/ad-contacts.ldif')).length / 2))),
+    change: (d) =>
+      writeFileSync(
+        d.file('work/ad-contacts.ldif'),
+        readFileSync(d.file('work/ad-contacts.ldif')).subarray(0, Math.floor(readFileSync(d.file('work/ad-contacts.ldif')).length / 2)),
+      ),
     code: 1,
     problem: { code: 'incomplete-read', object: 'ad-contacts' },
     after: () => undefined,
   },
-  { name: 'contacts: an emptied file is refused as a shrunk directory, nothing re-added', change: (d) => writeFileSync(d.file('work/ad-contacts.ldif'), ''), code: 6, after: () => undefined },
-  { name: 'contacts: the changes file removed: recorded changes go on in a new one', change: (d) => rmSync(d.file('work/ad-contacts.changes.ldif')), code: 0, after: aliceHasOneContact },
+  {
+    name: 'contacts: an emptied file is refused as a shrunk directory, nothing re-added',
+    change: (d) => writeFileSync(d.file('work/ad-contacts.ldif'), ''),
+    code: 6,
+    after: () => undefined,
+  },
+  {
+    name: 'contacts: the changes file removed: recorded changes go on in a new one',
+    change: (d) => rmSync(d.file('work/ad-contacts.changes.ldif')),
+    code: 0,
+    after: aliceHasOneContact,
+  },
 ];
 
 function aliceRecordIn(t: string): string {

@@ -19,12 +19,16 @@ export default class HostileSummary implements Reporter {
       }
       for (const c of t.tasks ?? []) count(group, c);
     };
-    for (const f of files) for (const top of f.tasks ?? []) {
-      const m = /^hostile: (.+)$/.exec(top.name);
-      if (m) count(m[1]!, top);
-    }
+    for (const f of files)
+      for (const top of f.tasks ?? []) {
+        const m = /^hostile: (.+)$/.exec(top.name);
+        if (m) count(m[1]!, top);
+      }
     if (!groups.size) return;
     console.log('\nhostile cases:');
-    for (const [group, g] of [...groups].sort()) console.log(`  ${group.padEnd(26)} tried ${String(g.tried).padStart(3)}, held ${String(g.held).padStart(3)}${g.held < g.tried ? `  (${g.tried - g.held} FAILED)` : ''}`);
+    for (const [group, g] of [...groups].sort())
+      console.log(
+        `  ${group.padEnd(26)} tried ${String(g.tried).padStart(3)}, held ${String(g.held).padStart(3)}${g.held < g.tried ? `  (${g.tried - g.held} FAILED)` : ''}`,
+      );
   }
 }

@@ -17,7 +17,9 @@ const SECRET_ENV = 'HOSTILE_BIND_PW';
 
 beforeAll(async () => {
   slapd = await startSlapd();
-  slapd.add(`dn: cn=Tess Tls,${slapd.suffix}\nobjectClass: dominoPerson\ncn: Tess Tls\nsn: Tls\ndominoUNID: ${'C0'.repeat(16)}\ninternetaddress: tess@notes.acme.test\n`);
+  slapd.add(
+    `dn: cn=Tess Tls,${slapd.suffix}\nobjectClass: dominoPerson\ncn: Tess Tls\nsn: Tls\ndominoUNID: ${'C0'.repeat(16)}\ninternetaddress: tess@notes.acme.test\n`,
+  );
 });
 afterAll(async () => slapd?.stop());
 
@@ -39,12 +41,28 @@ function importWith(url: string, tls: Record<string, unknown>, options: { passwo
   const config = {
     metaverse: { file: join(dir, 'mv.db'), objectTypes: { DominoUser: { attributes: ['cn', 'mail'] } } },
     logging: { file: join(dir, 'dirbridge.log'), level: 'debug' },
-    agents: { 'domino-people': { type: 'domino-ldap', url, bindDn: slapd.rootDn, password: from === 'env' ? { env: SECRET_ENV } : { file: join(dir, 'pw') }, tls, baseDn: slapd.suffix, filter: '(objectClass=dominoPerson)', objectClasses: ['dominoPerson'], attributes: ['cn', 'internetaddress'] } },
+    agents: {
+      'domino-people': {
+        type: 'domino-ldap',
+        url,
+        bindDn: slapd.rootDn,
+        password: from === 'env' ? { env: SECRET_ENV } : { file: join(dir, 'pw') },
+        tls,
+        baseDn: slapd.suffix,
+        filter: '(objectClass=dominoPerson)',
+        objectClasses: ['dominoPerson'],
+        attributes: ['cn', 'internetaddress'],
+      },
+    },
     rules: {},
   };
   writeFileSync(join(dir, 'dirbridge.yaml'), stringify(config));
   const args = options.args ?? ['run-step', 'domino-people', 'full-import', '--json'];
-  const r = spawnSync(process.execPath, [CLI, '--config', join(dir, 'dirbridge.yaml'), ...args], { encoding: 'utf8', env: { ...process.env, [SECRET_ENV]: password, DIRBRIDGE_LOG_LEVEL: 'debug' }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, '--config', join(dir, 'dirbridge.yaml'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, [SECRET_ENV]: password, DIRBRIDGE_LOG_LEVEL: 'debug' },
+    timeout: 60_000,
+  });
   let report: { status: string; steps: { message?: string }[] } | undefined;
   try {
     report = JSON.parse(r.stdout) as typeof report;
@@ -83,7 +101,9 @@ describe('hostile: TLS', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dirbridge-hostile-ca-'));
     const key = join(dir, 'k.pem');
     const ca = join(dir, 'other-ca.pem');
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=another CA', '-keyout', key, '-out', ca], { encoding: 'utf8' });
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=another CA', '-keyout', key, '-out', ca], {
+      encoding: 'utf8',
+    });
     expect(made.status, made.stderr).toBe(0);
     expect(importWith(slapd.ldapsUrl, { caFile: ca })).toMatchObject({ code: 3, status: 'stopped-server-down' });
   });
@@ -132,8 +152,15 @@ describe('hostile: secrets', () => {
   it('what the auditor reads (status, history, connector space) shows no password', () => {
     const r = importWith(slapd.ldapsUrl, { caFile: slapd.caFile });
     expect(r.code).toBe(0);
-    for (const args of [['status', '--json'], ['history', '--json'], ['cs', 'search', 'domino-people', '--json']]) {
-      const o = spawnSync(process.execPath, [CLI, '--config', join(r.dir, 'dirbridge.yaml'), ...args], { encoding: 'utf8', env: { ...process.env, DIRBRIDGE_LOG_LEVEL: 'debug' } });
+    for (const args of [
+      ['status', '--json'],
+      ['history', '--json'],
+      ['cs', 'search', 'domino-people', '--json'],
+    ]) {
+      const o = spawnSync(process.execPath, [CLI, '--config', join(r.dir, 'dirbridge.yaml'), ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, DIRBRIDGE_LOG_LEVEL: 'debug' },
+      });
       expect(o.stdout + o.stderr, args.join(' ')).not.toContain(slapd.password);
       expect(o.stdout.length, args.join(' ')).toBeGreaterThan(2);
     }

@@ -21,7 +21,10 @@ const raw = (request: string): Promise<string> => rawHttp(served.port, request);
 beforeAll(async () => {
   const d = freshQuickstart();
   // Two people whose names are markup: Domino accepts any text in a name.
-  const evil = [person('Eve Script', 'E'.repeat(32), 'eve.script@notes.acme.example', `title: ${SCRIPT}\n`), person('Ivy Image', 'F'.repeat(31) + '0', 'ivy.image@notes.acme.example', `title: ${IMG}\n`)];
+  const evil = [
+    person('Eve Script', 'E'.repeat(32), 'eve.script@notes.acme.example', `title: ${SCRIPT}\n`),
+    person('Ivy Image', 'F'.repeat(31) + '0', 'ivy.image@notes.acme.example', `title: ${IMG}\n`),
+  ];
   writeFileSync(d.file('domino-names.ldif'), `${d.read('domino-names.ldif').trimEnd()}\n\n${evil.join('\n')}`);
   expect(d.cli(['run', 'initial']).code).toBe(2);
   served = await startServe(d.config, { ...process.env, DIRBRIDGE_LOG_LEVEL: 'silent' }, TOKEN);
@@ -76,7 +79,9 @@ describe('hostile: web', () => {
   }
 
   it('TRACE is not echoed back (405)', async () => {
-    expect(await raw(`TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`)).toBe('HTTP/1.1 405 Method Not Allowed');
+    expect(await raw(`TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`)).toBe(
+      'HTTP/1.1 405 Method Not Allowed',
+    );
   });
 
   for (const page of ['/', '/runs', '/nowhere', '/object/0']) {
@@ -84,11 +89,21 @@ describe('hostile: web', () => {
       const r = await fetch(`${served.base}${page}`, { headers: auth });
       expect(r.headers.get('content-security-policy')).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
       expect(r.headers.get('content-security-policy')).not.toMatch(/script-src/);
-      expect({ nosniff: r.headers.get('x-content-type-options'), cache: r.headers.get('cache-control'), referrer: r.headers.get('referrer-policy') }).toEqual({ nosniff: 'nosniff', cache: 'no-store', referrer: 'no-referrer' });
+      expect({ nosniff: r.headers.get('x-content-type-options'), cache: r.headers.get('cache-control'), referrer: r.headers.get('referrer-policy') }).toEqual({
+        nosniff: 'nosniff',
+        cache: 'no-store',
+        referrer: 'no-referrer',
+      });
     });
   }
 
-  for (const path of ['/../../../../etc/passwd', '/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/object/1/..%2f..%2f..%2fetc%2fpasswd', '/static/..%2f..%2f..%2fetc%2fpasswd', '/..\\..\\..\\etc\\passwd']) {
+  for (const path of [
+    '/../../../../etc/passwd',
+    '/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+    '/object/1/..%2f..%2f..%2fetc%2fpasswd',
+    '/static/..%2f..%2f..%2fetc%2fpasswd',
+    '/..\\..\\..\\etc\\passwd',
+  ]) {
     it(`${path}: nothing outside the store is served`, async () => {
       const status = await raw(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
       expect(status).toMatch(/^HTTP\/1\.1 (400|404) /);
@@ -97,7 +112,17 @@ describe('hostile: web', () => {
     });
   }
 
-  for (const path of ['/object/-1', '/object/1e3', '/object/99999999999999999999', '/runs/0', '/runs/abc', '/?where=((((', '/?type=%3Cscript%3E', '/?mail=%00', `/?name=${'x'.repeat(60_000)}`]) {
+  for (const path of [
+    '/object/-1',
+    '/object/1e3',
+    '/object/99999999999999999999',
+    '/runs/0',
+    '/runs/abc',
+    '/?where=((((',
+    '/?type=%3Cscript%3E',
+    '/?mail=%00',
+    `/?name=${'x'.repeat(60_000)}`,
+  ]) {
     it(`${path.slice(0, 40)}: answered without a server error`, async () => {
       const r = await fetch(`${served.base}${path}`, { headers: auth });
       expect(r.status, path.slice(0, 40)).toBeLessThan(500);
@@ -106,7 +131,10 @@ describe('hostile: web', () => {
   }
 
   it('names that are markup reach the search page and the object page as text, never as markup', async () => {
-    for (const [mail, payload] of [['eve.script@notes.acme.example', SCRIPT], ['ivy.image@notes.acme.example', IMG]] as const) {
+    for (const [mail, payload] of [
+      ['eve.script@notes.acme.example', SCRIPT],
+      ['ivy.image@notes.acme.example', IMG],
+    ] as const) {
       const search = await (await fetch(`${served.base}/?mail=${encodeURIComponent(mail)}`, { headers: auth })).text();
       const id = /href="\/object\/(\d+)"/.exec(search)?.[1];
       expect(id, mail).toBeDefined();
@@ -118,7 +146,9 @@ describe('hostile: web', () => {
   });
 
   it('200 requests at once, with and without the token, are all answered and the server stays up', async () => {
-    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => fetch(`${served.base}/runs`, i % 2 ? { headers: auth } : {}).then((r) => r.status)));
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => fetch(`${served.base}/runs`, i % 2 ? { headers: auth } : {}).then((r) => r.status)),
+    );
     expect(new Set(answers)).toEqual(new Set([200, 401]));
     expect((await fetch(`${served.base}/runs`, { headers: auth })).status).toBe(200);
   });

@@ -42,7 +42,18 @@ describe('hostile: web', () => {
   });
 
   it('many malformed requests in a row leave it serving', async () => {
-    const targets = ['http://[', '//', '/%', '/%%%', '/?token=%', `/?token=${'%'.repeat(3000)}`, '/object/99999999999999999999999', '/runs/-1', '/\u0000', '/?mail=%00*'];
+    const targets = [
+      'http://[',
+      '//',
+      '/%',
+      '/%%%',
+      '/?token=%',
+      `/?token=${'%'.repeat(3000)}`,
+      '/object/99999999999999999999999',
+      '/runs/-1',
+      '/\u0000',
+      '/?mail=%00*',
+    ];
     for (const t of targets) {
       const status = await raw(`GET ${t} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: dirbridge_token=${encodeURIComponent(TOKEN)}\r\nConnection: close\r\n\r\n`);
       expect(status, t).toMatch(/^HTTP\/1\.1 [2345]\d\d |^closed$/);

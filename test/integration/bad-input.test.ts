@@ -25,7 +25,8 @@ beforeAll(async () => {
 afterAll(async () => slapd?.stop());
 
 const problemsOf = (r: { report?: RunReportJson }): RunReportJson['steps'][number]['problems'] => r.report!.steps.flatMap((s) => s.problems);
-const adContact = async (mail: string): Promise<Record<string, unknown>[]> => d.adSearch(d.adContactsOu, `(mail=${escapeFilterValue(mail)})`, ['cn', 'title', 'distinguishedName']);
+const adContact = async (mail: string): Promise<Record<string, unknown>[]> =>
+  d.adSearch(d.adContactsOu, `(mail=${escapeFilterValue(mail)})`, ['cn', 'title', 'distinguishedName']);
 
 describe('values a directory should not hold', () => {
   it('control characters or bytes that are not UTF-8: the entry is refused by name and attribute; a known person keeps its contact', async () => {
@@ -36,8 +37,22 @@ describe('values a directory should not hold', () => {
       const r = d.cli(['run', profile, '--json']);
       expect(r.report?.status).toBe('completed-errors');
       const problems = problemsOf(r);
-      expect(problems).toContainEqual(expect.objectContaining({ code: 'control-characters', attribute: 'title', object: `cn=Olga Plain,${d.dominoPeopleOu}`, message: expect.stringMatching(/control character \(U\+0007 at position 6\); the object keeps the values of its last good import/) }));
-      expect(problems).toContainEqual(expect.objectContaining({ code: 'invalid-utf8', attribute: 'audio', object: `cn=Bert Bytes,${d.dominoPeopleOu}`, message: expect.stringMatching(/not valid UTF-8 \(bytes 4dfc6cff\); the object is not imported/) }));
+      expect(problems).toContainEqual(
+        expect.objectContaining({
+          code: 'control-characters',
+          attribute: 'title',
+          object: `cn=Olga Plain,${d.dominoPeopleOu}`,
+          message: expect.stringMatching(/control character \(U\+0007 at position 6\); the object keeps the values of its last good import/),
+        }),
+      );
+      expect(problems).toContainEqual(
+        expect.objectContaining({
+          code: 'invalid-utf8',
+          attribute: 'audio',
+          object: `cn=Bert Bytes,${d.dominoPeopleOu}`,
+          message: expect.stringMatching(/not valid UTF-8 \(bytes 4dfc6cff\); the object is not imported/),
+        }),
+      );
       expect(problems.every((p) => p.object.includes('Olga Plain') || p.object.includes('Bert Bytes'))).toBe(true);
     }
     // Olga was not taken as gone (her contact stays, unchanged); Bert was not half-imported; Gail went through.
@@ -46,7 +61,9 @@ describe('values a directory should not hold', () => {
     expect(await adContact('gail.good@notes.acme.test')).toHaveLength(1);
 
     // Fixed at the source, Olga's change goes through; Bert, removed, leaves nothing behind.
-    slapd.modify(`dn: cn=Olga Plain,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Chief Bell\n\ndn: cn=Bert Bytes,${d.dominoPeopleOu}\nchangetype: delete\n`);
+    slapd.modify(
+      `dn: cn=Olga Plain,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Chief Bell\n\ndn: cn=Bert Bytes,${d.dominoPeopleOu}\nchangetype: delete\n`,
+    );
     expect(d.cli(['run', 'full-cycle', '--json']).report?.status).toBe('success');
     expect(await adContact('olga.plain@notes.acme.test')).toEqual([expect.objectContaining({ title: 'Chief Bell' })]);
   });
@@ -73,7 +90,14 @@ describe('values a directory should not hold', () => {
     d.addDominoPerson({ given: 'Sam', sn: 'Short', mail: 'sam.short@notes.acme.test' });
     const r = d.cli(['run', 'delta-cycle', '--json']);
     expect(r.report?.status).toBe('completed-errors');
-    expect(problemsOf(r)).toEqual([expect.objectContaining({ severity: 'error', object: `CN=Lou ${longSn},${d.adContactsOu}`, attribute: 'cn', message: expect.stringMatching(/add refused by the directory: .*attribute 'cn'.*invalid value/) })]);
+    expect(problemsOf(r)).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        object: `CN=Lou ${longSn},${d.adContactsOu}`,
+        attribute: 'cn',
+        message: expect.stringMatching(/add refused by the directory: .*attribute 'cn'.*invalid value/),
+      }),
+    ]);
     expect(await adContact('sam.short@notes.acme.test')).toHaveLength(1);
     // The export stays pending (and is reported each run) until the source changes; Lou leaving ends it.
     expect(problemsOf(d.cli(['run', 'delta-cycle', '--json'])).map((p) => p.object)).toEqual([`CN=Lou ${longSn},${d.adContactsOu}`]);

@@ -38,8 +38,20 @@ describe('a person being migrated (same address in Domino and Exchange)', () => 
     expect(first.report?.status).toBe('completed-errors');
     const reported = conflictsIn(first);
     expect(reported).toHaveLength(2);
-    expect(reported).toContainEqual(expect.objectContaining({ attribute: 'mail', object: expect.stringContaining('DominoUser'), message: expect.stringContaining(`mail ${MAIL} also belongs to ExchangeUser`) }));
-    expect(reported).toContainEqual(expect.objectContaining({ attribute: 'mail', object: expect.stringContaining('ExchangeUser'), message: expect.stringContaining(`mail ${MAIL} also belongs to DominoUser`) }));
+    expect(reported).toContainEqual(
+      expect.objectContaining({
+        attribute: 'mail',
+        object: expect.stringContaining('DominoUser'),
+        message: expect.stringContaining(`mail ${MAIL} also belongs to ExchangeUser`),
+      }),
+    );
+    expect(reported).toContainEqual(
+      expect.objectContaining({
+        attribute: 'mail',
+        object: expect.stringContaining('ExchangeUser'),
+        message: expect.stringContaining(`mail ${MAIL} also belongs to DominoUser`),
+      }),
+    );
     expect((await d.adSearch(d.adContactsOu, `(mail=${MAIL})`)).length).toBe(0);
     expect((await d.adSearch(d.adContactsOu, '(mail=noel.normal@notes.acme.test)')).length).toBe(1);
     expect(await dominoContactMails()).not.toContain(MAIL);
@@ -73,7 +85,11 @@ describe('a person being migrated (same address in Domino and Exchange)', () => 
     expect(d.cli(['conflicts']).stdout).toBe('no open address conflicts\n');
 
     const mv = new Database(`${d.dir}/metaverse.db`, { readonly: true });
-    const log = mv.prepare("SELECT object_ref, operation, after FROM change_log WHERE operation LIKE 'address-conflict%' ORDER BY id").all() as { object_ref: string; operation: string; after: string }[];
+    const log = mv.prepare("SELECT object_ref, operation, after FROM change_log WHERE operation LIKE 'address-conflict%' ORDER BY id").all() as {
+      object_ref: string;
+      operation: string;
+      after: string;
+    }[];
     mv.close();
     expect(log.map((l) => `${l.object_ref} ${l.operation}: ${l.after}`)).toEqual([
       expect.stringMatching(/^DominoUser address-conflict: .*"agent":"ad-contacts"/),

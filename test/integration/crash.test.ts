@@ -91,7 +91,9 @@ describe('killed at many points', () => {
     const db = new Database(join(d.dir, 'metaverse.db'));
     // A provisioned contact's add writes its connector-space image.
     const pending = db
-      .prepare("SELECT p.cs_id AS csId, p.dn, c.attributes FROM pending_export p JOIN cs_object c ON c.id = p.cs_id WHERE p.agent = 'ad-contacts' AND p.operation = 'add' ORDER BY p.dn")
+      .prepare(
+        "SELECT p.cs_id AS csId, p.dn, c.attributes FROM pending_export p JOIN cs_object c ON c.id = p.cs_id WHERE p.agent = 'ad-contacts' AND p.operation = 'add' ORDER BY p.dn",
+      )
       .all() as { csId: number; dn: string; attributes: string }[];
     expect(pending.map((p) => p.dn)).toEqual(mails.map((_, i) => `CN=Lost${i} Result,${d.adContactsOu}`));
     db.prepare('UPDATE pending_export SET sent_at = ? WHERE cs_id = ?').run(new Date().toISOString(), pending[0]!.csId);

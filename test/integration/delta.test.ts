@@ -97,25 +97,33 @@ describe.each(variants)('delta cycles: $name', (variant) => {
     const report = expectStatus(cycle(), 'success');
     expect(exportTotals(report)).toBe(0);
     expect(report.steps.map((s) => `${s.agent} ${s.type}`)).toEqual([
-      'domino-people delta-import-sync', 'ad-mailboxes delta-import-sync', 'ad-contacts export', 'domino-contacts export', 'ad-contacts delta-import-sync', 'domino-contacts delta-import-sync',
+      'domino-people delta-import-sync',
+      'ad-mailboxes delta-import-sync',
+      'ad-contacts export',
+      'domino-contacts export',
+      'ad-contacts delta-import-sync',
+      'domino-contacts delta-import-sync',
     ]);
     const changes = store((db) => db.prepare('SELECT COUNT(*) FROM change_log WHERE run_id = ?').pluck().get(report.runId));
     expect(changes).toBe(0);
   });
 
-  it.runIf(variant.dominoDelta === 'accesslog')("accesslog: the watermark moves past writes outside the agent's view, so a quiet delta does not read them again", () => {
-    // The first setup wrote the Domino contacts into the same directory, after domino-people's full import.
-    const newest = slapd
-      .search('cn=accesslog', '(objectClass=auditWriteObject)', ['reqStart'])
-      .split('\n')
-      .filter((l) => l.startsWith('reqStart: '))
-      .map((l) => l.slice('reqStart: '.length))
-      .sort()
-      .at(-1);
-    expect(newest).toBeDefined();
-    expectStatus(cycle(), 'success');
-    expect(JSON.parse(d.watermark('domino-people')!)).toEqual({ strategy: 'accesslog', after: newest });
-  });
+  it.runIf(variant.dominoDelta === 'accesslog')(
+    "accesslog: the watermark moves past writes outside the agent's view, so a quiet delta does not read them again",
+    () => {
+      // The first setup wrote the Domino contacts into the same directory, after domino-people's full import.
+      const newest = slapd
+        .search('cn=accesslog', '(objectClass=auditWriteObject)', ['reqStart'])
+        .split('\n')
+        .filter((l) => l.startsWith('reqStart: '))
+        .map((l) => l.slice('reqStart: '.length))
+        .sort()
+        .at(-1);
+      expect(newest).toBeDefined();
+      expectStatus(cycle(), 'success');
+      expect(JSON.parse(d.watermark('domino-people')!)).toEqual({ strategy: 'accesslog', after: newest });
+    },
+  );
 
   it('add: a new person and a new mailbox get their contacts in one cycle', async () => {
     d.addDominoPerson({ given: 'Carl', sn: 'Chen', mail: 'carl.chen@notes.acme.test' });
@@ -131,8 +139,15 @@ describe.each(variants)('delta cycles: $name', (variant) => {
   });
 
   it('modify: surname, display name and mail reach the other directory in one cycle', async () => {
-    slapd.modify(`dn: cn=Alice Archer,${d.dominoPeopleOu}\nchangetype: modify\nreplace: sn\nsn: Archer-Smith\n-\nreplace: internetaddress\ninternetaddress: alice.smith@notes.acme.test\n`);
-    await d.adModify(`CN=Paula Perez,${d.adPeopleOu}`, { sn: 'Perez-Lopez', displayName: 'Paula P. Lopez', mail: 'paula.lopez@exchange.acme.test', proxyAddresses: 'SMTP:paula.lopez@exchange.acme.test' });
+    slapd.modify(
+      `dn: cn=Alice Archer,${d.dominoPeopleOu}\nchangetype: modify\nreplace: sn\nsn: Archer-Smith\n-\nreplace: internetaddress\ninternetaddress: alice.smith@notes.acme.test\n`,
+    );
+    await d.adModify(`CN=Paula Perez,${d.adPeopleOu}`, {
+      sn: 'Perez-Lopez',
+      displayName: 'Paula P. Lopez',
+      mail: 'paula.lopez@exchange.acme.test',
+      proxyAddresses: 'SMTP:paula.lopez@exchange.acme.test',
+    });
     expectStatus(cycle(), 'success');
     const alice = await adContact('alice.smith@notes.acme.test');
     expect(alice?.sn).toBe('Archer-Smith');
@@ -141,7 +156,9 @@ describe.each(variants)('delta cycles: $name', (variant) => {
     expect(await adContact('alice.archer@notes.acme.test')).toBeUndefined();
     const paula = await dominoContact('paula.lopez@exchange.acme.test');
     expect(paula?.sn).toBe('Perez-Lopez');
-    const displayName = store((db) => db.prepare("SELECT attributes FROM mv_object WHERE object_type = 'ExchangeUser' AND attributes LIKE '%paula.lopez%'").pluck().get() as string);
+    const displayName = store(
+      (db) => db.prepare("SELECT attributes FROM mv_object WHERE object_type = 'ExchangeUser' AND attributes LIKE '%paula.lopez%'").pluck().get() as string,
+    );
     expect(JSON.parse(displayName).displayName).toEqual(['Paula P. Lopez']);
   });
 
@@ -204,16 +221,38 @@ describe.each(variants)('delta cycles: $name', (variant) => {
 
   it('a confirming import reports an exported value that did not stick, and the next cycle writes it again', async () => {
     slapd.modify(`dn: cn=Robert Baker,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Engineer\n`);
-    expectStatus(d.cli(['run', profile('export-only', [['domino-people', 'delta-import-sync'], ['ad-contacts', 'export']]), '--json']), 'success');
+    expectStatus(
+      d.cli([
+        'run',
+        profile('export-only', [
+          ['domino-people', 'delta-import-sync'],
+          ['ad-contacts', 'export'],
+        ]),
+        '--json',
+      ]),
+      'success',
+    );
     // Between the export and its confirming import the value is overwritten: it did not stick.
     await d.adModify(`CN=Robert Baker,${d.adContactsOu}`, { title: 'Tampered' });
     // The confirming import as MIM's two separate steps: stage only, then the delta sync.
-    const confirm = d.cli(['run', profile('confirm', [['ad-contacts', 'delta-import'], ['ad-contacts', 'delta-sync']]), '--json']);
+    const confirm = d.cli([
+      'run',
+      profile('confirm', [
+        ['ad-contacts', 'delta-import'],
+        ['ad-contacts', 'delta-sync'],
+      ]),
+      '--json',
+    ]);
     const report = expectStatus(confirm, 'completed-warnings');
     expect(confirm.code).toBe(1);
     expect(report.steps[1]!.stats.exportsStaged).toBe(1); // the value that did not stick, staged again
     expect(report.steps[0]!.problems).toContainEqual(
-      expect.objectContaining({ code: 'exported-change-not-reimported', attribute: 'title', object: `CN=Robert Baker,${d.adContactsOu}`, message: expect.stringContaining('"Engineer"') }),
+      expect.objectContaining({
+        code: 'exported-change-not-reimported',
+        attribute: 'title',
+        object: `CN=Robert Baker,${d.adContactsOu}`,
+        message: expect.stringContaining('"Engineer"'),
+      }),
     );
     expectStatus(cycle(), 'success');
     expect((await adContact('bob.baker@notes.acme.test'))?.title).toBe('Engineer');
@@ -227,7 +266,10 @@ describe.each(variants)('delta cycles: $name', (variant) => {
       usn: (v) => ({ ...v, invocationId: '00000000-0000-0000-0000-000000000000' }),
     };
     store((db) => {
-      for (const [agent, strategy] of [['domino-people', variant.dominoDelta], ['ad-mailboxes', variant.adDelta]] as const) {
+      for (const [agent, strategy] of [
+        ['domino-people', variant.dominoDelta],
+        ['ad-mailboxes', variant.adDelta],
+      ] as const) {
         const value = JSON.parse(db.prepare('SELECT value FROM watermark WHERE agent = ?').pluck().get(agent) as string);
         db.prepare('UPDATE watermark SET value = ? WHERE agent = ?').run(JSON.stringify(tamper[strategy]!(value)), agent);
       }

@@ -12,7 +12,16 @@ beforeAll(async () => {
 afterAll(async () => d?.stop());
 
 const mailbox = (given: string, sn: string, extra: Record<string, unknown> = {}) =>
-  d.cloud.upsertUser({ userPrincipalName: `${given.toLowerCase()}.${sn.toLowerCase()}@acme.onmicrosoft.com`, displayName: `${given} ${sn}`, givenName: given, surname: sn, mail: `${given.toLowerCase()}.${sn.toLowerCase()}@acme.example`, mailNickname: `${given.toLowerCase()}.${sn.toLowerCase()}`, mailbox: 'user', ...extra });
+  d.cloud.upsertUser({
+    userPrincipalName: `${given.toLowerCase()}.${sn.toLowerCase()}@acme.onmicrosoft.com`,
+    displayName: `${given} ${sn}`,
+    givenName: given,
+    surname: sn,
+    mail: `${given.toLowerCase()}.${sn.toLowerCase()}@acme.example`,
+    mailNickname: `${given.toLowerCase()}.${sn.toLowerCase()}`,
+    mailbox: 'user',
+    ...extra,
+  });
 
 describe('coexistence walkthrough with Exchange Online (local Graph server) and Domino (slapd)', () => {
   it('first setup: mailboxes become Domino contacts, Domino people become Exchange Online mail contacts', async () => {
@@ -22,14 +31,24 @@ describe('coexistence walkthrough with Exchange Online (local Graph server) and 
     d.addDominoPerson({ given: 'Nora', sn: 'Notes', mail: 'nora.notes@notes.acme.example', extra: { uid: 'nnotes' } });
     d.addDominoPerson({ given: 'Nils', sn: 'Notes', mail: 'nils.notes@notes.acme.example', extra: { uid: 'nilsn' } });
     const r = await d.cli(['run', 'initial', '--json']);
-    expect({ status: r.report?.status, stderr: r.stderr, problems: r.report?.steps.flatMap((s) => s.problems) }).toEqual({ status: 'success', stderr: '', problems: [] });
+    expect({ status: r.report?.status, stderr: r.stderr, problems: r.report?.steps.flatMap((s) => s.problems) }).toEqual({
+      status: 'success',
+      stderr: '',
+      problems: [],
+    });
     expect((await d.dominoContacts()).map((c) => [c.cn, c.mailaddress])).toEqual([
       ['Ola Online', 'ola.online@acme.example'],
       ['Sam Shared', 'sam.shared@acme.example'],
     ]);
     expect(d.cloud.contacts().sort((a, b) => a.Name.localeCompare(b.Name))).toEqual([
       expect.objectContaining({ Name: 'Nils Notes', ExternalEmailAddress: 'SMTP:nils.notes@notes.acme.example' }),
-      expect.objectContaining({ Name: 'Nora Notes', DisplayName: 'Nora Notes', Alias: 'nnotes', ExternalEmailAddress: 'SMTP:nora.notes@notes.acme.example', CustomAttribute15: 'dirbridge:managed' }),
+      expect.objectContaining({
+        Name: 'Nora Notes',
+        DisplayName: 'Nora Notes',
+        Alias: 'nnotes',
+        ExternalEmailAddress: 'SMTP:nora.notes@notes.acme.example',
+        CustomAttribute15: 'dirbridge:managed',
+      }),
     ]);
     expect(JSON.parse(d.watermark('exo-mailboxes')!)).toMatchObject({ strategy: 'graph-delta', link: expect.stringContaining('$deltatoken=') });
   });
@@ -38,19 +57,31 @@ describe('coexistence walkthrough with Exchange Online (local Graph server) and 
     for (const profile of ['delta-cycle', 'full-cycle', 'delta-cycle']) {
       const r = await d.cli(['run', profile, '--json']);
       expect(r.report?.status).toBe('success');
-      const written = r.report!.steps.filter((s) => s.type === 'export').reduce((n, s) => n + s.stats.adds! + s.stats.updates! + s.stats.renames! + s.stats.deletes!, 0);
+      const written = r
+        .report!.steps.filter((s) => s.type === 'export')
+        .reduce((n, s) => n + s.stats.adds! + s.stats.updates! + s.stats.renames! + s.stats.deletes!, 0);
       expect({ profile, written }).toEqual({ profile, written: 0 });
     }
   });
 
   it("a Domino person's rename and new short name reach the Exchange Online contact (Set-MailContact)", async () => {
-    d.slapd.modify(`dn: cn=Nils Notes,${d.dominoPeopleOu}\nchangetype: modrdn\nnewrdn: cn=Nils Renamed\ndeleteoldrdn: 1\n\ndn: cn=Nils Renamed,${d.dominoPeopleOu}\nchangetype: modify\nreplace: uid\nuid: nrenamed\n`);
+    d.slapd.modify(
+      `dn: cn=Nils Notes,${d.dominoPeopleOu}\nchangetype: modrdn\nnewrdn: cn=Nils Renamed\ndeleteoldrdn: 1\n\ndn: cn=Nils Renamed,${d.dominoPeopleOu}\nchangetype: modify\nreplace: uid\nuid: nrenamed\n`,
+    );
     const r = await d.cli(['run', 'delta-cycle', '--json']);
     expect(r.report?.status).toBe('success');
     const exported = r.report!.steps.find((s) => s.agent === 'exo-contacts' && s.type === 'export')!;
     expect({ renames: exported.stats.renames, updates: exported.stats.updates }).toEqual({ renames: 1, updates: 1 });
-    expect(d.cloud.contacts().find((c) => c.ExternalEmailAddress === 'SMTP:nils.notes@notes.acme.example')).toMatchObject({ Name: 'Nils Renamed', DisplayName: 'Nils Renamed', Alias: 'nrenamed' });
-    expect((await d.cli(['run', 'delta-cycle', '--json'])).report?.steps.filter((s) => s.type === 'export').every((s) => s.stats.updates === 0 && s.stats.renames === 0)).toBe(true);
+    expect(d.cloud.contacts().find((c) => c.ExternalEmailAddress === 'SMTP:nils.notes@notes.acme.example')).toMatchObject({
+      Name: 'Nils Renamed',
+      DisplayName: 'Nils Renamed',
+      Alias: 'nrenamed',
+    });
+    expect(
+      (await d.cli(['run', 'delta-cycle', '--json'])).report?.steps
+        .filter((s) => s.type === 'export')
+        .every((s) => s.stats.updates === 0 && s.stats.renames === 0),
+    ).toBe(true);
   });
 
   it('a new cloud mailbox gets a Domino contact in one delta cycle; a change follows; a deleted one loses it', async () => {

@@ -52,7 +52,6 @@ afterAll(async () => {
   await slapd?.stop();
 });
 
-
 const contactMails = async (): Promise<string[]> => {
   const c = new Client({ url: slapd.url });
   await c.bind(slapd.rootDn, slapd.password);
@@ -63,7 +62,9 @@ const contactMails = async (): Promise<string[]> => {
 
 describe('a short outage mid-step is retried', () => {
   it('during an import: the read resumes after reconnecting and the run completes with the retry reported', async () => {
-    slapd.modify(Array.from({ length: PEOPLE }, (_, i) => `dn: cn=Fault${i} Line,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Retried\n`).join('\n'));
+    slapd.modify(
+      Array.from({ length: PEOPLE }, (_, i) => `dn: cn=Fault${i} Line,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Retried\n`).join('\n'),
+    );
     peopleLink.cutAfter(5000, 200);
     const r = await cli(['run', 'delta-cycle', '--json']);
     expect(peopleLink.cut()).toBe(true);
@@ -107,7 +108,10 @@ describe('a directory that stays away mid-step', () => {
     expect({ status: r.report.status, code: r.code }).toEqual({ status: 'stopped-server-down', code: 3 });
     const step = r.report.steps[0]!;
     expect({ deletes: step.stats.deletes, gone: step.stats.deletionCheckGone }).toEqual({ deletes: 0, gone: 0 });
-    expect(step.problems.filter((p) => p.code === 'retried').map((p) => p.message)).toEqual([expect.stringMatching(/^deletion check of domino-people failed/), expect.stringMatching(/^deletion check of domino-people failed/)]);
+    expect(step.problems.filter((p) => p.code === 'retried').map((p) => p.message)).toEqual([
+      expect.stringMatching(/^deletion check of domino-people failed/),
+      expect.stringMatching(/^deletion check of domino-people failed/),
+    ]);
     expect(d.watermark('domino-people')).toEqual(before);
     expect((await d.adSearch(d.adContactsOu, '(objectClass=contact)', ['cn'])).length).toBe(PEOPLE + 1);
 
@@ -118,7 +122,9 @@ describe('a directory that stays away mid-step', () => {
   });
 
   it('during an import: after the retries the step stops, the watermark stays, the next run completes', async () => {
-    slapd.modify(Array.from({ length: PEOPLE }, (_, i) => `dn: cn=Fault${i} Line,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Moved on\n`).join('\n'));
+    slapd.modify(
+      Array.from({ length: PEOPLE }, (_, i) => `dn: cn=Fault${i} Line,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Moved on\n`).join('\n'),
+    );
     const before = d.watermark('domino-people');
     peopleLink.cutAfter(5000); // a few pages of the 40 changed people, then the connection dies
     const r = await cli(['run', 'delta-cycle', '--json']);

@@ -19,7 +19,8 @@ beforeAll(async () => {
   d = await deployExchangeOnline({ pageSize: 3, safety: { retry: { attempts: 1, initialDelayMs: 200, maxDelayMs: 2000 } } });
   d.addDominoPerson({ given: 'Dot', sn: 'Domino', mail: 'dot.domino@notes.acme.example', extra: { uid: 'dot' } });
   // Five people: their Exchange Online contacts come back from Get-MailContact in two pages.
-  for (const given of ['Don', 'Dan', 'Del', 'Dix']) d.addDominoPerson({ given, sn: 'Domino', mail: `${given.toLowerCase()}.domino@notes.acme.example`, extra: { uid: given.toLowerCase() } });
+  for (const given of ['Don', 'Dan', 'Del', 'Dix'])
+    d.addDominoPerson({ given, sn: 'Domino', mail: `${given.toLowerCase()}.domino@notes.acme.example`, extra: { uid: given.toLowerCase() } });
   newMailboxes(4);
   expect((await d.cli(['run', 'initial', '--json'])).report?.status).toBe('success');
   expect(d.cloud.contacts()).toHaveLength(5);
@@ -30,7 +31,14 @@ afterAll(async () => d?.stop());
 function newMailboxes(count: number): string[] {
   return Array.from({ length: count }, () => {
     n++;
-    return d.cloud.upsertUser({ userPrincipalName: `m${n}@acme.onmicrosoft.com`, displayName: `Mailbox ${n}`, surname: `Mailbox${n}`, mail: `m${n}@acme.example`, mailNickname: `m${n}`, mailbox: 'user' }).id;
+    return d.cloud.upsertUser({
+      userPrincipalName: `m${n}@acme.onmicrosoft.com`,
+      displayName: `Mailbox ${n}`,
+      surname: `Mailbox${n}`,
+      mail: `m${n}@acme.example`,
+      mailNickname: `m${n}`,
+      mailbox: 'user',
+    }).id;
   });
 }
 
@@ -56,9 +64,22 @@ describe('throttling and failures in the middle of a delta round', () => {
     const r = await d.cli(['run', 'delta-cycle', '--json']);
     expect(r.report?.status).toBe('completed-warnings');
     const problems = r.report!.steps.flatMap((s) => s.problems);
-    expect(problems).toEqual([expect.objectContaining({ code: 'retried', object: 'exo-mailboxes', message: expect.stringMatching(/GET \/users\/delta failed \(HTTP 429 TooManyRequests.*\); retrying \(1 attempt left\) after the 1 s the service asked for/) })]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        code: 'retried',
+        object: 'exo-mailboxes',
+        message: expect.stringMatching(
+          /GET \/users\/delta failed \(HTTP 429 TooManyRequests.*\); retrying \(1 attempt left\) after the 1 s the service asked for/,
+        ),
+      }),
+    ]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
-    expect(d.cloud.log.filter((l) => l.startsWith('GET /v1.0/users/delta')).slice(-4).map((l) => l.split(' -> ')[1])).toEqual(['200', '429', '200', '200']);
+    expect(
+      d.cloud.log
+        .filter((l) => l.startsWith('GET /v1.0/users/delta'))
+        .slice(-4)
+        .map((l) => l.split(' -> ')[1]),
+    ).toEqual(['200', '429', '200', '200']);
     expect(await contactNames()).toHaveLength(11);
   });
 
@@ -89,7 +110,13 @@ describe('throttling and failures in the middle of a delta round', () => {
     const r = await d.cli(['run', 'delta-cycle', '--json']);
     expect(r.report?.status).toBe('completed-warnings');
     const warnings = r.report!.steps.flatMap((s) => s.problems);
-    expect(warnings).toEqual([expect.objectContaining({ code: 'delta-unavailable', object: 'exo-mailboxes', message: expect.stringMatching(/no longer accepts the stored delta link \(HTTP 410 resyncRequired.*running a full import instead/) })]);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        code: 'delta-unavailable',
+        object: 'exo-mailboxes',
+        message: expect.stringMatching(/no longer accepts the stored delta link \(HTTP 410 resyncRequired.*running a full import instead/),
+      }),
+    ]);
     expect(late).toBeDefined();
     expect(await contactNames()).toHaveLength(20);
     expect((await d.cli(['run', 'delta-cycle', '--json'])).report?.status).toBe('success');
@@ -105,7 +132,11 @@ describe('signing in', () => {
     expect(r.report?.status).toBe('completed-warnings');
     const problems = r.report!.steps.flatMap((s) => s.problems);
     expect(problems.length).toBeGreaterThan(0);
-    expect(problems.filter((p) => !(p.code === 'retried' && /HTTP 401 InvalidAuthenticationToken: Lifetime validation failed, the token is expired/.test(p.message)))).toEqual([]);
+    expect(
+      problems.filter(
+        (p) => !(p.code === 'retried' && /HTTP 401 InvalidAuthenticationToken: Lifetime validation failed, the token is expired/.test(p.message)),
+      ),
+    ).toEqual([]);
     expect(d.cloud.tokensIssued()).toBeGreaterThan(issued + 1);
     expect(await contactNames()).toHaveLength(24);
   });
@@ -123,7 +154,21 @@ describe('signing in', () => {
 
   it('with a certificate instead of a secret: a signed client assertion', async () => {
     const pem = join(d.dir, 'app.pem');
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=dirbridge app', '-keyout', pem, '-out', `${pem}.crt`]);
+    const made = spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=dirbridge app',
+      '-keyout',
+      pem,
+      '-out',
+      `${pem}.crt`,
+    ]);
     expect(made.status).toBe(0);
     writeFileSync(pem, readFileSync(pem, 'utf8') + readFileSync(`${pem}.crt`, 'utf8'));
     chmodSync(pem, 0o600); // a private key only its owner may read: dirbridge refuses one others can
@@ -138,7 +183,10 @@ describe('signing in', () => {
     const from = d.cloud.log.length;
     const r = await d.cli(['run', 'delta-cycle', '--json']);
     expect(r.report?.status).toBe('success');
-    expect(d.cloud.log.slice(from).filter((l) => l.includes('/oauth2/v2.0/token'))).toEqual([`POST /${d.cloud.tenantId}/oauth2/v2.0/token -> 200`, `POST /${d.cloud.tenantId}/oauth2/v2.0/token -> 200`]);
+    expect(d.cloud.log.slice(from).filter((l) => l.includes('/oauth2/v2.0/token'))).toEqual([
+      `POST /${d.cloud.tenantId}/oauth2/v2.0/token -> 200`,
+      `POST /${d.cloud.tenantId}/oauth2/v2.0/token -> 200`,
+    ]);
     expect(await contactNames()).toHaveLength(25);
   });
 });

@@ -25,7 +25,17 @@ type Cli = ReturnType<Deployment['cli']>;
 /** Many Domino people in one ldapadd: Bulk0 … Bulk{n-1}. */
 function addBulkPeople(slapd: Slapd, d: Deployment, n: number): void {
   const records = Array.from({ length: n }, (_, i) =>
-    [`dn: cn=Bulk${i} Person,${d.dominoPeopleOu}`, 'objectClass: dominoPerson', `cn: Bulk${i} Person`, `givenName: Bulk${i}`, 'sn: Person', `dominoUNID: ${String(i).padStart(32, 'B')}`, 'mailsystem: 1', `internetaddress: bulk${i}@notes.acme.test`, ''].join('\n'),
+    [
+      `dn: cn=Bulk${i} Person,${d.dominoPeopleOu}`,
+      'objectClass: dominoPerson',
+      `cn: Bulk${i} Person`,
+      `givenName: Bulk${i}`,
+      'sn: Person',
+      `dominoUNID: ${String(i).padStart(32, 'B')}`,
+      'mailsystem: 1',
+      `internetaddress: bulk${i}@notes.acme.test`,
+      '',
+    ].join('\n'),
   );
   slapd.add(records.join('\n'));
 }
@@ -42,7 +52,8 @@ async function adContactCount(d: Deployment, samba: { url: string; bindDn: strin
   await c.bind(samba.bindDn, samba.password);
   let n = 0;
   try {
-    for await (const page of c.searchPaginated(d.adContactsOu, { scope: 'sub', filter: '(objectClass=contact)', attributes: ['cn'], paged: { pageSize: 500 } })) n += page.searchEntries.length;
+    for await (const page of c.searchPaginated(d.adContactsOu, { scope: 'sub', filter: '(objectClass=contact)', attributes: ['cn'], paged: { pageSize: 500 } }))
+      n += page.searchEntries.length;
   } finally {
     await c.unbind();
   }
@@ -55,16 +66,24 @@ function pendingExports(d: Deployment): { agent: string; operation: string; dn: 
 
 function expectStatus(r: Cli, status: string, code: number): RunReportJson {
   const stopped = r.report?.steps.filter((s) => s.message).map((s) => `${s.agent} ${s.type}: ${s.message}`) ?? [];
-  expect({ status: r.report?.status, code: r.code, stderr: r.stderr, ...(status.startsWith('stopped-') ? {} : { stopped }) }).toEqual({ status, code, stderr: '', ...(status.startsWith('stopped-') ? {} : { stopped: [] }) });
+  expect({ status: r.report?.status, code: r.code, stderr: r.stderr, ...(status.startsWith('stopped-') ? {} : { stopped }) }).toEqual({
+    status,
+    code,
+    stderr: '',
+    ...(status.startsWith('stopped-') ? {} : { stopped: [] }),
+  });
   return r.report!;
 }
 
-const stepOf = (report: RunReportJson, agent: string, type: string): RunReportJson['steps'][number] | undefined => report.steps.find((s) => s.agent === agent && s.type === type);
+const stepOf = (report: RunReportJson, agent: string, type: string): RunReportJson['steps'][number] | undefined =>
+  report.steps.find((s) => s.agent === agent && s.type === type);
 
 describe.each(variants)('mass deletion on the delta cycle, 600 of 5,000: $name', (variant) => {
   let slapd: Slapd;
   let d: Deployment;
-  const samba = inject('samba');
+  const provided = inject('samba');
+  if (!provided) throw new Error('the Samba AD DC did not start (integration tests need it)');
+  const samba = provided;
   const cycle = (...extra: string[]): Cli => d.cli(['run', 'delta-cycle', '--json', ...extra]);
 
   beforeAll(async () => {
@@ -81,7 +100,13 @@ describe.each(variants)('mass deletion on the delta cycle, 600 of 5,000: $name',
       await c.bind(samba.bindDn, samba.password);
       const out: string[] = [];
       try {
-        for await (const page of c.searchPaginated(d.adContactsOu, { scope: 'sub', filter: '(objectClass=contact)', attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'], paged: { pageSize: 500 } })) {
+        for await (const page of c.searchPaginated(d.adContactsOu, {
+          scope: 'sub',
+          filter: '(objectClass=contact)',
+          attributes: ['objectGUID'],
+          explicitBufferAttributes: ['objectGUID'],
+          paged: { pageSize: 500 },
+        })) {
           for (const e of page.searchEntries) out.push((e.objectGUID as Buffer).toString('hex'));
         }
       } finally {
@@ -96,7 +121,7 @@ describe.each(variants)('mass deletion on the delta cycle, 600 of 5,000: $name',
     // Restored from the Domino side: the same documents, the same UNIDs.
     addBulkPeople(slapd, d, 600);
     const restored = expectStatus(cycle(), 'success', 0);
-    expect(restored.steps.filter((s) => s.type === 'export').reduce((n, s) => n + s.stats.adds + s.stats.deletes, 0)).toBe(0);
+    expect(restored.steps.filter((s) => s.type === 'export').reduce((n, s) => n + (s.stats.adds ?? 0) + (s.stats.deletes ?? 0), 0)).toBe(0);
     expect(await guids()).toEqual(before);
     expect(pendingExports(d)).toEqual([]);
   });
@@ -134,7 +159,12 @@ describe.each(variants)('address conflicts and 600 of 610 on the delta cycle: $n
   let slapd: Slapd;
   let d: Deployment;
   const cycle = (...extra: string[]): Cli => d.cli(['run', 'delta-cycle', '--json', ...extra]);
-  const migrating = ['Mia Move', 'Noah Shift', 'Olga Late'].map((cn) => ({ cn, given: cn.split(' ')[0]!, sn: cn.split(' ')[1]!, mail: `${cn.toLowerCase().replace(' ', '.')}@acme.test` }));
+  const migrating = ['Mia Move', 'Noah Shift', 'Olga Late'].map((cn) => ({
+    cn,
+    given: cn.split(' ')[0]!,
+    sn: cn.split(' ')[1]!,
+    mail: `${cn.toLowerCase().replace(' ', '.')}@acme.test`,
+  }));
 
   async function dominoContactFor(mail: string): Promise<boolean> {
     const c = new Client({ url: slapd.url });
@@ -182,7 +212,18 @@ describe.each(variants)('address conflicts and 600 of 610 on the delta cycle: $n
     const miisOrder = join(d.dir, 'miis-order.yaml');
     writeFileSync(
       miisOrder,
-      ['steps:', ...[['domino-people', 'delta-import-sync'], ['ad-contacts', 'export'], ['ad-contacts', 'delta-import-sync'], ['ad-mailboxes', 'delta-import-sync'], ['domino-contacts', 'export'], ['domino-contacts', 'delta-import-sync']].map(([a, t]) => `  - { agent: ${a}, type: ${t} }`), ''].join('\n'),
+      [
+        'steps:',
+        ...[
+          ['domino-people', 'delta-import-sync'],
+          ['ad-contacts', 'export'],
+          ['ad-contacts', 'delta-import-sync'],
+          ['ad-mailboxes', 'delta-import-sync'],
+          ['domino-contacts', 'export'],
+          ['domino-contacts', 'delta-import-sync'],
+        ].map(([a, t]) => `  - { agent: ${a}, type: ${t} }`),
+        '',
+      ].join('\n'),
     );
     await d.adDelete(`CN=${escapeDnValue(olga.cn)},${d.adPeopleOu}`);
     const report = expectStatus(d.cli(['run', miisOrder, '--json']), 'success', 0);
@@ -199,7 +240,19 @@ describe.each(variants)('address conflicts and 600 of 610 on the delta cycle: $n
   it('a Domino document recreated with a new UNID (same name, same address) has one AD contact after one cycle', async () => {
     const dn = `cn=Bulk607 Person,${d.dominoPeopleOu}`;
     slapd.modify(`dn: ${dn}\nchangetype: delete\n`);
-    slapd.add([`dn: ${dn}`, 'objectClass: dominoPerson', 'cn: Bulk607 Person', 'givenName: Bulk607', 'sn: Person', `dominoUNID: ${'C'.repeat(32)}`, 'mailsystem: 1', 'internetaddress: bulk607@notes.acme.test', ''].join('\n'));
+    slapd.add(
+      [
+        `dn: ${dn}`,
+        'objectClass: dominoPerson',
+        'cn: Bulk607 Person',
+        'givenName: Bulk607',
+        'sn: Person',
+        `dominoUNID: ${'C'.repeat(32)}`,
+        'mailsystem: 1',
+        'internetaddress: bulk607@notes.acme.test',
+        '',
+      ].join('\n'),
+    );
     const report = expectStatus(cycle(), 'success', 0);
     expect(report.steps.flatMap((s) => s.problems)).toEqual([]);
     const contacts = await d.adSearch(d.adContactsOu, '(mail=bulk607@notes.acme.test)', ['cn']);
@@ -216,7 +269,9 @@ describe.each(variants)('address conflicts and 600 of 610 on the delta cycle: $n
     if (variant.dominoDelta === 'timestamp') {
       // Inferred from absence (the deletion check): a directory that lost 98% of its people is a fault until the operator says otherwise.
       const report = expectStatus(r, 'stopped-import-shrunk', 6);
-      expect(stepOf(report, 'domino-people', 'delta-import-sync')?.message).toMatch(/^the deletion check of domino-people returned 10 objects and would remove 600 of the 610 .*--allow-deletes 600/);
+      expect(stepOf(report, 'domino-people', 'delta-import-sync')?.message).toMatch(
+        /^the deletion check of domino-people returned 10 objects and would remove 600 of the 610 .*--allow-deletes 600/,
+      );
       expect(d.watermark('domino-people')).toBe(before);
       expect(pendingExports(d)).toEqual([]);
     } else {

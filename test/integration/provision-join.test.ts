@@ -24,9 +24,16 @@ describe('a contact left unjoined during a sync step', () => {
     // Imported (and synchronized) in this order: Cora first, then Hank.
     const cora = d.addDominoPerson({ given: 'Cora', sn: 'Early' }); // no address yet: no contact
     const hank = d.addDominoPerson({ given: 'Hank', sn: 'Made', mail: 'hank.made@notes.acme.test' });
-    await d.adAdd(`CN=Hank Made (manual),${d.adContactsOu}`, { objectClass: ['top', 'person', 'organizationalPerson', 'contact'], sn: 'Made', mail: 'hank.made@notes.acme.test', targetAddress: 'SMTP:hank.made@notes.acme.test' });
+    await d.adAdd(`CN=Hank Made (manual),${d.adContactsOu}`, {
+      objectClass: ['top', 'person', 'organizationalPerson', 'contact'],
+      sn: 'Made',
+      mail: 'hank.made@notes.acme.test',
+      targetAddress: 'SMTP:hank.made@notes.acme.test',
+    });
     const first = d.cli(['run', 'initial', '--json']);
-    expect(first.report?.steps.flatMap((s) => s.problems).map((p) => `${p.code} ${p.object}`)).toEqual([expect.stringMatching(/^missing-attribute .*Cora Early/)]);
+    expect(first.report?.steps.flatMap((s) => s.problems).map((p) => `${p.code} ${p.object}`)).toEqual([
+      expect.stringMatching(/^missing-attribute .*Cora Early/),
+    ]);
     expect((await d.adSearch(d.adContactsOu, '(objectClass=contact)')).map((c) => String(c.dn))).toEqual([`CN=Hank Made (manual),${d.adContactsOu}`]);
 
     // In one full sync of domino-people: Cora gets an address and is provisioned (the step now knows

@@ -44,9 +44,17 @@ describe('deletion threshold', () => {
   it('plan shows a pending modification with its values before and after, and changes nothing', () => {
     slapd.modify(`dn: cn=Ada Safe,${d.dominoPeopleOu}\nchangetype: modify\nreplace: title\ntitle: Countess, "Analyst"\n`);
     expect(d.cli(['run-step', 'domino-people', 'delta-import-sync', '--json']).report?.status).toBe('success');
-    const plan = JSON.parse(d.cli(['plan', '--json']).stdout) as { summary: unknown[]; exports: { agent: string; operation: string; dn: string; changes?: Record<string, unknown> }[] };
+    const plan = JSON.parse(d.cli(['plan', '--json']).stdout) as {
+      summary: unknown[];
+      exports: { agent: string; operation: string; dn: string; changes?: Record<string, unknown> }[];
+    };
     expect(plan.summary).toEqual([{ agent: 'ad-contacts', adds: 0, modifies: 1, renames: 0, deletes: 0 }]);
-    expect(plan.exports[0]).toMatchObject({ agent: 'ad-contacts', operation: 'update', dn: `CN=Ada Safe,${d.adContactsOu}`, changes: { title: { before: [], after: ['Countess, "Analyst"'] } } });
+    expect(plan.exports[0]).toMatchObject({
+      agent: 'ad-contacts',
+      operation: 'update',
+      dn: `CN=Ada Safe,${d.adContactsOu}`,
+      changes: { title: { before: [], after: ['Countess, "Analyst"'] } },
+    });
     const csv = d.cli(['plan', 'delta-cycle', '--csv']).stdout.split('\r\n');
     expect(csv[0]).toBe('agent,operation,dn,newDn,attribute,before,after,attempts,lastError');
     expect(csv[1]).toBe(`"ad-contacts","modify","CN=Ada Safe,${d.adContactsOu}","","title","","Countess, ""Analyst""","0",""`);
@@ -94,7 +102,6 @@ describe('an emptied full import, the error limit and the run lock', () => {
     ({ slapd, d } = await setUp({ dominoPeopleOnly: true, safety: { errorLimit: 2 } }));
   });
   afterAll(async () => slapd?.stop());
-
 
   it('a full import that returns nothing is not taken as deletions, and keeps its watermark', async () => {
     emptyPeopleOu(slapd, d);
@@ -204,13 +211,19 @@ describe('preview: what a sync would do to one object, rule by rule', () => {
     objects: { agent: string; dn: string }[];
     trace: { object: string; agent: string; rule: string; decision: string }[];
     changes: { operation: string; before: unknown; after: unknown }[];
-    exports: { staged: { operation: string; dn: string; agent: string; changes?: Record<string, { before: string[]; after: string[] }> }[]; withdrawn: unknown[] };
+    exports: {
+      staged: { operation: string; dn: string; agent: string; changes?: Record<string, { before: string[]; after: string[] }> }[];
+      withdrawn: unknown[];
+    };
     problems: { code: string }[];
   }
   const previewOf = (q: string): Preview => JSON.parse(d.cli(['preview', q, '--json']).stdout) as Preview;
   const counts = (): unknown => {
     const mv = new Database(join(d.dir, 'metaverse.db'), { readonly: true });
-    const n = ['run', 'run_step', 'run_error', 'change_log', 'lineage', 'pending_export', 'mv_object', 'cs_object'].map((t) => [t, mv.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get()]);
+    const n = ['run', 'run_step', 'run_error', 'change_log', 'lineage', 'pending_export', 'mv_object', 'cs_object'].map((t) => [
+      t,
+      mv.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get(),
+    ]);
     const pending = mv.prepare('SELECT COUNT(*) FROM cs_object WHERE pending_import IS NOT NULL').pluck().get();
     mv.close();
     return { n, pending };
@@ -231,8 +244,17 @@ describe('preview: what a sync would do to one object, rule by rule', () => {
     expect(decisions).toContainEqual(expect.stringMatching(/^domino-people import-flow: mail from .*: unchanged \("ben.safe@notes.acme.test"\)/));
     expect(decisions).toContainEqual('ad-contacts export-flow: sn: "Safe" -> "Safer"');
     expect(decisions).toContainEqual('ad-contacts export-flow: title: (none) -> "Engineer"');
-    expect(p.changes).toContainEqual(expect.objectContaining({ operation: 'mv-update', before: { sn: ['Safe'], title: [] }, after: { sn: ['Safer'], title: ['Engineer'] } }));
-    expect(p.exports.staged).toEqual([expect.objectContaining({ agent: 'ad-contacts', operation: 'update', dn: `CN=Ben Safe,${d.adContactsOu}`, changes: expect.objectContaining({ sn: { before: ['Safe'], after: ['Safer'] } }) })]);
+    expect(p.changes).toContainEqual(
+      expect.objectContaining({ operation: 'mv-update', before: { sn: ['Safe'], title: [] }, after: { sn: ['Safer'], title: ['Engineer'] } }),
+    );
+    expect(p.exports.staged).toEqual([
+      expect.objectContaining({
+        agent: 'ad-contacts',
+        operation: 'update',
+        dn: `CN=Ben Safe,${d.adContactsOu}`,
+        changes: expect.objectContaining({ sn: { before: ['Safe'], after: ['Safer'] } }),
+      }),
+    ]);
     const text = d.cli(['preview', 'ben.safe@notes.acme.test']).stdout;
     expect(text).toMatch(/nothing is written/);
     expect(text).toMatch(/stage export: modify CN=Ben Safe,.* \(ad-contacts\): .*sn: \["Safe"\] -> \["Safer"\]/);
@@ -252,7 +274,9 @@ describe('preview: what a sync would do to one object, rule by rule', () => {
     expect(decisions).toContainEqual('domino-people join: no join rule found a match');
     expect(decisions).toContainEqual('domino-people projection: projected as a new DominoUser');
     expect(decisions).toContainEqual(expect.stringMatching(/^ad-contacts address-conflict: no other object holds cara.new@notes.acme.test/));
-    expect(decisions).toContainEqual(expect.stringMatching(new RegExp(`^ad-contacts provisioning: a new object CN=Cara New,${d.adContactsOu} with .*mail="cara.new@notes.acme.test"`)));
+    expect(decisions).toContainEqual(
+      expect.stringMatching(new RegExp(`^ad-contacts provisioning: a new object CN=Cara New,${d.adContactsOu} with .*mail="cara.new@notes.acme.test"`)),
+    );
     expect(p.exports.staged).toEqual([expect.objectContaining({ operation: 'add', dn: `CN=Cara New,${d.adContactsOu}`, agent: 'ad-contacts' })]);
 
     const contact = previewOf(`CN=Ada Safe,${d.adContactsOu}`);

@@ -25,12 +25,19 @@ describe('dirbridge schedule', () => {
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child.on('close', r));
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
-    const events = stderr.trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event);
+    const events = stderr
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { event: string }).event);
     expect(events[0]).toBe('scheduled');
     expect(events.at(-1)).toBe('scheduler-stopped');
 
     const db = new Database(join(config, '../work/metaverse.db'), { readonly: true });
-    const runs = db.prepare("SELECT id, status, started_at, ended_at FROM run WHERE profile = 'delta-cycle' ORDER BY id").all() as { status: string; started_at: string; ended_at: string }[];
+    const runs = db.prepare("SELECT id, status, started_at, ended_at FROM run WHERE profile = 'delta-cycle' ORDER BY id").all() as {
+      status: string;
+      started_at: string;
+      ended_at: string;
+    }[];
     db.close();
     expect(runs.length).toBeGreaterThanOrEqual(2);
     expect(runs.every((r) => r.status === 'success' && r.ended_at)).toBe(true);
@@ -38,7 +45,9 @@ describe('dirbridge schedule', () => {
   });
 
   it('a cron expression that is not one, or an unknown profile, is a configuration error before anything runs', () => {
-    const bad = spawnSync(process.execPath, [CLI, '--config', scheduled([{ profile: 'delta-cycle', cron: 'every ten minutes' }]), 'schedule'], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [CLI, '--config', scheduled([{ profile: 'delta-cycle', cron: 'every ten minutes' }]), 'schedule'], {
+      encoding: 'utf8',
+    });
     expect(bad.status).toBe(78);
     expect(bad.stderr).toMatch(/schedule\.0\.cron: "every ten minutes" is not a cron expression/);
     const unknown = spawnSync(process.execPath, [CLI, '--config', scheduled([{ profile: 'nightly', cron: '0 2 * * *' }]), 'schedule'], { encoding: 'utf8' });

@@ -20,11 +20,17 @@ let logSlapd: Slapd;
 let slapd: Slapd;
 let dir: string;
 
-const person = (i: number): string => `dn: cn=Limit${i},ou=People,o=Acme\nobjectClass: dominoPerson\ncn: Limit${i}\nsn: Limit\ndominoUNID: ${String(i).padStart(32, '0')}\n`;
+const person = (i: number): string =>
+  `dn: cn=Limit${i},ou=People,o=Acme\nobjectClass: dominoPerson\ncn: Limit${i}\nsn: Limit\ndominoUNID: ${String(i).padStart(32, '0')}\n`;
 
 beforeAll(async () => {
   logSlapd = await startSlapd({ logSizeLimit: 3 });
-  slapd = await startSlapd({ readers: [{ name: 'reader', limits: 'size=unlimited' }, { name: 'limited', limits: 'size=5' }] });
+  slapd = await startSlapd({
+    readers: [
+      { name: 'reader', limits: 'size=unlimited' },
+      { name: 'limited', limits: 'size=5' },
+    ],
+  });
   for (const s of [logSlapd, slapd]) s.add('dn: ou=People,o=Acme\nobjectClass: organizationalUnit\nou: People\n');
   dir = mkdtempSync(join(tmpdir(), 'dirbridge-limits-'));
 });
@@ -73,7 +79,8 @@ function readStore<T>(name: string, fn: (db: Database.Database) => T): T {
   }
 }
 
-const watermarkOf = (name: string): string | undefined => readStore(name, (db) => db.prepare("SELECT value FROM watermark WHERE agent = 'people'").pluck().get() as string | undefined);
+const watermarkOf = (name: string): string | undefined =>
+  readStore(name, (db) => db.prepare("SELECT value FROM watermark WHERE agent = 'people'").pluck().get() as string | undefined);
 
 function onlyStep(r: { code: number; stdout: string; stderr: string; report?: RunReportJson }): RunReportJson['steps'][number] {
   const step = r.report?.steps[0];
@@ -102,10 +109,19 @@ it("a delta import cut short by the server's size limit fails clearly, once, and
 describe('a bind account the server gives 5 entries per search', () => {
   const wm = (): string | undefined => watermarkOf('limited');
   const held = (): { n: number; deleting: number } =>
-    readStore('limited', (db) => db.prepare("SELECT COUNT(*) AS n, COUNT(pending_import = 'delete' OR NULL) AS deleting FROM cs_object WHERE agent = 'people'").get() as { n: number; deleting: number });
+    readStore(
+      'limited',
+      (db) =>
+        db.prepare("SELECT COUNT(*) AS n, COUNT(pending_import = 'delete' OR NULL) AS deleting FROM cs_object WHERE agent = 'people'").get() as {
+          n: number;
+          deleting: number;
+        },
+    );
   // Both configs share the store: the people imported with the unlimited account, then read with the limited one.
-  const unlimited = (): ReturnType<typeof agentConfig> => agentConfig('limited', slapd, `cn=reader,${slapd.suffix}`, '{ strategy: timestamp, overlapSeconds: 0 }');
-  const limited = (): ReturnType<typeof agentConfig> => agentConfig('limited', slapd, `cn=limited,${slapd.suffix}`, '{ strategy: timestamp, overlapSeconds: 0 }');
+  const unlimited = (): ReturnType<typeof agentConfig> =>
+    agentConfig('limited', slapd, `cn=reader,${slapd.suffix}`, '{ strategy: timestamp, overlapSeconds: 0 }');
+  const limited = (): ReturnType<typeof agentConfig> =>
+    agentConfig('limited', slapd, `cn=limited,${slapd.suffix}`, '{ strategy: timestamp, overlapSeconds: 0 }');
   let watermark: string | undefined;
 
   beforeAll(async () => {
@@ -114,7 +130,11 @@ describe('a bind account the server gives 5 entries per search', () => {
     await new Promise((r) => setTimeout(r, 1100));
     slapd.modify('dn: cn=Limit9,ou=People,o=Acme\nchangetype: modify\nreplace: sn\nsn: Later\n');
     const full = unlimited().cli(['run-step', 'people', 'full-import', '--json']);
-    expect({ status: onlyStep(full).status, adds: onlyStep(full).stats.adds, problems: onlyStep(full).problems }).toEqual({ status: 'success', adds: 10, problems: [] });
+    expect({ status: onlyStep(full).status, adds: onlyStep(full).stats.adds, problems: onlyStep(full).problems }).toEqual({
+      status: 'success',
+      adds: 10,
+      problems: [],
+    });
     watermark = wm();
   });
 
@@ -123,7 +143,14 @@ describe('a bind account the server gives 5 entries per search', () => {
     const step = onlyStep(r);
     expect({ status: step.status, code: r.code, deletes: step.stats.deletes }).toEqual({ status: 'completed-warnings', code: 1, deletes: 0 });
     expect(step.problems).toEqual([
-      expect.objectContaining({ severity: 'warning', code: 'incomplete-read', object: 'people', message: expect.stringMatching(/full import of ou=People,o=Acme was cut short by the server's limits \(SizeLimitExceededError\).*limits dn\.exact="cn=limited,o=Acme" size=unlimited.*none was taken as deleted and the watermark was not advanced/) }),
+      expect.objectContaining({
+        severity: 'warning',
+        code: 'incomplete-read',
+        object: 'people',
+        message: expect.stringMatching(
+          /full import of ou=People,o=Acme was cut short by the server's limits \(SizeLimitExceededError\).*limits dn\.exact="cn=limited,o=Acme" size=unlimited.*none was taken as deleted and the watermark was not advanced/,
+        ),
+      }),
     ]);
     expect(held()).toEqual({ n: 10, deleting: 0 });
     expect(wm()).toBe(watermark);
@@ -133,15 +160,28 @@ describe('a bind account the server gives 5 entries per search', () => {
     slapd.modify('dn: cn=Limit3,ou=People,o=Acme\nchangetype: delete\n');
     const r = limited().cli(['run-step', 'people', 'delta-import', '--json']);
     const step = onlyStep(r);
-    expect({ status: step.status, deletes: step.stats.deletes, gone: step.stats.deletionCheckGone }).toEqual({ status: 'completed-warnings', deletes: 0, gone: 0 });
+    expect({ status: step.status, deletes: step.stats.deletes, gone: step.stats.deletionCheckGone }).toEqual({
+      status: 'completed-warnings',
+      deletes: 0,
+      gone: 0,
+    });
     expect(step.problems).toEqual([
-      expect.objectContaining({ code: 'incomplete-read', message: expect.stringMatching(/deletion check of ou=People,o=Acme was cut short .*SizeLimitExceededError.*No object was taken as deleted, and the delta import's watermark was not advanced/) }),
+      expect.objectContaining({
+        code: 'incomplete-read',
+        message: expect.stringMatching(
+          /deletion check of ou=People,o=Acme was cut short .*SizeLimitExceededError.*No object was taken as deleted, and the delta import's watermark was not advanced/,
+        ),
+      }),
     ]);
     expect(held()).toEqual({ n: 10, deleting: 0 });
     expect(wm()).toBe(watermark);
 
     const complete = onlyStep(unlimited().cli(['run-step', 'people', 'delta-import', '--json']));
-    expect({ status: complete.status, read: complete.stats.deletionCheckRead, gone: complete.stats.deletionCheckGone }).toEqual({ status: 'success', read: 9, gone: 1 });
+    expect({ status: complete.status, read: complete.stats.deletionCheckRead, gone: complete.stats.deletionCheckGone }).toEqual({
+      status: 'success',
+      read: 9,
+      gone: 1,
+    });
     // Never synchronized (this config has no rules), so its connector-space row goes at once.
     expect(held()).toEqual({ n: 9, deleting: 0 });
     expect(readStore('limited', (db) => db.prepare("SELECT COUNT(*) FROM cs_object WHERE dn = 'cn=Limit3,ou=People,o=Acme'").pluck().get())).toBe(0);

@@ -20,7 +20,10 @@ interface StepJson {
 }
 
 function step(config: string, agent: string, type: string): StepJson {
-  const r = spawnSync(process.execPath, [CLI, '--config', config, 'run-step', agent, type, '--json'], { encoding: 'utf8', env: { ...process.env, DIRBRIDGE_LOG_LEVEL: 'silent' } });
+  const r = spawnSync(process.execPath, [CLI, '--config', config, 'run-step', agent, type, '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, DIRBRIDGE_LOG_LEVEL: 'silent' },
+  });
   if (!r.stdout.trim().startsWith('{')) throw new Error(`run-step ${agent} ${type}: exit ${r.status}: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { steps: StepJson[] }).steps[0]!;
 }
@@ -48,7 +51,11 @@ it('a failing object in a sync batch costs that object alone, is reported once a
   ]);
   const projected = inScope();
   // The counts are what was done, not what the rolled-back first attempt of the batch had counted.
-  expect({ projections: failed.stats.projections, provisions: failed.stats.provisions, errors: failed.stats.errors }).toEqual({ projections: projected, provisions: projected - 2, errors: 3 });
+  expect({ projections: failed.stats.projections, provisions: failed.stats.provisions, errors: failed.stats.errors }).toEqual({
+    projections: projected,
+    provisions: projected - 2,
+    errors: 3,
+  });
   const bob = db.prepare("SELECT mv_id, pending_import FROM cs_object WHERE agent = 'domino-people' AND dn = 'cn=Bob Baker,ou=Sales,o=Acme'").get();
   expect(bob).toEqual({ mv_id: null, pending_import: 'add' });
   expect(db.prepare("SELECT COUNT(*) FROM pending_export WHERE agent = 'ad-contacts'").pluck().get()).toBe(projected - 2);

@@ -15,7 +15,9 @@ let slapd: Slapd;
 
 beforeAll(async () => {
   slapd = await startSlapd();
-  slapd.add(`dn: cn=Tess Tls,${slapd.suffix}\nobjectClass: dominoPerson\ncn: Tess Tls\nsn: Tls\ndominoUNID: ${'C0'.repeat(16)}\ninternetaddress: tess@notes.acme.test\n`);
+  slapd.add(
+    `dn: cn=Tess Tls,${slapd.suffix}\nobjectClass: dominoPerson\ncn: Tess Tls\nsn: Tls\ndominoUNID: ${'C0'.repeat(16)}\ninternetaddress: tess@notes.acme.test\n`,
+  );
 });
 afterAll(async () => slapd?.stop());
 
@@ -23,12 +25,26 @@ function importWith(url: string, tls: Record<string, unknown>): { code: number; 
   const dir = mkdtempSync(join(tmpdir(), 'dirbridge-tls-'));
   const config = {
     metaverse: { file: join(dir, 'mv.db'), objectTypes: { DominoUser: { attributes: ['cn', 'mail'] } } },
-    agents: { 'domino-people': { type: 'domino-ldap', url, bindDn: slapd.rootDn, password: { file: join(dir, 'pw') }, tls, baseDn: slapd.suffix, filter: '(objectClass=dominoPerson)', objectClasses: ['dominoPerson'], attributes: ['cn', 'internetaddress'] } },
+    agents: {
+      'domino-people': {
+        type: 'domino-ldap',
+        url,
+        bindDn: slapd.rootDn,
+        password: { file: join(dir, 'pw') },
+        tls,
+        baseDn: slapd.suffix,
+        filter: '(objectClass=dominoPerson)',
+        objectClasses: ['dominoPerson'],
+        attributes: ['cn', 'internetaddress'],
+      },
+    },
     rules: {},
   };
   writeFileSync(join(dir, 'pw'), slapd.password + '\n', { mode: 0o600 });
   writeFileSync(join(dir, 'dirbridge.yaml'), stringify(config));
-  const r = spawnSync(process.execPath, [CLI, '--config', join(dir, 'dirbridge.yaml'), 'run-step', 'domino-people', 'full-import', '--json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, '--config', join(dir, 'dirbridge.yaml'), 'run-step', 'domino-people', 'full-import', '--json'], {
+    encoding: 'utf8',
+  });
   const report = JSON.parse(r.stdout) as { status: string; steps: { message?: string; stats: { adds: number } }[] };
   return { code: r.status ?? -1, status: report.status, message: report.steps[0]?.message, adds: report.steps[0]?.stats.adds };
 }

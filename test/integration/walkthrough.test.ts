@@ -34,7 +34,11 @@ function dominoContacts(): string {
 /** Asserts a clean run, showing the problems when it is not. */
 function expectSuccess(r: ReturnType<Deployment['cli']>): NonNullable<ReturnType<Deployment['cli']>['report']> {
   const report = r.report;
-  expect({ status: report?.status, problems: report?.steps.flatMap((s) => s.problems), stderr: r.stderr }).toEqual({ status: 'success', problems: [], stderr: '' });
+  expect({ status: report?.status, problems: report?.steps.flatMap((s) => s.problems), stderr: r.stderr }).toEqual({
+    status: 'success',
+    problems: [],
+    stderr: '',
+  });
   expect(r.code).toBe(0);
   return report!;
 }
@@ -53,7 +57,12 @@ describe('coexistence walkthrough (slapd as Domino, Samba as AD)', () => {
     await d.addAdMailbox({ given: 'Paula', sn: 'Perez', mail: 'paula.perez@exchange.acme.test' });
     await d.addAdMailbox({ given: 'Björn', sn: 'Ødegård, Jr.', mail: 'bjorn.odegard@exchange.acme.test' });
     // A contact an administrator made by hand for a Domino person, before dirbridge.
-    await d.adAdd(`CN=Hand Made (manual),${d.adContactsOu}`, { objectClass: ['top', 'person', 'organizationalPerson', 'contact'], sn: 'Made', mail: 'hand.made@notes.acme.test', targetAddress: 'SMTP:hand.made@notes.acme.test' });
+    await d.adAdd(`CN=Hand Made (manual),${d.adContactsOu}`, {
+      objectClass: ['top', 'person', 'organizationalPerson', 'contact'],
+      sn: 'Made',
+      mail: 'hand.made@notes.acme.test',
+      targetAddress: 'SMTP:hand.made@notes.acme.test',
+    });
 
     expectSuccess(d.cli(['run', 'initial', '--json']));
 
@@ -84,7 +93,8 @@ describe('coexistence walkthrough (slapd as Domino, Samba as AD)', () => {
     const report = expectSuccess(d.cli(['run', 'initial', '--json']));
     expect(exportTotals(report)).toBe(0);
     for (const s of report.steps) {
-      if (s.type !== 'full-import') expect({ step: `${s.agent} ${s.type}`, staged: s.stats.exportsStaged }).toEqual({ step: `${s.agent} ${s.type}`, staged: 0 });
+      if (s.type !== 'full-import')
+        expect({ step: `${s.agent} ${s.type}`, staged: s.stats.exportsStaged }).toEqual({ step: `${s.agent} ${s.type}`, staged: 0 });
     }
   });
 
@@ -122,7 +132,9 @@ describe('coexistence walkthrough (slapd as Domino, Samba as AD)', () => {
     d.addDominoPerson({ given: 'Norma', sn: 'Nomail' });
     d.addDominoPerson({ given: 'Ivan', sn: 'Invalid', mail: 'ivan at notes.acme.test' });
     // mailNickname is at most 64 characters in the Exchange schema: AD itself rejects this one.
-    slapd.add(`dn: cn=Long Nick,${d.dominoPeopleOu}\nobjectClass: dominoPerson\ncn: Long Nick\nsn: Nick\nuid: ${'n'.repeat(80)}\ndominoUNID: ${'AB'.repeat(16)}\nmailsystem: 1\ninternetaddress: long.nick@notes.acme.test\n`);
+    slapd.add(
+      `dn: cn=Long Nick,${d.dominoPeopleOu}\nobjectClass: dominoPerson\ncn: Long Nick\nsn: Nick\nuid: ${'n'.repeat(80)}\ndominoUNID: ${'AB'.repeat(16)}\nmailsystem: 1\ninternetaddress: long.nick@notes.acme.test\n`,
+    );
     d.addDominoPerson({ given: 'Gina', sn: 'Good', mail: 'gina.good@notes.acme.test' });
 
     const r = d.cli(['run', 'initial', '--json']);
@@ -130,7 +142,9 @@ describe('coexistence walkthrough (slapd as Domino, Samba as AD)', () => {
     expect(r.report?.status).toBe('completed-errors');
     const problems = r.report!.steps.flatMap((s) => s.problems);
     expect(problems).toContainEqual(expect.objectContaining({ code: 'missing-attribute', attribute: 'mail', object: expect.stringContaining('Norma Nomail') }));
-    expect(problems).toContainEqual(expect.objectContaining({ code: 'invalid-smtp-address', attribute: 'mail', object: expect.stringContaining('Ivan Invalid') }));
+    expect(problems).toContainEqual(
+      expect.objectContaining({ code: 'invalid-smtp-address', attribute: 'mail', object: expect.stringContaining('Ivan Invalid') }),
+    );
     const rejected = problems.find((p) => p.object.includes('Long Nick'));
     expect(rejected?.message).toMatch(/refused by the directory/);
     expect(rejected?.message).toMatch(/mailNickname/i);
@@ -138,7 +152,11 @@ describe('coexistence walkthrough (slapd as Domino, Samba as AD)', () => {
 
     // The run history holds the same errors.
     const mv = new Database(`${d.dir}/metaverse.db`, { readonly: true });
-    const rows = mv.prepare('SELECT object, attribute, code FROM run_error WHERE run_id = ?').all(r.report!.runId) as { object: string; attribute: string | null; code: string }[];
+    const rows = mv.prepare('SELECT object, attribute, code FROM run_error WHERE run_id = ?').all(r.report!.runId) as {
+      object: string;
+      attribute: string | null;
+      code: string;
+    }[];
     mv.close();
     expect(rows.some((e) => e.object.includes('Norma Nomail') && e.attribute === 'mail')).toBe(true);
     expect(rows.some((e) => e.object.includes('Long Nick'))).toBe(true);

@@ -50,7 +50,7 @@ describe('the read-only web view', () => {
     expect(post.status).toBe(405);
   });
 
-  it('an auditor searches, opens the contact\'s person, and reads its lineage and history in Chromium', async () => {
+  it("an auditor searches, opens the contact's person, and reads its lineage and history in Chromium", async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/?token=${TOKEN}`);
     expect(page.url()).toBe(`${base}/`); // the token left the address bar for a cookie
@@ -60,9 +60,15 @@ describe('the read-only web view', () => {
     await result.click();
     await expect(page.locator('h1').textContent()).resolves.toMatch(/^DominoUser #\d+$/);
     const lineage = await page.locator('#lineage tbody tr').allTextContents();
-    expect(lineage.some((row) => row.includes('provisioning') && row.includes(`CN=Wanda Webview,${d.adContactsOu}`) && row.includes(String(createdBy)))).toBe(true);
+    expect(lineage.some((row) => row.includes('provisioning') && row.includes(`CN=Wanda Webview,${d.adContactsOu}`) && row.includes(String(createdBy)))).toBe(
+      true,
+    );
     const history = await page.locator('#history tbody tr').allTextContents();
-    expect(history.some((row) => row.includes('mv-update') && row.includes(String(changedBy)) && row.includes('"title":[]') && row.includes('"title":["Inspector"]'))).toBe(true);
+    expect(
+      history.some(
+        (row) => row.includes('mv-update') && row.includes(String(changedBy)) && row.includes('"title":[]') && row.includes('"title":["Inspector"]'),
+      ),
+    ).toBe(true);
     const connectors = await page.locator('#connectors').textContent();
     expect(connectors).toContain('ad-contacts');
 

@@ -26,19 +26,35 @@ function problems(config: unknown, env: NodeJS.ProcessEnv = {}): string[] {
 }
 
 const withAgent = (agent: Record<string, unknown>): unknown => ({ ...quickstart, agents: { ...quickstart.agents, 'domino-people': agent } });
-const ldapAgent = { type: 'domino-ldap', url: 'ldaps://domino.example:636', bindDn: 'cn=sync,o=Acme', password: { env: 'DOMINO_PW' }, baseDn: 'o=Acme', objectClasses: ['dominoPerson'], attributes: ['cn', 'sn'] };
+const ldapAgent = {
+  type: 'domino-ldap',
+  url: 'ldaps://domino.example:636',
+  bindDn: 'cn=sync,o=Acme',
+  password: { env: 'DOMINO_PW' },
+  baseDn: 'o=Acme',
+  objectClasses: ['dominoPerson'],
+  attributes: ['cn', 'sn'],
+};
 
 describe('safety settings', () => {
   it('guards are on by default: 500 deletions or 20% per export, shrunk imports refused, 5000 errors, 3 retries', () => {
     const cfg = loadConfig(write(quickstart), {}).config;
     expect(cfg.safety).toEqual({
-      deletionThreshold: { count: 500, percent: 20, minimumObjects: 100 }, agents: {}, fullImportShrinkPercent: 50, errorLimit: 5000,
-      retry: { attempts: 3, initialDelayMs: 1000, maxDelayMs: 30_000 }, staging: false,
+      deletionThreshold: { count: 500, percent: 20, minimumObjects: 100 },
+      agents: {},
+      fullImportShrinkPercent: 50,
+      errorLimit: 5000,
+      retry: { attempts: 3, initialDelayMs: 1000, maxDelayMs: 30_000 },
+      staging: false,
     });
   });
   it('a threshold for an agent that does not exist, or with a wrong type, is named', () => {
-    expect(problems({ ...quickstart, safety: { agents: { 'ad-contact': { deletionThreshold: { count: 5 } } } } })).toContainEqual(expect.stringMatching(/safety\.agents\.ad-contact.*no agent named "ad-contact"/));
-    expect(problems({ ...quickstart, safety: { deletionThreshold: { count: 'many' } } })).toContainEqual(expect.stringMatching(/safety\.deletionThreshold\.count/));
+    expect(problems({ ...quickstart, safety: { agents: { 'ad-contact': { deletionThreshold: { count: 5 } } } } })).toContainEqual(
+      expect.stringMatching(/safety\.agents\.ad-contact.*no agent named "ad-contact"/),
+    );
+    expect(problems({ ...quickstart, safety: { deletionThreshold: { count: 'many' } } })).toContainEqual(
+      expect.stringMatching(/safety\.deletionThreshold\.count/),
+    );
   });
 });
 
@@ -50,10 +66,14 @@ describe('configuration errors name the key and the fix', () => {
     expect(problems(withAgent({ ...ldapAgent, pageSize: 'many' }))).toEqual([expect.stringMatching(/^agents\.domino-people\.pageSize: .*expected number/)]);
   });
   it('unknown keys', () => {
-    expect(problems(withAgent({ ...ldapAgent, pasword: 'x' }))).toContainEqual(expect.stringMatching(/^agents\.domino-people: unknown key\(s\) "pasword": remove them or fix the spelling/));
+    expect(problems(withAgent({ ...ldapAgent, pasword: 'x' }))).toContainEqual(
+      expect.stringMatching(/^agents\.domino-people: unknown key\(s\) "pasword": remove them or fix the spelling/),
+    );
   });
   it('a missing secret', () => {
-    expect(problems(withAgent(ldapAgent))).toEqual(['agents.domino-people.password: environment variable DOMINO_PW is not set; export it before running dirbridge']);
+    expect(problems(withAgent(ldapAgent))).toEqual([
+      'agents.domino-people.password: environment variable DOMINO_PW is not set; export it before running dirbridge',
+    ]);
     expect(problems(withAgent(ldapAgent), { DOMINO_PW: 's3cret' })).toEqual([]);
     expect(problems(withAgent({ ...ldapAgent, password: { file: '/nonexistent/pw' } }))[0]).toMatch(/cannot read secret file \/nonexistent\/pw: ENOENT/);
   });
@@ -90,7 +110,10 @@ describe('configuration errors name the key and the fix', () => {
   });
   it('the CLI exits with the config exit code before connecting anything', () => {
     const f = write(withAgent(ldapAgent));
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), '--config', f, 'run', 'initial'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), '--config', f, 'run', 'initial'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
     expect(r.status).toBe(78);
     expect(r.stderr).toContain(`configuration error in ${f}`);
     expect(r.stderr).toContain('DOMINO_PW is not set');

@@ -29,8 +29,20 @@ describe('DN escaping and parsing', () => {
 
   it('gives a plain DN the key the full parser gives it', () => {
     // normalizeDn splits DNs without specials instead of parsing them: the two must agree.
-    const parsed = (dn: string): string => parseDn(dn).map((r) => `${r.attribute.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`).join(',');
-    const plain = ['CN=Ann Lee,OU=People,O=Acme', ' cn = Ann Lee , ou=x ', 'cn=,o=x', 'cn=   ,o=x', 'CN=Zoë Ångström,DC=Example', 'cn=İstanbul\u00a0Office,o=x', '2.5.4.3=x,o=y', 'cn=a  b,o=x'];
+    const parsed = (dn: string): string =>
+      parseDn(dn)
+        .map((r) => `${r.attribute.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
+        .join(',');
+    const plain = [
+      'CN=Ann Lee,OU=People,O=Acme',
+      ' cn = Ann Lee , ou=x ',
+      'cn=,o=x',
+      'cn=   ,o=x',
+      'CN=Zoë Ångström,DC=Example',
+      'cn=İstanbul\u00a0Office,o=x',
+      '2.5.4.3=x,o=y',
+      'cn=a  b,o=x',
+    ];
     for (const dn of plain) expect(normalizeDn(dn), dn).toBe(parsed(dn));
     expect(() => normalizeDn('cn=a,')).toThrow(/separator/);
     expect(() => normalizeDn('c n=a,o=x')).toThrow(/attribute type/);

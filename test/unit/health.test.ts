@@ -19,13 +19,16 @@ function run(store: Store, profile: string, status: string, steps: { agent: stri
 const fullSyncs = Object.keys(loaded.config.rules).map((agent) => ({ agent, type: 'full-sync' }));
 
 describe('dirbridge status', () => {
-  it('is healthy after a full sync under today\'s rules and a recent delta cycle', () => {
+  it("is healthy after a full sync under today's rules and a recent delta cycle", () => {
     const store = Store.open(':memory:');
     run(store, 'initial', 'completed-errors', fullSyncs);
     run(store, 'delta-cycle', 'success');
     const h = health(loaded, store);
     expect({ healthy: h.healthy, warnings: h.warnings }).toEqual({ healthy: true, warnings: [] });
-    expect(h.profiles.map((p) => [p.profile, p.lastStatus])).toEqual([['delta-cycle', 'success'], ['initial', 'completed-errors']]);
+    expect(h.profiles.map((p) => [p.profile, p.lastStatus])).toEqual([
+      ['delta-cycle', 'success'],
+      ['initial', 'completed-errors'],
+    ]);
   });
 
   it('warns when the delta cycle is overdue, or failed since its last success', () => {
@@ -35,10 +38,16 @@ describe('dirbridge status', () => {
     run(store, 'delta-cycle', 'stopped-server-down');
     const h = health(loaded, store, Date.now() + 2 * 60 * 60_000);
     expect(h.healthy).toBe(false);
-    expect(h.warnings).toEqual([expect.stringMatching(new RegExp(`^delta-cycle last succeeded 1[12]\\d minutes ago \\(run ${ok}\\), longer than health.maxAgeMinutes \\(60\\); its last run \\d+ ended stopped-server-down`))]);
+    expect(h.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^delta-cycle last succeeded 1[12]\\d minutes ago \\(run ${ok}\\), longer than health.maxAgeMinutes \\(60\\); its last run \\d+ ended stopped-server-down`,
+        ),
+      ),
+    ]);
   });
 
-  it('warns when the rules changed since an agent\'s last full sync', () => {
+  it("warns when the rules changed since an agent's last full sync", () => {
     const store = Store.open(':memory:');
     run(store, 'initial', 'success', fullSyncs, 'an older rule set');
     run(store, 'delta-cycle', 'success');

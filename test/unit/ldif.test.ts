@@ -24,8 +24,12 @@ describe('LDIF', () => {
   it('names file and line for a bad record', async () => {
     // One bad record is flagged, not the whole file refused: the agent rejects that object alone.
     expect(await read('cn: nodn\n')).toMatchObject([{ dn: '', unidentified: true, syntaxProblem: { message: 'a record must start with "dn:" (line 1)' } }]);
-    expect(await read('dn: cn=a\nchangetype: add\n')).toMatchObject([{ dn: 'cn=a', syntaxProblem: { attribute: 'changetype', message: expect.stringMatching(/change record .*line 2.* not content/) } }]);
-    expect(await read('dn:: ***\ndominoUNID: 1\n')).toMatchObject([{ dn: '', unidentified: true, syntaxProblem: { attribute: 'dn', message: expect.stringMatching(/invalid base64 \(.*\(line 1\)/) } }]);
+    expect(await read('dn: cn=a\nchangetype: add\n')).toMatchObject([
+      { dn: 'cn=a', syntaxProblem: { attribute: 'changetype', message: expect.stringMatching(/change record .*line 2.* not content/) } },
+    ]);
+    expect(await read('dn:: ***\ndominoUNID: 1\n')).toMatchObject([
+      { dn: '', unidentified: true, syntaxProblem: { attribute: 'dn', message: expect.stringMatching(/invalid base64 \(.*\(line 1\)/) } },
+    ]);
   });
   it('keeps text values as their bytes, so invalid UTF-8 reaches the agent as it is (never as U+FFFD)', async () => {
     const f = join(dir, 'bytes.ldif');
@@ -49,8 +53,11 @@ describe('LDIF', () => {
   it('refuses a record that starts with a space; flags an attribute name that is not one and base64 of the wrong length; reads past a byte order mark', async () => {
     await expect(read('dn: cn=a,o=x\nsn: A\n\n dn: cn=b,o=x\nsn: B\n')).rejects.toThrow(/:4: a line starts with a space but continues no line/);
     expect((await read('dn: cn=a,o=x\ns n: A\n'))[0]!.syntaxProblem).toEqual({ message: '"s n" is not an attribute name (line 2)' });
-    expect((await read('dn: cn=a,o=x\ncn:: Wm/Dqw=\n\ndn: cn=b,o=x\n'))).toMatchObject([{ dn: 'cn=a,o=x', syntaxProblem: { attribute: 'cn', message: expect.stringMatching(/attribute "cn" has invalid base64/) } }, { dn: 'cn=b,o=x' }]);
-    expect((await read('\uFEFFversion: 1\n\ndn: cn=a,o=x\n'))).toMatchObject([{ dn: 'cn=a,o=x' }]);
+    expect(await read('dn: cn=a,o=x\ncn:: Wm/Dqw=\n\ndn: cn=b,o=x\n')).toMatchObject([
+      { dn: 'cn=a,o=x', syntaxProblem: { attribute: 'cn', message: expect.stringMatching(/attribute "cn" has invalid base64/) } },
+      { dn: 'cn=b,o=x' },
+    ]);
+    expect(await read('\uFEFFversion: 1\n\ndn: cn=a,o=x\n')).toMatchObject([{ dn: 'cn=a,o=x' }]);
     await expect(read('dn: cn=a,o=x\ncn:: Wm/D\n')).resolves.toHaveLength(1);
     expect((await read('dn: cn=a,o=x\n1.2.3.4: v\n'))[0]!.attributes.get('1.2.3.4')![0]!.toString()).toBe('v');
   });

@@ -37,7 +37,10 @@ describe('retries of transient failures', () => {
     });
     expect(result).toBe('done');
     expect(Date.now() - started).toBeGreaterThanOrEqual(5 + 5); // the server's wait, capped by maxDelayMs
-    expect(ctx.problems.map((p) => [p.severity, p.code])).toEqual([['warning', 'retried'], ['warning', 'retried']]);
+    expect(ctx.problems.map((p) => [p.severity, p.code])).toEqual([
+      ['warning', 'retried'],
+      ['warning', 'retried'],
+    ]);
     expect(ctx.problems[0]!.message).toMatch(/modify of cn=x failed .*busy.*retrying \(3 attempts left\) after the 150 ms the server asked for/);
   });
 
@@ -45,10 +48,12 @@ describe('retries of transient failures', () => {
     const ctx = context({ attempts: 2, initialDelayMs: 1, maxDelayMs: 2 });
     const a = agent();
     let calls = 0;
-    await expect(withRetries(ctx, a, 'ad-contacts', 'full import', async () => {
-      calls++;
-      throw new ServerDownError('ad-contacts', 'connection reset');
-    })).rejects.toBeInstanceOf(ServerDownError);
+    await expect(
+      withRetries(ctx, a, 'ad-contacts', 'full import', async () => {
+        calls++;
+        throw new ServerDownError('ad-contacts', 'connection reset');
+      }),
+    ).rejects.toBeInstanceOf(ServerDownError);
     expect(calls).toBe(3);
     expect(a.reconnects).toBe(2);
     expect(ctx.problems).toHaveLength(2);
@@ -57,10 +62,12 @@ describe('retries of transient failures', () => {
   it('never retries what the directory refused for good', async () => {
     const ctx = context({ attempts: 3, initialDelayMs: 1, maxDelayMs: 2 });
     let calls = 0;
-    await expect(withRetries(ctx, agent(), 'cn=x', 'add of cn=x', async () => {
-      calls++;
-      throw new ObjectError('cn=x', 'mail', 'constraint violation');
-    })).rejects.toBeInstanceOf(ObjectError);
+    await expect(
+      withRetries(ctx, agent(), 'cn=x', 'add of cn=x', async () => {
+        calls++;
+        throw new ObjectError('cn=x', 'mail', 'constraint violation');
+      }),
+    ).rejects.toBeInstanceOf(ObjectError);
     expect(calls).toBe(1);
     expect(ctx.problems).toEqual([]);
   });

@@ -7,8 +7,14 @@ import { addressConflictProblem, buildDn, planNewObject } from '../../src/rules/
 import { evaluateScope } from '../../src/rules/scope.js';
 
 const contactRules: AgentRules = {
-  objectType: 'DominoUser', scope: [], project: false, deprovision: 'delete',
-  join: [{ cs: 'mail', mv: 'mail', transform: 'none' }, { cs: 'proxyAddresses', mv: 'mail', transform: 'smtp' }],
+  objectType: 'DominoUser',
+  scope: [],
+  project: false,
+  deprovision: 'delete',
+  join: [
+    { cs: 'mail', mv: 'mail', transform: 'none' },
+    { cs: 'proxyAddresses', mv: 'mail', transform: 'smtp' },
+  ],
   importFlows: {},
   exportFlows: { cn: 'cn', mail: 'mail', targetAddress: { template: 'SMTP:{mail}' }, proxyAddresses: { template: 'SMTP:{mail}' } },
   provision: { dn: 'CN={cn},OU=Contacts,DC=x', require: ['mail'] },
@@ -74,19 +80,32 @@ describe('provisioning', () => {
     const r = planNewObject({ cn: ['Ann Lee'], mail: ['ann@notes.x.com'] }, contactRules);
     expect(r).toEqual({
       plan: {
-        dn: 'CN=Ann Lee,OU=Contacts,DC=x', objectClasses: undefined,
-        attributes: { cn: ['Ann Lee'], mail: ['ann@notes.x.com'], targetaddress: ['SMTP:ann@notes.x.com'], proxyaddresses: ['SMTP:ann@notes.x.com'], admindescription: ['dirbridge:managed'] },
+        dn: 'CN=Ann Lee,OU=Contacts,DC=x',
+        objectClasses: undefined,
+        attributes: {
+          cn: ['Ann Lee'],
+          mail: ['ann@notes.x.com'],
+          targetaddress: ['SMTP:ann@notes.x.com'],
+          proxyaddresses: ['SMTP:ann@notes.x.com'],
+          admindescription: ['dirbridge:managed'],
+        },
       },
     });
   });
   it('refuses a person without a usable address', () => {
     expect(planNewObject({ cn: ['A'] }, contactRules)).toMatchObject({ problem: { attribute: 'mail', code: 'missing-attribute' } });
-    expect(planNewObject({ cn: ['A'], mail: ['not an address'] }, contactRules)).toMatchObject({ problem: { attribute: 'mail', code: 'invalid-smtp-address' } });
+    expect(planNewObject({ cn: ['A'], mail: ['not an address'] }, contactRules)).toMatchObject({
+      problem: { attribute: 'mail', code: 'invalid-smtp-address' },
+    });
   });
   it('reports an address that another person already has', () => {
     expect(addressConflictProblem('a@b.c', [])).toBeUndefined();
     expect(addressConflictProblem('a@b.c', [{ label: 'ExchangeUser CN=A', sameType: false }])).toMatchObject({ code: 'address-conflict', attribute: 'mail' });
-    expect(addressConflictProblem('a@b.c', [{ label: 'DominoUser cn=B', sameType: true }])).toMatchObject({ code: 'duplicate-address', attribute: 'mail', message: expect.stringContaining('data error in the source') });
+    expect(addressConflictProblem('a@b.c', [{ label: 'DominoUser cn=B', sameType: true }])).toMatchObject({
+      code: 'duplicate-address',
+      attribute: 'mail',
+      message: expect.stringContaining('data error in the source'),
+    });
   });
 });
 

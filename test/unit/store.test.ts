@@ -39,10 +39,23 @@ describe('metaverse store', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'dirbridge-store-')), 'mv.db');
     const s = Store.open(file);
     s.setIndexPlan({ cs: new Map([['ad-contacts', ['mail']]]), mv: new Map([['DominoUser', ['mail']]]) });
-    const id = s.insertCs(undefined, { agent: 'ad-contacts', anchor: 'a1', dn: 'cn=Ann,o=x', dnKey: 'cn=ann,o=x', objectClasses: ['contact'], attributes: { mail: ['Ann@X.com'], uid: ['ann'] }, pendingImport: 'add' });
+    const id = s.insertCs(undefined, {
+      agent: 'ad-contacts',
+      anchor: 'a1',
+      dn: 'cn=Ann,o=x',
+      dnKey: 'cn=ann,o=x',
+      objectClasses: ['contact'],
+      attributes: { mail: ['Ann@X.com'], uid: ['ann'] },
+      pendingImport: 'add',
+    });
     const mv = s.createMv(undefined, 'DominoUser', { mail: ['ann@x.com'], uid: ['ann'] }, {});
     expect(s.findCsByIndex('ad-contacts', 'uid', 'ann')).toEqual([]); // not a key yet
-    s.updateCsImage(undefined, s.getCs(id)!, { dn: 'cn=Ann,o=x', dnKey: 'cn=ann,o=x', objectClasses: ['contact'], attributes: { mail: ['ann@y.com'], uid: ['ann'] } }, 'import-update');
+    s.updateCsImage(
+      undefined,
+      s.getCs(id)!,
+      { dn: 'cn=Ann,o=x', dnKey: 'cn=ann,o=x', objectClasses: ['contact'], attributes: { mail: ['ann@y.com'], uid: ['ann'] } },
+      'import-update',
+    );
     expect(s.findCsByIndex('ad-contacts', 'mail', 'ann@x.com')).toEqual([]);
     expect(s.findCsByIndex('ad-contacts', 'mail', 'ann@y.com').map((c) => c.id)).toEqual([id]);
     s.close();
@@ -61,7 +74,15 @@ describe('metaverse store', () => {
     const mv = s.createMv(undefined, 'DominoUser', { mail: ['Ann@X.com'] }, {});
     expect(s.findMv('mail', 'ann@x.COM', 'DominoUser')).toEqual([mv]);
     expect(s.findMv('mail', 'ann@x.com', 'ExchangeUser')).toEqual([]);
-    const cs = s.insertCs(undefined, { agent: 'ad-contacts', anchor: 'g1', dn: 'CN=Ann,DC=x', dnKey: 'cn=ann,dc=x', objectClasses: ['contact'], attributes: { proxyaddresses: ['SMTP:ann@x.com', 'X500:/o=a'] }, pendingImport: 'add' });
+    const cs = s.insertCs(undefined, {
+      agent: 'ad-contacts',
+      anchor: 'g1',
+      dn: 'CN=Ann,DC=x',
+      dnKey: 'cn=ann,dc=x',
+      objectClasses: ['contact'],
+      attributes: { proxyaddresses: ['SMTP:ann@x.com', 'X500:/o=a'] },
+      pendingImport: 'add',
+    });
     expect(s.findDisconnectors('ad-contacts', 'proxyaddresses#smtp', 'ANN@x.com').map((c) => c.id)).toEqual([cs]);
     expect(s.hasDisconnectors('ad-contacts')).toBe(true);
     expect(s.hasDisconnectors('domino-contacts')).toBe(false);
@@ -76,9 +97,37 @@ describe('metaverse store', () => {
 
   it('keeps one pending export per connector-space object', () => {
     const s = fresh();
-    const cs = s.insertCs(undefined, { agent: 'ad-contacts', anchor: null, dn: 'CN=A,DC=x', dnKey: 'cn=a,dc=x', objectClasses: [], attributes: {}, pendingImport: null, provisioned: true, owned: true });
-    s.putPendingExport(undefined, { csId: cs, agent: 'ad-contacts', operation: 'add', dn: 'CN=A,DC=x', objectClasses: ['contact'], attributes: { mail: ['a@x.com'] }, attempts: 0, lastError: null });
-    s.putPendingExport(undefined, { csId: cs, agent: 'ad-contacts', operation: 'add', dn: 'CN=A,DC=x', objectClasses: ['contact'], attributes: { mail: ['b@x.com'] }, attempts: 0, lastError: null });
+    const cs = s.insertCs(undefined, {
+      agent: 'ad-contacts',
+      anchor: null,
+      dn: 'CN=A,DC=x',
+      dnKey: 'cn=a,dc=x',
+      objectClasses: [],
+      attributes: {},
+      pendingImport: null,
+      provisioned: true,
+      owned: true,
+    });
+    s.putPendingExport(undefined, {
+      csId: cs,
+      agent: 'ad-contacts',
+      operation: 'add',
+      dn: 'CN=A,DC=x',
+      objectClasses: ['contact'],
+      attributes: { mail: ['a@x.com'] },
+      attempts: 0,
+      lastError: null,
+    });
+    s.putPendingExport(undefined, {
+      csId: cs,
+      agent: 'ad-contacts',
+      operation: 'add',
+      dn: 'CN=A,DC=x',
+      objectClasses: ['contact'],
+      attributes: { mail: ['b@x.com'] },
+      attempts: 0,
+      lastError: null,
+    });
     expect(s.pendingExports('ad-contacts')).toMatchObject([{ operation: 'add', attributes: { mail: ['b@x.com'] } }]);
     s.recordExportFailure(cs, 'refused');
     expect(s.getPendingExport(cs)).toMatchObject({ attempts: 1, lastError: 'refused' });
@@ -88,18 +137,37 @@ describe('metaverse store', () => {
     const s = fresh();
     const mv = s.createMv(undefined, 'DominoUser', { mail: ['ann@x.com'] }, { mail: 'domino-people' });
     const attributes = { cn: ['Ann'], mail: ['ann@x.com'] };
-    const id = s.insertProvisioned(undefined, { agent: 'ad-contacts', dn: 'CN=Ann,DC=x', dnKey: 'cn=ann,dc=x', objectClasses: ['contact'], attributes }, mv, 'provisioned by a test');
+    const id = s.insertProvisioned(
+      undefined,
+      { agent: 'ad-contacts', dn: 'CN=Ann,DC=x', dnKey: 'cn=ann,dc=x', objectClasses: ['contact'], attributes },
+      mv,
+      'provisioned by a test',
+    );
     expect(s.getCs(id)).toMatchObject({ mvId: mv, linkKind: 'provisioning', provisioned: true, owned: true, pendingImport: null, attributes });
     expect(s.lineageOf(mv)).toMatchObject([{ csId: id, event: 'provisioning', owned: true, detail: 'provisioned by a test' }]);
     expect(s.findCsByIndex('ad-contacts', 'mail', 'ann@x.com').map((c) => c.id)).toEqual([id]);
     expect(s.getPendingExport(id)).toMatchObject({ operation: 'add', dn: 'CN=Ann,DC=x', objectClasses: ['contact'], attributes });
     // The add is the image: planned again with new values, it sends those.
-    s.replanProvisioned(undefined, s.getCs(id)!, { dn: 'CN=Ann B,DC=x', dnKey: 'cn=ann b,dc=x', objectClasses: ['contact'], attributes: { cn: ['Ann B'], mail: ['ann@x.com'] } });
+    s.replanProvisioned(undefined, s.getCs(id)!, {
+      dn: 'CN=Ann B,DC=x',
+      dnKey: 'cn=ann b,dc=x',
+      objectClasses: ['contact'],
+      attributes: { cn: ['Ann B'], mail: ['ann@x.com'] },
+    });
     expect(s.pendingExports('ad-contacts')).toMatchObject([{ operation: 'add', dn: 'CN=Ann B,DC=x', attributes: { cn: ['Ann B'], mail: ['ann@x.com'] } }]);
     // A delete replacing it keeps no attributes; an add staged with its own attributes keeps them.
     s.putPendingExport(undefined, { csId: id, agent: 'ad-contacts', operation: 'delete', dn: 'CN=Ann B,DC=x', attempts: 0, lastError: null });
     expect(s.getPendingExport(id)).toEqual(expect.objectContaining({ operation: 'delete' }));
-    s.putPendingExport(undefined, { csId: id, agent: 'ad-contacts', operation: 'add', dn: 'CN=Ann B,DC=x', objectClasses: ['contact'], attributes: { cn: ['Own'] }, attempts: 0, lastError: null });
+    s.putPendingExport(undefined, {
+      csId: id,
+      agent: 'ad-contacts',
+      operation: 'add',
+      dn: 'CN=Ann B,DC=x',
+      objectClasses: ['contact'],
+      attributes: { cn: ['Own'] },
+      attempts: 0,
+      lastError: null,
+    });
     expect(s.getPendingExport(id)).toMatchObject({ operation: 'add', attributes: { cn: ['Own'] } });
     expect(s.pendingExportOperation(id)).toBe('add');
   });

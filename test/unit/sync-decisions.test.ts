@@ -29,7 +29,19 @@ class MemoryView implements SyncView {
   private nextId = 1;
 
   addCs(o: Partial<CsRow> & Pick<CsRow, 'agent' | 'dn' | 'attributes'>): CsRow {
-    const row: CsRow = { id: this.nextId++, anchor: `anchor-${this.nextId}`, objectClasses: [], pendingImport: null, provisioned: false, owned: false, mvId: null, linkKind: null, linkedRun: null, linkedAt: null, ...o };
+    const row: CsRow = {
+      id: this.nextId++,
+      anchor: `anchor-${this.nextId}`,
+      objectClasses: [],
+      pendingImport: null,
+      provisioned: false,
+      owned: false,
+      mvId: null,
+      linkKind: null,
+      linkedRun: null,
+      linkedAt: null,
+      ...o,
+    };
     this.cs.push(row);
     return row;
   }
@@ -42,8 +54,11 @@ class MemoryView implements SyncView {
   getMv = (id: number) => this.mv.find((m) => m.id === id);
   connectorsOf = (mvId: number) => this.cs.filter((c) => c.mvId === mvId);
   findMv = (attribute: string, value: string, objectType?: string) =>
-    this.mv.filter((m) => (!objectType || m.objectType === objectType) && (m.attributes[attribute] ?? []).some((v) => v.toLowerCase() === value.toLowerCase())).map((m) => m.id);
-  findDisconnectors = (agent: string, key: string, value: string) => this.cs.filter((c) => c.agent === agent && c.mvId === null && indexValues(key, c.attributes).includes(value.toLowerCase()));
+    this.mv
+      .filter((m) => (!objectType || m.objectType === objectType) && (m.attributes[attribute] ?? []).some((v) => v.toLowerCase() === value.toLowerCase()))
+      .map((m) => m.id);
+  findDisconnectors = (agent: string, key: string, value: string) =>
+    this.cs.filter((c) => c.agent === agent && c.mvId === null && indexValues(key, c.attributes).includes(value.toLowerCase()));
   getCsByDnKey = (agent: string, dnKey: string) => this.cs.filter((c) => c.agent === agent && normalizeDn(c.dn) === dnKey);
   getPendingExport = (csId: number) => this.pending.get(csId);
   pendingExportOperation = (csId: number) => this.pending.get(csId)?.operation;
@@ -55,7 +70,13 @@ class MemoryView implements SyncView {
 function person(view: MemoryView, name: string, extra: Partial<CsRow> = {}): CsRow {
   const [given, sn] = name.split(' ') as [string, string];
   const mail = `${given}.${sn}@notes.acme.test`.toLowerCase();
-  return view.addCs({ agent: 'domino-people', dn: `cn=${name},${PEOPLE_OU}`, attributes: { cn: [name], givenname: [given], sn: [sn], internetaddress: [mail] }, pendingImport: 'add', ...extra });
+  return view.addCs({
+    agent: 'domino-people',
+    dn: `cn=${name},${PEOPLE_OU}`,
+    attributes: { cn: [name], givenname: [given], sn: [sn], internetaddress: [mail] },
+    pendingImport: 'add',
+    ...extra,
+  });
 }
 
 /** Syncs objects as a sync step would (its end included); what it decided, in order, and its counters. */
@@ -73,7 +94,8 @@ describe('the situation of a connector-space object', () => {
   const view = new MemoryView();
   const base = person(view, 'Ann Archer');
   const stamps = [{ attribute: 'adminDescription', value: 'dirbridge:managed' }];
-  const situation = (change: Partial<CsRow>, r: AgentRules | null = rules, pending?: PendingExport['operation']) => classify({ ...base, ...change }, r ?? undefined, () => pending, stamps).kind;
+  const situation = (change: Partial<CsRow>, r: AgentRules | null = rules, pending?: PendingExport['operation']) =>
+    classify({ ...base, ...change }, r ?? undefined, () => pending, stamps).kind;
 
   it('is named from the import, the rules, the pending export and the scope, in that order', () => {
     expect(situation({ pendingImport: 'delete', provisioned: true })).toBe('gone');
@@ -99,7 +121,11 @@ describe('sync decisions', () => {
     expect(kinds).toEqual(['create-mv', 'link', 'provision']);
     expect(decisions[0]).toMatchObject({ objectType: 'DominoUser', attributes: { cn: ['Ann Archer'], sn: ['Archer'], mail: ['ann.archer@notes.acme.test'] } });
     expect(decisions[1]).toMatchObject({ cs: { id: ann.id }, linkKind: 'projection', settlesImport: true });
-    expect(decisions[2]).toMatchObject({ agent: 'ad-contacts', dn: `CN=Ann Archer,${CONTACTS_OU}`, attributes: { mail: ['ann.archer@notes.acme.test'], targetaddress: ['SMTP:ann.archer@notes.acme.test'], admindescription: ['dirbridge:managed'] } });
+    expect(decisions[2]).toMatchObject({
+      agent: 'ad-contacts',
+      dn: `CN=Ann Archer,${CONTACTS_OU}`,
+      attributes: { mail: ['ann.archer@notes.acme.test'], targetaddress: ['SMTP:ann.archer@notes.acme.test'], admindescription: ['dirbridge:managed'] },
+    });
     expect(stats).toMatchObject({ projections: 1, provisions: 1, exportsStaged: 1, errors: 0 });
   });
 
@@ -108,14 +134,23 @@ describe('sync decisions', () => {
     view.fullImports.delete('ad-contacts');
     const { overlay, kinds } = sync(view, person(view, 'Ann Archer'));
     expect(kinds).toEqual(['create-mv', 'link', 'report']);
-    expect(overlay.problems).toEqual([expect.objectContaining({ code: 'target-not-imported', object: `DominoUser cn=Ann Archer,${PEOPLE_OU} (domino-people)` })]);
+    expect(overlay.problems).toEqual([
+      expect.objectContaining({ code: 'target-not-imported', object: `DominoUser cn=Ann Archer,${PEOPLE_OU} (domino-people)` }),
+    ]);
   });
 
-  it('a person gone from Domino: disconnected, the metaverse object deleted, the owned contact\'s deletion staged', () => {
+  it("a person gone from Domino: disconnected, the metaverse object deleted, the owned contact's deletion staged", () => {
     const view = new MemoryView();
     const mv = view.addMv('DominoUser', { cn: ['Ann Archer'], mail: ['ann.archer@notes.acme.test'] });
     const ann = person(view, 'Ann Archer', { mvId: mv.id, pendingImport: 'delete', linkKind: 'projection' });
-    const contact = view.addCs({ agent: 'ad-contacts', dn: `CN=Ann Archer,${CONTACTS_OU}`, attributes: { mail: ['ann.archer@notes.acme.test'], admindescription: ['dirbridge:managed'] }, mvId: mv.id, owned: true, linkKind: 'provisioning' });
+    const contact = view.addCs({
+      agent: 'ad-contacts',
+      dn: `CN=Ann Archer,${CONTACTS_OU}`,
+      attributes: { mail: ['ann.archer@notes.acme.test'], admindescription: ['dirbridge:managed'] },
+      mvId: mv.id,
+      owned: true,
+      linkKind: 'provisioning',
+    });
     const { decisions, kinds, stats } = sync(view, ann);
     expect(kinds).toEqual(['unlink', 'unlink', 'stage-export', 'delete-mv', 'remove-cs']);
     expect(decisions[1]).toMatchObject({ cs: { id: contact.id }, event: 'deprovision' });
@@ -128,7 +163,13 @@ describe('sync decisions', () => {
     const view = new MemoryView();
     const mv = view.addMv('DominoUser', { cn: ['Ann Archer'], mail: ['ann.archer@notes.acme.test'] });
     const ann = person(view, 'Ann Archer', { mvId: mv.id, pendingImport: 'delete' });
-    const contact = view.addCs({ agent: 'ad-contacts', dn: `CN=Ann Archer,${CONTACTS_OU}`, attributes: { mail: ['ann.archer@notes.acme.test'] }, mvId: mv.id, linkKind: 'join' });
+    const contact = view.addCs({
+      agent: 'ad-contacts',
+      dn: `CN=Ann Archer,${CONTACTS_OU}`,
+      attributes: { mail: ['ann.archer@notes.acme.test'] },
+      mvId: mv.id,
+      linkKind: 'join',
+    });
     const { overlay, decisions } = sync(view, ann);
     expect(decisions.filter((d) => d.kind === 'stage-export')).toEqual([]);
     expect(decisions).toContainEqual(expect.objectContaining({ kind: 'unlink', cs: expect.objectContaining({ id: contact.id }), event: 'disconnect' }));
@@ -139,27 +180,60 @@ describe('sync decisions', () => {
     const view = new MemoryView();
     const mv = view.addMv('DominoUser', { cn: ['Ann Archer'], mail: ['ann.archer@notes.acme.test'] });
     const ann = person(view, 'Ann Archer', { mvId: mv.id, pendingImport: 'delete' });
-    view.addCs({ agent: 'ad-contacts', dn: `CN=Ann Archer,${CONTACTS_OU}`, attributes: { mail: ['ann.archer@notes.acme.test'] }, mvId: mv.id, owned: true, linkKind: 'provisioning' });
+    view.addCs({
+      agent: 'ad-contacts',
+      dn: `CN=Ann Archer,${CONTACTS_OU}`,
+      attributes: { mail: ['ann.archer@notes.acme.test'] },
+      mvId: mv.id,
+      owned: true,
+      linkKind: 'provisioning',
+    });
     const { overlay, decisions } = sync(view, ann);
     expect(decisions.filter((d) => d.kind === 'stage-export')).toEqual([]);
-    expect(overlay.problems).toEqual([expect.objectContaining({ severity: 'warning', code: 'ownership-stamp-missing', attribute: expect.stringMatching(/^admindescription$/i) })]);
+    expect(overlay.problems).toEqual([
+      expect.objectContaining({ severity: 'warning', code: 'ownership-stamp-missing', attribute: expect.stringMatching(/^admindescription$/i) }),
+    ]);
   });
 
   it('a person who comes back while the deletion of her contact is held joins that contact again and withdraws the deletion', () => {
     const view = new MemoryView();
-    const contact = view.addCs({ agent: 'ad-contacts', dn: `CN=Ann Archer,${CONTACTS_OU}`, attributes: { mail: ['ann.archer@notes.acme.test'], admindescription: ['dirbridge:managed'] } });
+    const contact = view.addCs({
+      agent: 'ad-contacts',
+      dn: `CN=Ann Archer,${CONTACTS_OU}`,
+      attributes: { mail: ['ann.archer@notes.acme.test'], admindescription: ['dirbridge:managed'] },
+    });
     view.pending.set(contact.id, { csId: contact.id, agent: 'ad-contacts', operation: 'delete', dn: contact.dn, attempts: 0, lastError: null });
     const { overlay, kinds } = sync(view, person(view, 'Ann Archer'));
     // Joined again, it gets what it lacks as an update: the same object, never a new one.
     expect(kinds).toEqual(['create-mv', 'link', 'withdraw-export', 'link', 'stage-export']);
-    expect(overlay.decisions[3]).toMatchObject({ cs: { id: contact.id }, linkKind: 'join', owned: true, detail: expect.stringMatching(/staged deletion, not sent yet, is withdrawn/) });
-    expect(overlay.exports(Object.keys(config.agents))).toEqual({ staged: [expect.objectContaining({ csId: contact.id, operation: 'update' })], withdrawn: [] });
+    expect(overlay.decisions[3]).toMatchObject({
+      cs: { id: contact.id },
+      linkKind: 'join',
+      owned: true,
+      detail: expect.stringMatching(/staged deletion, not sent yet, is withdrawn/),
+    });
+    expect(overlay.exports(Object.keys(config.agents))).toEqual({
+      staged: [expect.objectContaining({ csId: contact.id, operation: 'update' })],
+      withdrawn: [],
+    });
   });
 
   it('a deletion already sent is not taken back: the person gets a new contact once the DN is free', () => {
     const view = new MemoryView();
-    const contact = view.addCs({ agent: 'ad-contacts', dn: `CN=Ann Archer,${CONTACTS_OU}`, attributes: { mail: ['ann.archer@notes.acme.test'], admindescription: ['dirbridge:managed'] } });
-    view.pending.set(contact.id, { csId: contact.id, agent: 'ad-contacts', operation: 'delete', dn: contact.dn, attempts: 0, lastError: null, sentAt: '2026-12-02T00:00:00Z' });
+    const contact = view.addCs({
+      agent: 'ad-contacts',
+      dn: `CN=Ann Archer,${CONTACTS_OU}`,
+      attributes: { mail: ['ann.archer@notes.acme.test'], admindescription: ['dirbridge:managed'] },
+    });
+    view.pending.set(contact.id, {
+      csId: contact.id,
+      agent: 'ad-contacts',
+      operation: 'delete',
+      dn: contact.dn,
+      attempts: 0,
+      lastError: null,
+      sentAt: '2026-12-02T00:00:00Z',
+    });
     const { kinds } = sync(view, person(view, 'Ann Archer'));
     // The DN's holder is being deleted: as good as free, and the export deletes before it adds.
     expect(kinds).toEqual(['create-mv', 'link', 'provision']);
@@ -175,7 +249,13 @@ describe('sync decisions', () => {
     // Known since: the next sync of the same person reports nothing new.
     const again = new MemoryView();
     again.addMv('ExchangeUser', { mail: ['ann.archer@notes.acme.test'] });
-    const mv = again.addMv('DominoUser', { cn: ['Ann Archer'], sn: ['Archer'], givenName: ['Ann'], mail: ['ann.archer@notes.acme.test'], displayName: ['Ann Archer'] });
+    const mv = again.addMv('DominoUser', {
+      cn: ['Ann Archer'],
+      sn: ['Archer'],
+      givenName: ['Ann'],
+      mail: ['ann.archer@notes.acme.test'],
+      displayName: ['Ann Archer'],
+    });
     again.conflicts.push({ mvId: mv.id, agent: 'ad-contacts', mail: 'ann.archer@notes.acme.test' });
     const ann = person(again, 'Ann Archer', { mvId: mv.id, pendingImport: 'update' });
     const second = sync(again, ann);
@@ -192,10 +272,32 @@ describe('sync decisions', () => {
 
   it('a changed person stages an update of the changed attributes only; an unchanged one stages nothing', () => {
     const view = new MemoryView();
-    const mv = view.addMv('DominoUser', { cn: ['Ann Archer'], displayName: ['Ann Archer'], givenName: ['Ann'], sn: ['Archer'], mail: ['ann.archer@notes.acme.test'] });
+    const mv = view.addMv('DominoUser', {
+      cn: ['Ann Archer'],
+      displayName: ['Ann Archer'],
+      givenName: ['Ann'],
+      sn: ['Archer'],
+      mail: ['ann.archer@notes.acme.test'],
+    });
     mv.sources = Object.fromEntries(Object.keys(mv.attributes).map((a) => [a, 'domino-people']));
-    const contactAttrs = { cn: ['Ann Archer'], displayname: ['Ann Archer'], givenname: ['Ann'], sn: ['Archer'], mail: ['ann.archer@notes.acme.test'], targetaddress: ['SMTP:ann.archer@notes.acme.test'], proxyaddresses: ['SMTP:ann.archer@notes.acme.test'], admindescription: ['dirbridge:managed'] };
-    const contact = view.addCs({ agent: 'ad-contacts', dn: `CN=Ann Archer,${CONTACTS_OU}`, attributes: contactAttrs, mvId: mv.id, owned: true, linkKind: 'provisioning' });
+    const contactAttrs = {
+      cn: ['Ann Archer'],
+      displayname: ['Ann Archer'],
+      givenname: ['Ann'],
+      sn: ['Archer'],
+      mail: ['ann.archer@notes.acme.test'],
+      targetaddress: ['SMTP:ann.archer@notes.acme.test'],
+      proxyaddresses: ['SMTP:ann.archer@notes.acme.test'],
+      admindescription: ['dirbridge:managed'],
+    };
+    const contact = view.addCs({
+      agent: 'ad-contacts',
+      dn: `CN=Ann Archer,${CONTACTS_OU}`,
+      attributes: contactAttrs,
+      mvId: mv.id,
+      owned: true,
+      linkKind: 'provisioning',
+    });
     const quiet = sync(view, person(view, 'Ann Archer', { mvId: mv.id, pendingImport: 'update' }));
     expect(quiet.kinds).toEqual(['settle-import']);
     expect(quiet.stats.unchanged).toBe(1);
@@ -207,7 +309,9 @@ describe('sync decisions', () => {
     ann.attributes = { ...ann.attributes, title: ['Engineer'] };
     const { decisions, kinds } = sync(changed, ann);
     expect(kinds).toEqual(['update-mv', 'settle-import', 'stage-export']);
-    expect(decisions[2]).toMatchObject({ export: { csId: contact.id, operation: 'update', newDn: null, changes: { title: { before: [], after: ['Engineer'] } } } });
+    expect(decisions[2]).toMatchObject({
+      export: { csId: contact.id, operation: 'update', newDn: null, changes: { title: { before: [], after: ['Engineer'] } } },
+    });
   });
 
   it('explains each decision only when asked, and the text says which rule decided', () => {
@@ -216,7 +320,15 @@ describe('sync decisions', () => {
     const overlay = new Overlay(view);
     const d = new Decisions({ config, view: overlay, sink: overlay, stats: emptyStats(), tracing: true });
     d.syncObject(ann.id);
-    expect(overlay.trace.map((t) => `${t.agent} ${t.rule}`)).toEqual(expect.arrayContaining(['domino-people scope', 'domino-people join', 'domino-people projection', 'ad-contacts address-conflict', 'ad-contacts provisioning']));
+    expect(overlay.trace.map((t) => `${t.agent} ${t.rule}`)).toEqual(
+      expect.arrayContaining([
+        'domino-people scope',
+        'domino-people join',
+        'domino-people projection',
+        'ad-contacts address-conflict',
+        'ad-contacts provisioning',
+      ]),
+    );
     expect(sync(view, ann).kinds).not.toContain('explain');
   });
 });

@@ -15,7 +15,6 @@ export const adAgentSchema = z
   })
   .strict();
 
-
 export type AdLdapAgentConfig = z.infer<typeof adAgentSchema>;
 
 export const adLdap = agentType({

@@ -69,12 +69,18 @@ export class DirSyncStrategy implements DeltaStrategy {
       } catch (e) {
         if (isConnectionFailure(e)) throw e;
         if (start.length && cookie === start) {
-          throw new DeltaUnavailableError(view.name, `the domain controller refused the DirSync cookie (expired, or issued by another domain): ${(e as Error).message}`);
+          throw new DeltaUnavailableError(
+            view.name,
+            `the domain controller refused the DirSync cookie (expired, or issued by another domain): ${(e as Error).message}`,
+          );
         }
-        const rights = isInsufficientAccess(e) ? '; the bind account needs "Replicating Directory Changes" on the domain, or set delta.objectSecurity: true' : '';
+        const rights = isInsufficientAccess(e)
+          ? '; the bind account needs "Replicating Directory Changes" on the domain, or set delta.objectSecurity: true'
+          : '';
         throw new Error(`DirSync search of ${nc} failed: ${(e as Error).message}${rights}`);
       }
-      if (!control.answered) throw new Error(`the server at ${view.config.url} ignored the DirSync control; it is not Active Directory (choose delta.strategy: usn or timestamp)`);
+      if (!control.answered)
+        throw new Error(`the server at ${view.config.url} ignored the DirSync control; it is not Active Directory (choose delta.strategy: usn or timestamp)`);
       cookie = control.cookie;
       yield { entries, cookie };
       if (!control.moreResults) return;
@@ -108,4 +114,3 @@ export class DirSyncStrategy implements DeltaStrategy {
     return converted.objects[0]?.anchor;
   }
 }
-

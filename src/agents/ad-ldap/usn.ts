@@ -34,10 +34,16 @@ export class UsnStrategy implements DeltaStrategy {
     const wm = decodeWatermark<UsnWatermark>(view.name, 'usn', watermark);
     const state = await this.controllerState();
     if (state.dsServiceName.toLowerCase() !== wm.dsServiceName.toLowerCase()) {
-      throw new DeltaUnavailableError(view.name, `the watermark's USN belongs to domain controller ${wm.dsServiceName}, this one is ${state.dsServiceName} (USNs are not replicated)`);
+      throw new DeltaUnavailableError(
+        view.name,
+        `the watermark's USN belongs to domain controller ${wm.dsServiceName}, this one is ${state.dsServiceName} (USNs are not replicated)`,
+      );
     }
     if (state.invocationId !== wm.invocationId || BigInt(state.usn) < BigInt(wm.usn)) {
-      throw new DeltaUnavailableError(view.name, `domain controller ${state.dsServiceName} changed its invocationID or went back in USN (restored from a backup?)`);
+      throw new DeltaUnavailableError(
+        view.name,
+        `domain controller ${state.dsServiceName} changed its invocationID or went back in USN (restored from a backup?)`,
+      );
     }
     const from = (BigInt(wm.usn) + 1n).toString();
     const nc = await view.namingContext();
@@ -46,7 +52,9 @@ export class UsnStrategy implements DeltaStrategy {
       page.gone = this.anchors(entries.filter((e) => !view.inView(e.dn)));
       yield page;
     }
-    for await (const entries of view.search(view.config.baseDn, `(&(!${view.config.filter})(uSNChanged>=${from}))`, [view.config.anchor], { scope: view.config.searchScope })) {
+    for await (const entries of view.search(view.config.baseDn, `(&(!${view.config.filter})(uSNChanged>=${from}))`, [view.config.anchor], {
+      scope: view.config.searchScope,
+    })) {
       yield { objects: [], errors: [], gone: this.anchors(entries) };
     }
     const deleted = `(&(isDeleted=TRUE)(uSNChanged>=${from}))`;
@@ -65,8 +73,16 @@ export class UsnStrategy implements DeltaStrategy {
     const dse = await view.rootDse(['highestCommittedUSN', 'dsServiceName']);
     const usn = String(dse.highestCommittedUSN ?? '');
     const dsServiceName = String(dse.dsServiceName ?? '');
-    if (!/^\d+$/.test(usn) || !dsServiceName) throw new Error(`the server at ${view.config.url} reports no highestCommittedUSN / dsServiceName; it is not Active Directory (choose delta.strategy: timestamp)`);
-    const { searchEntries } = await view.ldap.search(dsServiceName, { scope: 'base', filter: '(objectClass=*)', attributes: ['invocationId'], explicitBufferAttributes: ['invocationId'] });
+    if (!/^\d+$/.test(usn) || !dsServiceName)
+      throw new Error(
+        `the server at ${view.config.url} reports no highestCommittedUSN / dsServiceName; it is not Active Directory (choose delta.strategy: timestamp)`,
+      );
+    const { searchEntries } = await view.ldap.search(dsServiceName, {
+      scope: 'base',
+      filter: '(objectClass=*)',
+      attributes: ['invocationId'],
+      explicitBufferAttributes: ['invocationId'],
+    });
     const bytes = valuesOf(searchEntries[0]?.invocationId)[0];
     if (!Buffer.isBuffer(bytes) || bytes.length !== 16) throw new Error(`cannot read the invocationID of ${dsServiceName}`);
     return { usn, dsServiceName, invocationId: guidToString(bytes) };

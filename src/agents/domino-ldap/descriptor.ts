@@ -18,7 +18,6 @@ export const dominoAgentSchema = z
   })
   .strict();
 
-
 export type DominoLdapAgentConfig = z.infer<typeof dominoAgentSchema>;
 
 export const dominoLdap = agentType({

@@ -30,7 +30,11 @@ export class EntraTokens {
         // Entra's endpoints follow from the authority host: no discovery round trip (and none to the
         // public cloud when a national cloud or a test server is configured).
         authorityMetadata: JSON.stringify(endpoints(config.authorityHost, config.tenantId)),
-        cloudDiscoveryMetadata: JSON.stringify({ tenant_discovery_endpoint: `${authority}/v2.0/.well-known/openid-configuration`, 'api-version': '1.1', metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }] }),
+        cloudDiscoveryMetadata: JSON.stringify({
+          tenant_discovery_endpoint: `${authority}/v2.0/.well-known/openid-configuration`,
+          'api-version': '1.1',
+          metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+        }),
         ...(config.clientSecret ? { clientSecret: secret } : { clientCertificate: certificateCredential(agent, secret) }),
       },
       system: { loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined } },
@@ -52,7 +56,10 @@ export class EntraTokens {
     } catch (e) {
       const err = e as Error & { errorCode?: string };
       // Wrong tenant, client or secret are configuration problems; say which, without the secret.
-      throw new ServerDownError(this.agent, `sign-in to Entra ID failed (${err.errorCode ?? err.name}): ${err.message.split('\n')[0]}; check tenantId, clientId and the client secret or certificate`);
+      throw new ServerDownError(
+        this.agent,
+        `sign-in to Entra ID failed (${err.errorCode ?? err.name}): ${err.message.split('\n')[0]}; check tenantId, clientId and the client secret or certificate`,
+      );
     }
   }
 }
@@ -71,7 +78,8 @@ function endpoints(authorityHost: string, tenant: string): Record<string, string
 /** MSAL wants the private key and the certificate's SHA-256 thumbprint; both come from one PEM. */
 function certificateCredential(agent: string, pem: string): { thumbprintSha256: string; privateKey: string; x5c: string } {
   const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
-  if (!cert || !/PRIVATE KEY-----/.test(pem)) throw new ServerDownError(agent, 'the certificate secret must be a PEM holding both the private key and the certificate');
+  if (!cert || !/PRIVATE KEY-----/.test(pem))
+    throw new ServerDownError(agent, 'the certificate secret must be a PEM holding both the private key and the certificate');
   const key = createPrivateKey(pem).export({ format: 'pem', type: 'pkcs8' }).toString();
   return { thumbprintSha256: new X509Certificate(cert).fingerprint256.replace(/:/g, ''), privateKey: key, x5c: cert };
 }

@@ -19,13 +19,19 @@ export const entraFields = {
 };
 export const oneCredential = (a: { clientSecret?: unknown; certificate?: unknown }, ctx: z.RefinementCtx): void => {
   if ((a.clientSecret === undefined) === (a.certificate === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'give exactly one of clientSecret or certificate (each as { env: NAME } or { file: PATH })' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['clientSecret'],
+      message: 'give exactly one of clientSecret or certificate (each as { env: NAME } or { file: PATH })',
+    });
   }
 };
 
-
 /** Where an Entra agent's one secret is: the client secret, or the certificate's PEM. */
-export function entraSecret(c: { clientSecret?: z.infer<typeof secretRef> | undefined; certificate?: z.infer<typeof secretRef> | undefined }): { key: string; ref: z.infer<typeof secretRef> } | undefined {
+export function entraSecret(c: {
+  clientSecret?: z.infer<typeof secretRef> | undefined;
+  certificate?: z.infer<typeof secretRef> | undefined;
+}): { key: string; ref: z.infer<typeof secretRef> } | undefined {
   if (c.clientSecret) return { key: 'clientSecret', ref: c.clientSecret };
   return c.certificate ? { key: 'certificate', ref: c.certificate } : undefined;
 }

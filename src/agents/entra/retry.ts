@@ -71,7 +71,10 @@ export async function requestWithRetries<T>(rc: RetryContext, object: string, wh
         if (retriesLeft === 0) return;
         const failure = (error as HttpError).failure;
         const asked = retryAfterMs(failure?.retryAfter);
-        rc.onRetry?.(object, `${what} failed (${error.message}); retrying (${retriesLeft} ${retriesLeft === 1 ? 'attempt' : 'attempts'} left)${asked !== undefined ? ` after the ${Math.ceil(asked / 1000)} s the service asked for` : ''}`);
+        rc.onRetry?.(
+          object,
+          `${what} failed (${error.message}); retrying (${retriesLeft} ${retriesLeft === 1 ? 'attempt' : 'attempts'} left)${asked !== undefined ? ` after the ${Math.ceil(asked / 1000)} s the service asked for` : ''}`,
+        );
         if (asked) await sleep(Math.min(asked, rc.settings.maxDelayMs));
       },
     },

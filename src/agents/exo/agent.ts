@@ -76,7 +76,8 @@ export class ExoContactsAgent implements Agent {
       }
       yield out;
       url = page['@odata.nextLink'];
-      if (url && new URL(url).origin !== new URL(this.endpoint).origin) throw new HttpError({ status: 400, code: 'foreignLink', message: `refusing to follow ${new URL(url).origin}` });
+      if (url && new URL(url).origin !== new URL(this.endpoint).origin)
+        throw new HttpError({ status: 400, code: 'foreignLink', message: `refusing to follow ${new URL(url).origin}` });
     }
   }
 
@@ -105,7 +106,8 @@ export class ExoContactsAgent implements Agent {
       const params = this.parameters(op.dn, { ...op.attributes, cn: [this.nameOf(op.dn)] });
       const first = Object.fromEntries(Object.entries(params).filter(([k]) => NEW_PARAMETERS.has(k)));
       const rest = Object.fromEntries(Object.entries(params).filter(([k]) => !NEW_PARAMETERS.has(k)));
-      if (!first.ExternalEmailAddress) throw new ObjectError(op.dn, 'externalEmailAddress', 'a mail contact needs an external address (SMTP:...); none flowed to it', 'missing-attribute');
+      if (!first.ExternalEmailAddress)
+        throw new ObjectError(op.dn, 'externalEmailAddress', 'a mail contact needs an external address (SMTP:...); none flowed to it', 'missing-attribute');
       const created = (await this.cmdlet(op.dn, 'New-MailContact', first)).value?.[0];
       const anchor = typeof created?.Guid === 'string' ? created.Guid : undefined;
       // The stamp and the custom attributes follow at once; an add whose stamp did not arrive is
@@ -133,9 +135,21 @@ export class ExoContactsAgent implements Agent {
     const out: Record<string, string | null> = {};
     for (const [attr, values] of Object.entries(attributes)) {
       const param = PARAMETERS[attr.toLowerCase()];
-      if (!param) throw new ObjectError(dn, attr, `is not an attribute an Exchange Online mail contact takes through this agent (${Object.values(PARAMETERS).slice(0, 4).join(', ')}, CustomAttribute1-15)`, 'not-supported');
+      if (!param)
+        throw new ObjectError(
+          dn,
+          attr,
+          `is not an attribute an Exchange Online mail contact takes through this agent (${Object.values(PARAMETERS).slice(0, 4).join(', ')}, CustomAttribute1-15)`,
+          'not-supported',
+        );
       if (values.length > 1) throw new ObjectError(dn, attr, `has ${values.length} values; ${param} takes one`, 'invalid-value');
-      if (values.length === 0 && REQUIRED.has(param)) throw new ObjectError(dn, attr, `${param} cannot be cleared on an Exchange Online mail contact; its source has no value for it (for Alias: give the person a short name, or flow another attribute into alias)`, 'missing-attribute');
+      if (values.length === 0 && REQUIRED.has(param))
+        throw new ObjectError(
+          dn,
+          attr,
+          `${param} cannot be cleared on an Exchange Online mail contact; its source has no value for it (for Alias: give the person a short name, or flow another attribute into alias)`,
+          'missing-attribute',
+        );
       out[param] = values[0] ?? null; // null clears the attribute
     }
     return out;
@@ -158,7 +172,9 @@ export class ExoContactsAgent implements Agent {
   }
 
   private cmdlet(object: string, name: string, parameters: Record<string, unknown>): Promise<CmdletPage> {
-    return requestWithRetries(this.retry, object, name, () => this.post<CmdletPage>(this.endpoint, { CmdletInput: { CmdletName: name, Parameters: parameters } })).catch((e: unknown) => {
+    return requestWithRetries(this.retry, object, name, () =>
+      this.post<CmdletPage>(this.endpoint, { CmdletInput: { CmdletName: name, Parameters: parameters } }),
+    ).catch((e: unknown) => {
       throw e instanceof HttpError ? this.refused(object, name, e) : e;
     });
   }
@@ -166,9 +182,17 @@ export class ExoContactsAgent implements Agent {
   /** A cmdlet error is about the object: say which cmdlet, and what Exchange said. */
   private refused(object: string, cmdlet: string, e: HttpError): Error {
     const text = `${e.failure.code ?? ''} ${e.failure.message}`;
-    if (e.failure.status === 403) return new ObjectError(object, undefined, `${cmdlet} was refused (${e.message}); the app needs the Exchange.ManageAsApp permission and an Exchange administrator role`, 'insufficient-access');
-    if (/ManagementObjectNotFound|couldn't be found|could not be found/i.test(text)) return new ObjectError(object, undefined, `${cmdlet}: ${e.failure.message}`, 'no-such-object');
-    if (/already exists|already being used|ProxyAddressExists|NameNotUnique/i.test(text)) return new ObjectError(object, undefined, `${cmdlet} refused: ${e.failure.message}`, 'already-exists');
+    if (e.failure.status === 403)
+      return new ObjectError(
+        object,
+        undefined,
+        `${cmdlet} was refused (${e.message}); the app needs the Exchange.ManageAsApp permission and an Exchange administrator role`,
+        'insufficient-access',
+      );
+    if (/ManagementObjectNotFound|couldn't be found|could not be found/i.test(text))
+      return new ObjectError(object, undefined, `${cmdlet}: ${e.failure.message}`, 'no-such-object');
+    if (/already exists|already being used|ProxyAddressExists|NameNotUnique/i.test(text))
+      return new ObjectError(object, undefined, `${cmdlet} refused: ${e.failure.message}`, 'already-exists');
     return new ObjectError(object, undefined, `${cmdlet} refused by Exchange Online: ${e.message}`, 'export-refused');
   }
 
@@ -192,7 +216,12 @@ export class ExoContactsAgent implements Agent {
       } catch {
         /* not JSON: the status says enough */
       }
-      throw new HttpError({ status: res.status, ...(error.code ? { code: error.code } : {}), message: error.message ?? res.statusText, retryAfter: res.headers.get('Retry-After') });
+      throw new HttpError({
+        status: res.status,
+        ...(error.code ? { code: error.code } : {}),
+        message: error.message ?? res.statusText,
+        retryAfter: res.headers.get('Retry-After'),
+      });
     }
     return (text ? JSON.parse(text) : {}) as T;
   }

@@ -18,7 +18,6 @@ export const exoContactsAgentSchema = z
   .strict()
   .superRefine(oneCredential);
 
-
 export type ExoContactsAgentConfig = z.infer<typeof exoContactsAgentSchema>;
 
 export const exoContacts = agentType({

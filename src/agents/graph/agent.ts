@@ -16,7 +16,7 @@ import { escapeDnValue } from '../../util/dn.js';
 import { controlCharacterProblem } from '../../util/text.js';
 import { EntraTokens } from '../entra/auth.js';
 import { HttpError, requestWithRetries, type RetryContext, type RetrySettings } from '../entra/retry.js';
-import { type Agent, type AgentHooks, DeltaUnavailableError, type ExportResult, type GoneObject, type ImportPage, ObjectError } from '../types.js';
+import { type Agent, type AgentHooks, DeltaUnavailableError, type GoneObject, type ImportPage, ObjectError } from '../types.js';
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { GraphClient } from './client.js';
 import { mailboxPurpose } from './mailbox.js';
@@ -94,9 +94,12 @@ export class GraphAgent implements Agent {
     } catch {
       throw new DeltaUnavailableError(this.name, 'the stored watermark is not readable');
     }
-    if (w.strategy !== 'graph-delta' || typeof w.link !== 'string') throw new DeltaUnavailableError(this.name, `the stored watermark was not written by the Graph agent (${String(w.strategy)})`);
-    if (w.select !== this.selectKey) throw new DeltaUnavailableError(this.name, 'the select list changed since the last round; Graph delta tokens are bound to it');
-    if (new URL(w.link).origin !== this.graph.origin) throw new DeltaUnavailableError(this.name, `the stored link points to ${new URL(w.link).origin}, not to the configured graphUrl`);
+    if (w.strategy !== 'graph-delta' || typeof w.link !== 'string')
+      throw new DeltaUnavailableError(this.name, `the stored watermark was not written by the Graph agent (${String(w.strategy)})`);
+    if (w.select !== this.selectKey)
+      throw new DeltaUnavailableError(this.name, 'the select list changed since the last round; Graph delta tokens are bound to it');
+    if (new URL(w.link).origin !== this.graph.origin)
+      throw new DeltaUnavailableError(this.name, `the stored link points to ${new URL(w.link).origin}, not to the configured graphUrl`);
     return w.link;
   }
 
@@ -110,14 +113,18 @@ export class GraphAgent implements Agent {
         body = await requestWithRetries(this.retry, this.name, 'GET /users/delta', () => this.graph.get<DeltaPage>(at));
       } catch (e) {
         if (delta && e instanceof HttpError && isExpiredToken(e)) {
-          throw new DeltaUnavailableError(this.name, `Graph no longer accepts the stored delta link (${e.message}); delta tokens expire after about 7 days without use`);
+          throw new DeltaUnavailableError(
+            this.name,
+            `Graph no longer accepts the stored delta link (${e.message}); delta tokens expire after about 7 days without use`,
+          );
         }
         throw e;
       }
       const page = await this.toPage(body.value ?? [], delta);
       const next = body['@odata.nextLink'];
       const deltaLink = body['@odata.deltaLink'];
-      if (!next && !deltaLink) throw new HttpError({ status: 502, code: 'noLink', message: 'a /users/delta page had neither @odata.nextLink nor @odata.deltaLink' });
+      if (!next && !deltaLink)
+        throw new HttpError({ status: 502, code: 'noLink', message: 'a /users/delta page had neither @odata.nextLink nor @odata.deltaLink' });
       yield { page, ...(next ? { next } : {}), ...(deltaLink ? { delta: deltaLink } : {}) };
       link = next;
     }

@@ -6,7 +6,18 @@ import { entraFields, entraSecret, oneCredential } from '../entra/config.js';
 import { GraphAgent } from './agent.js';
 
 /** The Graph attributes a user is read with; $select is part of the delta token, so changing it means a new round. */
-export const GRAPH_USER_SELECT = ['displayName', 'givenName', 'surname', 'mail', 'mailNickname', 'proxyAddresses', 'userPrincipalName', 'jobTitle', 'businessPhones', 'accountEnabled'];
+export const GRAPH_USER_SELECT = [
+  'displayName',
+  'givenName',
+  'surname',
+  'mail',
+  'mailNickname',
+  'proxyAddresses',
+  'userPrincipalName',
+  'jobTitle',
+  'businessPhones',
+  'accountEnabled',
+];
 
 export const graphAgentSchema = z
   .object({
@@ -14,7 +25,10 @@ export const graphAgentSchema = z
     ...entraFields,
     /** https://graph.microsoft.com; national clouds: graph.microsoft.us, microsoftgraph.chinacloudapi.cn. */
     graphUrl: httpsUrl.default('https://graph.microsoft.com'),
-    select: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'a Graph property name')).min(1).default(GRAPH_USER_SELECT),
+    select: z
+      .array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'a Graph property name'))
+      .min(1)
+      .default(GRAPH_USER_SELECT),
     /**
      * How a user is known to have an Exchange Online mailbox: mailboxSettings (asked for each user a
      * round returns; exact; needs MailboxSettings.Read) or assignedPlans (an enabled Exchange plan; no extra
@@ -26,7 +40,6 @@ export const graphAgentSchema = z
   })
   .strict()
   .superRefine(oneCredential);
-
 
 export type GraphAgentConfig = z.infer<typeof graphAgentSchema>;
 

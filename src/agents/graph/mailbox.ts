@@ -9,7 +9,12 @@ import { HttpError, requestWithRetries, type RetryContext } from '../entra/retry
 import { ServerDownError } from '../types.js';
 import type { GraphClient } from './client.js';
 
-export async function mailboxPurpose(graph: GraphClient, rc: RetryContext, detection: 'mailboxSettings' | 'assignedPlans', user: Record<string, unknown> & { id: string }): Promise<string | undefined> {
+export async function mailboxPurpose(
+  graph: GraphClient,
+  rc: RetryContext,
+  detection: 'mailboxSettings' | 'assignedPlans',
+  user: Record<string, unknown> & { id: string },
+): Promise<string | undefined> {
   if (detection === 'assignedPlans') {
     const plans = Array.isArray(user.assignedPlans) ? (user.assignedPlans as { service?: string; capabilityStatus?: string }[]) : [];
     return plans.some((p) => p.service?.toLowerCase() === 'exchange' && p.capabilityStatus === 'Enabled') ? 'user' : undefined;
@@ -25,7 +30,11 @@ export async function mailboxPurpose(graph: GraphClient, rc: RetryContext, detec
     if (!(e instanceof HttpError)) throw e;
     if (e.failure.status === 404) return undefined; // no Exchange Online mailbox (or the user went meanwhile)
     if (e.failure.status === 403) {
-      throw new ServerDownError(rc.agent, `reading the mailbox of ${who} was refused (${e.message}); the app needs the MailboxSettings.Read application permission, or set mailboxDetection: assignedPlans`, true);
+      throw new ServerDownError(
+        rc.agent,
+        `reading the mailbox of ${who} was refused (${e.message}); the app needs the MailboxSettings.Read application permission, or set mailboxDetection: assignedPlans`,
+        true,
+      );
     }
     throw e;
   }

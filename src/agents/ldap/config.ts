@@ -49,5 +49,4 @@ export const deltaSettings = <const S extends readonly [DeltaStrategyName, ...De
     .strict()
     .prefault({});
 
-
 export type LdapAgentConfig = DominoLdapAgentConfig | AdLdapAgentConfig;

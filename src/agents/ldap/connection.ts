@@ -50,12 +50,19 @@ export async function connect(s: ConnectionSettings): Promise<Client> {
     const err = e as Error & { code?: unknown };
     if (isConnectionFailure(e)) throw new ServerDownError(s.agent, `${config.url}: ${err.message}`);
     if (/altnames|does not match certificate|ERR_TLS_CERT_ALTNAME_INVALID/i.test(`${err.message} ${String(err.code ?? '')}`)) {
-      throw new ServerDownError(s.agent, `${config.url}: the server's certificate is not issued for this host name (${err.message}); connect by the name the certificate carries, or set tls.serverName to it`);
+      throw new ServerDownError(
+        s.agent,
+        `${config.url}: the server's certificate is not issued for this host name (${err.message}); connect by the name the certificate carries, or set tls.serverName to it`,
+      );
     }
-    if (/certificate|self.signed|unable to verify|CERT_/i.test(err.message) || typeof err.code === 'string' && /CERT|SELF_SIGNED/.test(err.code)) {
-      throw new ServerDownError(s.agent, `${config.url}: TLS certificate not trusted (${err.message}); set tls.caFile to the CA that signed the server certificate`);
+    if (/certificate|self.signed|unable to verify|CERT_/i.test(err.message) || (typeof err.code === 'string' && /CERT|SELF_SIGNED/.test(err.code))) {
+      throw new ServerDownError(
+        s.agent,
+        `${config.url}: TLS certificate not trusted (${err.message}); set tls.caFile to the CA that signed the server certificate`,
+      );
     }
-    if (isInvalidCredentials(e)) throw new ServerDownError(s.agent, `bind as "${config.bindDn}" refused: invalid credentials (check the password reference in the config)`);
+    if (isInvalidCredentials(e))
+      throw new ServerDownError(s.agent, `bind as "${config.bindDn}" refused: invalid credentials (check the password reference in the config)`);
     throw new ServerDownError(s.agent, `${config.url}: ${err.message}`);
   }
   return client;

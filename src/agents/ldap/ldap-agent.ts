@@ -5,7 +5,19 @@
 import { Attribute, Change, type Client, type Control, type Entry } from 'ldapts';
 import type { DeltaStrategyName, LdapAgentConfig } from './config.js';
 import { isWithin, parseDn, sameDn } from '../../util/dn.js';
-import { type Agent, type AgentCheck, type AnchorPage, DeltaUnavailableError, type ExportOperation, type ExportResult, type ImportPage, IncompleteReadError, ObjectError, ServerDownError, TransientError } from '../types.js';
+import {
+  type Agent,
+  type AgentCheck,
+  type AnchorPage,
+  DeltaUnavailableError,
+  type ExportOperation,
+  type ExportResult,
+  type ImportPage,
+  IncompleteReadError,
+  ObjectError,
+  ServerDownError,
+  TransientError,
+} from '../types.js';
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { type ConnectionSettings, connect, isConnectionFailure } from './connection.js';
 import { checkLdapAgent } from './check.js';
@@ -44,7 +56,7 @@ export abstract class LdapAgent implements Agent, LdapView {
   protected abstract prepareAdd(dn: string, attributes: AttributeMap): AttributeMap;
   /** Extra advice for a refused write (e.g. Domino's LDAP write switch). */
   protected writeRefusedHint(): string {
-    return 'check the bind account\'s rights on the target container';
+    return "check the bind account's rights on the target container";
   }
 
   async open(): Promise<void> {
@@ -94,7 +106,9 @@ export abstract class LdapAgent implements Agent, LdapView {
     if (this.paging !== undefined) return this.paging;
     // Domino does not document its controls: ask the root DSE instead of assuming.
     try {
-      this.paging = valuesOf((await this.rootDse(['supportedControl'])).supportedControl).map(String).includes(PAGED_RESULTS_OID);
+      this.paging = valuesOf((await this.rootDse(['supportedControl'])).supportedControl)
+        .map(String)
+        .includes(PAGED_RESULTS_OID);
     } catch (e) {
       if (isConnectionFailure(e)) throw e;
       this.paging = false;
@@ -107,7 +121,12 @@ export abstract class LdapAgent implements Agent, LdapView {
     return searchEntries[0] ?? { dn: '' };
   }
 
-  async *search(base: string, filter: string, attributes: string[], options: { scope?: 'base' | 'one' | 'sub'; controls?: Control[] } = {}): AsyncIterable<Entry[]> {
+  async *search(
+    base: string,
+    filter: string,
+    attributes: string[],
+    options: { scope?: 'base' | 'one' | 'sub'; controls?: Control[] } = {},
+  ): AsyncIterable<Entry[]> {
     const scope = options.scope ?? 'sub';
     const request = { scope, filter, attributes, explicitBufferAttributes: this.config.binaryAttributes, timeLimit: 0 } as const;
     if (scope !== 'base' && (await this.supportsPaging())) {
@@ -183,7 +202,8 @@ export abstract class LdapAgent implements Agent, LdapView {
   private get strategy(): DeltaStrategy {
     const name = this.config.delta.strategy;
     this.chosen ??= this.deltaStrategy(name);
-    if (!this.chosen) throw new Error(`agent "${this.name}": delta.strategy "${name}" needs Active Directory; a ${this.config.type} agent offers timestamp or accesslog`);
+    if (!this.chosen)
+      throw new Error(`agent "${this.name}": delta.strategy "${name}" needs Active Directory; a ${this.config.type} agent offers timestamp or accesslog`);
     return this.chosen;
   }
 
@@ -240,7 +260,10 @@ export abstract class LdapAgent implements Agent, LdapView {
     if (isTransientResult(e)) return new TransientError(this.name, `${what}: ${(e as Error).name}: ${(e as Error).message}`);
     if (isLimitResult(e)) {
       const limit = (e as Error).name;
-      return new IncompleteReadError(this.name, `${what} was cut short by the server's limits (${limit}); nothing was concluded from the partial answer. ${this.limitFix(limit)}`);
+      return new IncompleteReadError(
+        this.name,
+        `${what} was cut short by the server's limits (${limit}); nothing was concluded from the partial answer. ${this.limitFix(limit)}`,
+      );
     }
     return new ServerDownError(this.name, `${what} failed: ${(e as Error).message}`);
   }
@@ -274,9 +297,7 @@ export abstract class LdapAgent implements Agent, LdapView {
         await this.ldap.modifyDN(op.dn, op.newDn);
         dn = op.newDn;
       }
-      const changes = Object.entries(op.changes).map(
-        ([type, values]) => new Change({ operation: 'replace', modification: new Attribute({ type, values }) }),
-      );
+      const changes = Object.entries(op.changes).map(([type, values]) => new Change({ operation: 'replace', modification: new Attribute({ type, values }) }));
       if (changes.length) await this.ldap.modify(dn, changes);
       return { dn };
     } catch (e) {
@@ -329,5 +350,10 @@ export abstract class LdapAgent implements Agent, LdapView {
 }
 
 function ldapErrorCode(name: string): string {
-  return name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase() || 'ldap-error';
+  return (
+    name
+      .replace(/Error$/, '')
+      .replace(/([a-z])([A-Z])/g, '$1-$2')
+      .toLowerCase() || 'ldap-error'
+  );
 }

@@ -2,7 +2,17 @@
  * What an LDAP result code means for dirbridge, told by ldapts's error class (one per result code)
  * rather than by its name.
  */
-import { AdminLimitExceededError, BusyError, InsufficientAccessError, InvalidCredentialsError, NoSuchObjectError, SizeLimitExceededError, TimeLimitExceededError, UnavailableError, UnwillingToPerformError } from 'ldapts';
+import {
+  AdminLimitExceededError,
+  BusyError,
+  InsufficientAccessError,
+  InvalidCredentialsError,
+  NoSuchObjectError,
+  SizeLimitExceededError,
+  TimeLimitExceededError,
+  UnavailableError,
+  UnwillingToPerformError,
+} from 'ldapts';
 
 /** The entry is not there (32). */
 export const isNoSuchObject = (e: unknown): boolean => e instanceof NoSuchObjectError;
@@ -14,7 +24,8 @@ export const isTransientResult = (e: unknown): boolean => e instanceof BusyError
  * The server's limits stopped a search short: size limit (4), time limit (3), administrative limit
  * (11). Retrying would hit the same limit; what was returned is not all there is.
  */
-export const isLimitResult = (e: unknown): boolean => e instanceof SizeLimitExceededError || e instanceof TimeLimitExceededError || e instanceof AdminLimitExceededError;
+export const isLimitResult = (e: unknown): boolean =>
+  e instanceof SizeLimitExceededError || e instanceof TimeLimitExceededError || e instanceof AdminLimitExceededError;
 
 export const isSizeLimit = (e: unknown): boolean => e instanceof SizeLimitExceededError;
 

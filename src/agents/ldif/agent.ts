@@ -4,7 +4,20 @@
  * records to `changesFile` and, with `applyChanges`, also applies them to the content file.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, chmodSync, closeSync, createReadStream, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  createReadStream,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import type { LdifAgentConfig } from './descriptor.js';
 import { normalizeDn, parseDn, sameDn } from '../../util/dn.js';
 import { guidFromString, guidToString } from '../../util/guid.js';
@@ -93,6 +106,7 @@ export class LdifAgent implements Agent {
    * A file has no change log: the watermark is a digest of its content. An unchanged file has no
    * changes; a changed one is compared in full, which is this agent's normal delta (no warning).
    */
+  // eslint-disable-next-line require-yield -- a file has no change log: an unchanged file yields nothing, a changed one is read in full
   async *deltaImport(watermark: string): AsyncIterable<ImportPage> {
     if ((await this.digest()) !== watermark) throw new DeltaUnavailableError(this.name, `${this.file} changed; a file is compared in full`, true);
   }
@@ -115,7 +129,10 @@ export class LdifAgent implements Agent {
     const watermark = await this.digest();
     yield* this.readAll();
     if (this.fileState() !== before) {
-      throw new IncompleteReadError(this.name, `${this.file} changed while it was read: it is still being written; nothing was concluded from this read. Write the file under another name and rename it into place when it is complete`);
+      throw new IncompleteReadError(
+        this.name,
+        `${this.file} changed while it was read: it is still being written; nothing was concluded from this read. Write the file under another name and rename it into place when it is complete`,
+      );
     }
     yield { objects: [], errors: [], watermark };
   }
@@ -150,7 +167,10 @@ export class LdifAgent implements Agent {
     }
     if (page.objects.length || page.errors.length) yield page;
     if (unidentified.length) {
-      throw new IncompleteReadError(this.name, `${this.file}: ${unidentified.length} record(s) without a readable DN (line ${unidentified.slice(0, 5).join(', ')}${unidentified.length > 5 ? ', ...' : ''}); which objects they are cannot be told, so nobody was taken as deleted in this read. Correct the file`);
+      throw new IncompleteReadError(
+        this.name,
+        `${this.file}: ${unidentified.length} record(s) without a readable DN (line ${unidentified.slice(0, 5).join(', ')}${unidentified.length > 5 ? ', ...' : ''}); which objects they are cannot be told, so nobody was taken as deleted in this read. Correct the file`,
+      );
     }
   }
 
@@ -165,9 +185,12 @@ export class LdifAgent implements Agent {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       if (this.config.applyChanges) return false;
-      throw new Error(`${this.file} (agents.${this.name}.file) does not exist: nothing was imported and nobody was taken as deleted. Restore the file, or correct the path in the config`);
+      throw new Error(
+        `${this.file} (agents.${this.name}.file) does not exist: nothing was imported and nobody was taken as deleted. Restore the file, or correct the path in the config`,
+      );
     }
-    if (stat.isDirectory()) throw new Error(`${this.file} (agents.${this.name}.file) is a folder, not an LDIF file: nothing was imported and nobody was taken as deleted`);
+    if (stat.isDirectory())
+      throw new Error(`${this.file} (agents.${this.name}.file) is a folder, not an LDIF file: nothing was imported and nobody was taken as deleted`);
     return true;
   }
 
@@ -176,7 +199,10 @@ export class LdifAgent implements Agent {
       yield* readLdifRecords(this.file);
     } catch (e) {
       if (!(e instanceof LdifTruncatedError)) throw e;
-      throw new IncompleteReadError(this.name, `${e.message}; nothing was concluded from this read and its last record was not taken. Write the file under another name and rename it into place when it is complete`);
+      throw new IncompleteReadError(
+        this.name,
+        `${e.message}; nothing was concluded from this read and its last record was not taken. Write the file under another name and rename it into place when it is complete`,
+      );
     }
   }
 
@@ -239,7 +265,12 @@ export class LdifAgent implements Agent {
     }
     const anchors = attributes[this.anchorAttribute] ?? [];
     const anchor = anchors[0];
-    if (anchors.length > 1) problem ??= { attribute: this.config.anchor, message: `holds ${anchors.length} values; an anchor has exactly one (line ${record.line})`, code: 'multiple-anchors' };
+    if (anchors.length > 1)
+      problem ??= {
+        attribute: this.config.anchor,
+        message: `holds ${anchors.length} values; an anchor has exactly one (line ${record.line})`,
+        code: 'multiple-anchors',
+      };
     if (!problem) {
       try {
         parseDn(record.dn);
@@ -326,7 +357,9 @@ export class LdifAgent implements Agent {
     }
     const entry = (await this.load()).get(key);
     if (!entry) return undefined;
-    const attributes = new Map<string, Buffer[]>(Object.entries(entry.attributes).map(([k, v]) => [k, v.map((x) => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x))]));
+    const attributes = new Map<string, Buffer[]>(
+      Object.entries(entry.attributes).map(([k, v]) => [k, v.map((x) => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x))]),
+    );
     const record: LdifRecord = { dn: entry.dn, attributes, line: 0 };
     return this.inScope(record) ? this.toObject(record) : undefined;
   }

@@ -22,7 +22,6 @@ export const ldifAgentSchema = z
   })
   .strict();
 
-
 export type LdifAgentConfig = z.infer<typeof ldifAgentSchema>;
 
 export const ldif = agentType({

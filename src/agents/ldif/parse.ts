@@ -88,7 +88,12 @@ export async function* readLdifRecords(file: string): AsyncGenerator<LdifRecord>
     if (!terminated) throw new LdifTruncatedError(file, lineNo);
     if (bytes[0] === 0x20 /* space */) {
       // A folded continuation line; one with nothing to continue is not LDIF.
-      if (!logical) throw new LdifSyntaxError(file, lineNo, 'a line starts with a space but continues no line (a folded line after a blank line or at the start of a record)');
+      if (!logical)
+        throw new LdifSyntaxError(
+          file,
+          lineNo,
+          'a line starts with a space but continues no line (a folded line after a blank line or at the start of a record)',
+        );
       logical.bytes.push(bytes.subarray(1));
       continue;
     }
@@ -144,7 +149,11 @@ function buildRecord(file: string, lines: { bytes: Buffer; line: number }[]): Ld
   for (const p of identified ? parsed.slice(start + 1) : parsed) {
     const lower = p.name.toLowerCase();
     if (!identified && lower === 'dn') continue;
-    if (lower === 'changetype') syntaxProblem ??= { attribute: p.name, message: `a change record (changetype, line ${p.line}) is not content; give dirbridge an LDIF export, not a change file` };
+    if (lower === 'changetype')
+      syntaxProblem ??= {
+        attribute: p.name,
+        message: `a change record (changetype, line ${p.line}) is not content; give dirbridge an LDIF export, not a change file`,
+      };
     addValue(attributes, p.name, p.value, spelled);
   }
   if (!identified) return { dn: '', attributes, line, syntaxProblem, unidentified: true };
@@ -183,9 +192,13 @@ function parseLine(file: string, bytes: Buffer, line: number): { name: string; v
   const name = written.split(';')[0]!;
   const next = bytes[colon + 1];
   if (next === 0x3a /* :: base64 */) {
-    const b64 = bytes.subarray(colon + 2).toString('latin1').trim();
+    const b64 = bytes
+      .subarray(colon + 2)
+      .toString('latin1')
+      .trim();
     // Strict: a value of the wrong length or with stray characters was damaged, and is not guessed at.
-    if (!BASE64.test(b64)) throw new LdifSyntaxError(file, line, `attribute "${name}" has invalid base64 (wrong length or characters outside the base64 alphabet)`);
+    if (!BASE64.test(b64))
+      throw new LdifSyntaxError(file, line, `attribute "${name}" has invalid base64 (wrong length or characters outside the base64 alphabet)`);
     return { name, value: Buffer.from(b64, 'base64') };
   }
   if (next === 0x3c /* :< URL */) throw new LdifSyntaxError(file, line, `attribute "${name}" refers to a URL; inline the value instead`);

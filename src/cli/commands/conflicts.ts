@@ -19,7 +19,13 @@ export function registerConflicts(program: Command, config: () => LoadedConfig):
         if (opts.json) process.stdout.write(JSON.stringify(lines, null, 2) + '\n');
         else if (opts.csv) process.stdout.write(toCsv(['mvId', 'objectType', 'source', 'agent', 'mail', 'others', 'runId', 'foundAt'], lines));
         else if (!lines.length) process.stdout.write('no open address conflicts\n');
-        else process.stdout.write(table(['mv', 'type', 'source', 'no contact in', 'mail', 'also held by', 'found (run)'], lines.map((l) => [l.mvId, l.objectType, l.source, l.agent, l.mail, l.others, `${l.foundAt} (${l.runId ?? '-'})`])) + '\n');
+        else
+          process.stdout.write(
+            table(
+              ['mv', 'type', 'source', 'no contact in', 'mail', 'also held by', 'found (run)'],
+              lines.map((l) => [l.mvId, l.objectType, l.source, l.agent, l.mail, l.others, `${l.foundAt} (${l.runId ?? '-'})`]),
+            ) + '\n',
+          );
       } finally {
         store.close();
       }

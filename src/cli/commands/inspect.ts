@@ -23,14 +23,24 @@ function emit<T extends object>(f: Format, rows: T[], columns: (keyof T & string
   if (f.json) return out(JSON.stringify(rows, null, 2));
   if (f.csv) return void process.stdout.write(toCsv(columns, rows));
   if (!rows.length) return out(empty);
-  out(table(columns, rows.map((r) => columns.map((c) => {
-    const v = (r as Record<string, unknown>)[c];
-    return typeof v === 'number' ? v : v === null || v === undefined ? '' : String(v);
-  }))));
+  out(
+    table(
+      columns,
+      rows.map((r) =>
+        columns.map((c) => {
+          const v = (r as Record<string, unknown>)[c];
+          return typeof v === 'number' ? v : v === null || v === undefined ? '' : String(v);
+        }),
+      ),
+    ),
+  );
 }
 
 function historyLines(h: ChangeEntry[]): string[] {
-  return h.map((c) => `  ${c.at}  run ${c.runId ?? '-'}  ${c.space === 'cs' ? `${c.agent} ` : ''}${c.operation} ${c.object}${c.before !== undefined || c.after !== undefined ? `\n      before ${compact(c.before) || '(none)'}\n      after  ${compact(c.after) || '(none)'}` : ''}`);
+  return h.map(
+    (c) =>
+      `  ${c.at}  run ${c.runId ?? '-'}  ${c.space === 'cs' ? `${c.agent} ` : ''}${c.operation} ${c.object}${c.before !== undefined || c.after !== undefined ? `\n      before ${compact(c.before) || '(none)'}\n      after  ${compact(c.after) || '(none)'}` : ''}`,
+  );
 }
 
 export function registerInspection(program: Command, withStore: WithStore, usage: (message: string) => Error): void {
@@ -47,7 +57,14 @@ export function registerInspection(program: Command, withStore: WithStore, usage
     .action((o: Format & { type?: string; mail?: string; name?: string; where?: string[]; limit: string }) => {
       const { conditions, invalid } = searchConditions(o);
       if (invalid.length) throw usage(`--where takes attribute=pattern, not "${invalid[0]}"`);
-      withStore((store) => emit(o, new Inspector(store).searchMv({ ...(o.type ? { type: o.type } : {}), conditions, limit: Number(o.limit) || 100 }), ['id', 'objectType', 'cn', 'mail', 'sources', 'createdRun', 'updatedAt'], 'no metaverse object matches'));
+      withStore((store) =>
+        emit(
+          o,
+          new Inspector(store).searchMv({ ...(o.type ? { type: o.type } : {}), conditions, limit: Number(o.limit) || 100 }),
+          ['id', 'objectType', 'cn', 'mail', 'sources', 'createdRun', 'updatedAt'],
+          'no metaverse object matches',
+        ),
+      );
     });
   mv.command('show')
     .description('one metaverse object: "#12", a mail address, an anchor or a DN of any of its connectors')
@@ -61,11 +78,26 @@ export function registerInspection(program: Command, withStore: WithStore, usage
         if (o.json) return out(JSON.stringify(details.length === 1 ? details[0] : details, null, 2));
         for (const d of details) {
           out(`${d.objectType} #${d.id}: created ${d.createdAt} by run ${d.createdRun ?? '-'}, last changed ${d.updatedAt}\n`);
-          out(table(['attribute', 'values', 'from agent'], d.attributes.map((a) => [a.attribute, a.values.join(' | '), a.source])));
+          out(
+            table(
+              ['attribute', 'values', 'from agent'],
+              d.attributes.map((a) => [a.attribute, a.values.join(' | '), a.source]),
+            ),
+          );
           out('\nconnectors:');
-          out(table(['agent', 'dn', 'anchor', 'link', 'run', 'since', 'owned'], d.connectors.map((c) => [c.agent, c.dn, c.anchor ?? '', c.link ?? '', c.linkedRun ?? '', c.linkedAt ?? '', c.owned ? 'yes' : 'no'])));
+          out(
+            table(
+              ['agent', 'dn', 'anchor', 'link', 'run', 'since', 'owned'],
+              d.connectors.map((c) => [c.agent, c.dn, c.anchor ?? '', c.link ?? '', c.linkedRun ?? '', c.linkedAt ?? '', c.owned ? 'yes' : 'no']),
+            ),
+          );
           out('\nlineage:');
-          out(table(['at', 'run', 'agent', 'event', 'dn', 'detail'], d.lineage.map((l) => [l.at, l.runId ?? '', l.agent, l.event, l.dn, l.detail ?? ''])));
+          out(
+            table(
+              ['at', 'run', 'agent', 'event', 'dn', 'detail'],
+              d.lineage.map((l) => [l.at, l.runId ?? '', l.agent, l.event, l.dn, l.detail ?? '']),
+            ),
+          );
           out('\nhistory:');
           out(historyLines(d.history).join('\n') || '  (none)');
           out('');
@@ -76,7 +108,16 @@ export function registerInspection(program: Command, withStore: WithStore, usage
   const cs = program.command('cs').description("an agent's connector space: search by state, show one object (read-only)");
   const filters: CsFilter[] = ['pending-import', 'pending-export', 'disconnectors', 'errors'];
   const csSearch = cs.command('search').description('connector-space objects of an agent').argument('<agent>');
-  for (const f of filters) csSearch.option(`--${f}`, { 'pending-import': 'imported changes not yet synchronized', 'pending-export': 'changes waiting to be exported', disconnectors: 'objects linked to no metaverse object', errors: 'exports the directory refused' }[f]);
+  for (const f of filters)
+    csSearch.option(
+      `--${f}`,
+      {
+        'pending-import': 'imported changes not yet synchronized',
+        'pending-export': 'changes waiting to be exported',
+        disconnectors: 'objects linked to no metaverse object',
+        errors: 'exports the directory refused',
+      }[f],
+    );
   csSearch
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'as JSON')
@@ -86,7 +127,12 @@ export function registerInspection(program: Command, withStore: WithStore, usage
         if (!loaded.config.agents[agent]) throw usage(`no agent named "${agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`);
         const chosen = filters.filter((f) => o[f.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())]);
         if (chosen.length > 1) throw usage(`give one of ${filters.map((f) => `--${f}`).join(', ')}`);
-        emit(o, new Inspector(store).searchCs(agent, chosen[0], Number(o.limit) || 100), ['id', 'dn', 'anchor', 'pendingImport', 'pendingExport', 'lastError', 'mvId', 'link'], 'no object matches');
+        emit(
+          o,
+          new Inspector(store).searchCs(agent, chosen[0], Number(o.limit) || 100),
+          ['id', 'dn', 'anchor', 'pendingImport', 'pendingExport', 'lastError', 'mvId', 'link'],
+          'no object matches',
+        );
       }),
     );
   cs.command('show')
@@ -102,13 +148,29 @@ export function registerInspection(program: Command, withStore: WithStore, usage
         const details = found.map((c) => inspector.csDetail(c));
         if (o.json) return out(JSON.stringify(details.length === 1 ? details[0] : details, null, 2));
         for (const d of details) {
-          out(`${d.agent}: ${d.dn}\n  anchor ${d.anchor ?? '(none yet)'}; ${d.owned ? 'created by dirbridge' : 'not created by dirbridge'}; pending import: ${d.pendingImport ?? 'none'}`);
-          out(d.metaverse ? `  linked to ${d.metaverse.objectType} #${d.metaverse.id} (${d.metaverse.link}, run ${d.metaverse.linkedRun ?? '-'}, ${d.metaverse.linkedAt ?? ''})` : '  linked to nothing (a disconnector)');
+          out(
+            `${d.agent}: ${d.dn}\n  anchor ${d.anchor ?? '(none yet)'}; ${d.owned ? 'created by dirbridge' : 'not created by dirbridge'}; pending import: ${d.pendingImport ?? 'none'}`,
+          );
+          out(
+            d.metaverse
+              ? `  linked to ${d.metaverse.objectType} #${d.metaverse.id} (${d.metaverse.link}, run ${d.metaverse.linkedRun ?? '-'}, ${d.metaverse.linkedAt ?? ''})`
+              : '  linked to nothing (a disconnector)',
+          );
           if (d.pendingExport) out(`  pending export: ${JSON.stringify(d.pendingExport)}`);
           out('');
-          out(table(['attribute', 'values'], Object.entries(d.attributes).map(([k, v]) => [k, v.join(' | ')])));
+          out(
+            table(
+              ['attribute', 'values'],
+              Object.entries(d.attributes).map(([k, v]) => [k, v.join(' | ')]),
+            ),
+          );
           out('\nlineage:');
-          out(table(['at', 'run', 'event', 'detail'], d.lineage.map((l) => [l.at, l.runId ?? '', l.event, l.detail ?? ''])));
+          out(
+            table(
+              ['at', 'run', 'event', 'detail'],
+              d.lineage.map((l) => [l.at, l.runId ?? '', l.event, l.detail ?? '']),
+            ),
+          );
           out('\nhistory:');
           out(historyLines(d.history).join('\n') || '  (none)');
           out('');
@@ -123,7 +185,14 @@ export function registerInspection(program: Command, withStore: WithStore, usage
     .option('--json', 'as JSON')
     .option('--csv', 'as CSV')
     .action((o: Format & { limit: string }) =>
-      withStore((store) => emit(o, new Inspector(store).runs(Number(o.limit) || 20), ['id', 'profile', 'status', 'startedAt', 'seconds', 'steps', 'adds', 'updates', 'deletes', 'errors', 'warnings', 'allowedDeletes'], 'no runs yet')),
+      withStore((store) =>
+        emit(
+          o,
+          new Inspector(store).runs(Number(o.limit) || 20),
+          ['id', 'profile', 'status', 'startedAt', 'seconds', 'steps', 'adds', 'updates', 'deletes', 'errors', 'warnings', 'allowedDeletes'],
+          'no runs yet',
+        ),
+      ),
     );
   history
     .command('show')
@@ -141,11 +210,36 @@ export function registerInspection(program: Command, withStore: WithStore, usage
         const changes = store.changesOfRun(run.id);
         if (o.json) return out(JSON.stringify({ ...run, steps, errors, changes }, null, 2));
         out(`run ${run.id} (${run.profile}): ${run.status}, ${run.startedAt} to ${run.endedAt ?? '(not finished)'}\n`);
-        out(table(['#', 'agent', 'step', 'status', 'adds', 'updates', 'renames', 'deletes', 'unchanged', 'errors', 'warnings', 'message'], steps.map((s) => [s.seq, s.agent, s.stepType, s.status, s.stats.adds ?? 0, s.stats.updates ?? 0, s.stats.renames ?? 0, s.stats.deletes ?? 0, s.stats.unchanged ?? 0, s.stats.errors ?? 0, s.stats.warnings ?? 0, s.message ?? ''])));
+        out(
+          table(
+            ['#', 'agent', 'step', 'status', 'adds', 'updates', 'renames', 'deletes', 'unchanged', 'errors', 'warnings', 'message'],
+            steps.map((s) => [
+              s.seq,
+              s.agent,
+              s.stepType,
+              s.status,
+              s.stats.adds ?? 0,
+              s.stats.updates ?? 0,
+              s.stats.renames ?? 0,
+              s.stats.deletes ?? 0,
+              s.stats.unchanged ?? 0,
+              s.stats.errors ?? 0,
+              s.stats.warnings ?? 0,
+              s.message ?? '',
+            ]),
+          ),
+        );
         out(`\nproblems (${errors.length}):`);
         out(errors.map((e) => `  ${e.severity} ${e.code}: ${e.object}${e.attribute ? ` [${e.attribute}]` : ''}: ${e.message}`).join('\n') || '  (none)');
         out(`\nchanges (${changes.length}):`);
-        out(changes.map((c) => `  ${c.space === 'cs' ? `${c.agent} ` : ''}${c.operation} ${c.objectRef}: ${compact(c.before) || '(none)'} -> ${compact(c.after) || '(none)'}`).join('\n') || '  (none)');
+        out(
+          changes
+            .map(
+              (c) =>
+                `  ${c.space === 'cs' ? `${c.agent} ` : ''}${c.operation} ${c.objectRef}: ${compact(c.before) || '(none)'} -> ${compact(c.after) || '(none)'}`,
+            )
+            .join('\n') || '  (none)',
+        );
       }),
     );
 
@@ -158,7 +252,11 @@ export function registerInspection(program: Command, withStore: WithStore, usage
     .action((o: Format & { section?: string }) =>
       withStore((store) => {
         const inspector = new Inspector(store);
-        const sections = { contacts: () => inspector.reportContacts(), conflicts: () => new Inspector(store).conflicts(), orphans: () => inspector.reportOrphans() };
+        const sections = {
+          contacts: () => inspector.reportContacts(),
+          conflicts: () => new Inspector(store).conflicts(),
+          orphans: () => inspector.reportOrphans(),
+        };
         if (o.section && !(o.section in sections)) throw usage(`--section is one of ${Object.keys(sections).join(', ')}`);
         const contacts = sections.contacts();
         if (o.csv) {
@@ -166,13 +264,18 @@ export function registerInspection(program: Command, withStore: WithStore, usage
           const rows = sections[o.section as keyof typeof sections]();
           return void process.stdout.write(toCsv(Object.keys(rows[0] ?? { empty: '' }) as never, rows as never));
         }
-        const summary = { provisioned: contacts.filter((c) => c.origin === 'provisioned').length, joined: contacts.filter((c) => c.origin === 'joined').length };
+        const summary = {
+          provisioned: contacts.filter((c) => c.origin === 'provisioned').length,
+          joined: contacts.filter((c) => c.origin === 'joined').length,
+        };
         if (o.json) {
           const all = { summary, contacts, conflicts: sections.conflicts(), orphans: sections.orphans() };
           return out(JSON.stringify(o.section ? all[o.section as keyof typeof sections] : all, null, 2));
         }
         if (!o.section || o.section === 'contacts') {
-          out(`contacts: ${summary.provisioned} created by dirbridge (it may delete them), ${summary.joined} joined (existing ones it keeps up to date and never deletes)\n`);
+          out(
+            `contacts: ${summary.provisioned} created by dirbridge (it may delete them), ${summary.joined} joined (existing ones it keeps up to date and never deletes)\n`,
+          );
           emit({}, contacts, ['agent', 'contact', 'mail', 'origin', 'personType', 'person', 'personSource', 'createdRun'], 'no contacts');
         }
         if (!o.section || o.section === 'conflicts') {

@@ -29,9 +29,23 @@ export function registerPlan(program: Command, config: () => LoadedConfig): void
         else if (opts.csv) process.stdout.write(toCsv(PLAN_COLUMNS, planLines(pending)));
         else {
           const summary = planSummary(pending);
-          const out = [summary.length ? table(['agent', 'adds', 'modifies', 'renames', 'deletes'], summary.map((s) => [s.agent, s.adds, s.modifies, s.renames, s.deletes])) : 'nothing pending'];
+          const out = [
+            summary.length
+              ? table(
+                  ['agent', 'adds', 'modifies', 'renames', 'deletes'],
+                  summary.map((s) => [s.agent, s.adds, s.modifies, s.renames, s.deletes]),
+                )
+              : 'nothing pending',
+          ];
           const lines = planLines(pending);
-          if (lines.length) out.push('', table(['agent', 'operation', 'dn', 'new dn / attribute', 'before', 'after'], lines.map((l) => [l.agent, l.operation, l.dn, l.newDn || l.attribute, l.before, l.after])));
+          if (lines.length)
+            out.push(
+              '',
+              table(
+                ['agent', 'operation', 'dn', 'new dn / attribute', 'before', 'after'],
+                lines.map((l) => [l.agent, l.operation, l.dn, l.newDn || l.attribute, l.before, l.after]),
+              ),
+            );
           process.stdout.write(out.join('\n') + '\n');
         }
       } finally {

@@ -28,20 +28,28 @@ function runOptions(c: Command, limit: string): Command {
 }
 
 export function registerRun(program: Command, config: () => LoadedConfig): void {
-  runOptions(program.command('run').description('run a run profile (a YAML file under run-profiles/, e.g. "initial")').argument('<profile>', 'profile name or path'), 'stop each step after this many objects (stopped-object-limit), e.g. to try a new rule on a few')
-    .action(async (name: string, opts: RunFlags) => {
-      const loaded = config();
-      const profile = loadProfile(loaded, name);
-      await execute(loaded, profile.name, profile.steps, opts);
-    });
+  runOptions(
+    program.command('run').description('run a run profile (a YAML file under run-profiles/, e.g. "initial")').argument('<profile>', 'profile name or path'),
+    'stop each step after this many objects (stopped-object-limit), e.g. to try a new rule on a few',
+  ).action(async (name: string, opts: RunFlags) => {
+    const loaded = config();
+    const profile = loadProfile(loaded, name);
+    await execute(loaded, profile.name, profile.steps, opts);
+  });
 
-  runOptions(program.command('run-step').description(`run one step for one agent (${STEP_TYPES.join(', ')})`).argument('<agent>', 'agent name').argument('<step>', 'step type'), 'stop the step after this many objects (stopped-object-limit)')
-    .action(async (agent: string, step: string, opts: RunFlags) => {
-      const loaded = config();
-      requireAgent(loaded, agent);
-      if (!(STEP_TYPES as readonly string[]).includes(step)) throw new UsageError(`unknown step "${step}"; steps are: ${STEP_TYPES.join(', ')}`);
-      await execute(loaded, `run-step ${agent} ${step}`, [{ agent, type: step as StepType }], opts);
-    });
+  runOptions(
+    program
+      .command('run-step')
+      .description(`run one step for one agent (${STEP_TYPES.join(', ')})`)
+      .argument('<agent>', 'agent name')
+      .argument('<step>', 'step type'),
+    'stop the step after this many objects (stopped-object-limit)',
+  ).action(async (agent: string, step: string, opts: RunFlags) => {
+    const loaded = config();
+    requireAgent(loaded, agent);
+    if (!(STEP_TYPES as readonly string[]).includes(step)) throw new UsageError(`unknown step "${step}"; steps are: ${STEP_TYPES.join(', ')}`);
+    await execute(loaded, `run-step ${agent} ${step}`, [{ agent, type: step as StepType }], opts);
+  });
 }
 
 async function execute(loaded: LoadedConfig, profile: string, steps: StepSpec[], flags: RunFlags): Promise<void> {
@@ -71,7 +79,8 @@ async function execute(loaded: LoadedConfig, profile: string, steps: StepSpec[],
     process.off('SIGTERM', onSignal);
   }
   const { report, purged } = ran;
-  if (purged.runs + purged.changes + purged.errors) log.info({ event: 'history-purged', ...purged }, `history older than ${loaded.config.history.retentionDays} days purged`);
+  if (purged.runs + purged.changes + purged.errors)
+    log.info({ event: 'history-purged', ...purged }, `history older than ${loaded.config.history.retentionDays} days purged`);
   if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else printReport(report);
   process.exitCode = EXIT_CODES[report.status];
@@ -82,7 +91,24 @@ function printReport(r: RunReport): void {
   out.push(
     table(
       ['#', 'agent', 'step', 'status', 'adds', 'updates', 'renames', 'deletes', 'unchanged', 'proj', 'joins', 'prov', 'disc', 'staged', 'errors', 'secs'],
-      r.steps.map((s) => [s.seq, s.agent, s.added ? `${s.type} (${s.added})` : s.type, s.status, s.stats.adds, s.stats.updates, s.stats.renames, s.stats.deletes, s.stats.unchanged, s.stats.projections, s.stats.joins, s.stats.provisions, s.stats.disconnects, s.stats.exportsStaged, s.stats.errors + s.stats.warnings, Number(s.seconds.toFixed(2))]),
+      r.steps.map((s) => [
+        s.seq,
+        s.agent,
+        s.added ? `${s.type} (${s.added})` : s.type,
+        s.status,
+        s.stats.adds,
+        s.stats.updates,
+        s.stats.renames,
+        s.stats.deletes,
+        s.stats.unchanged,
+        s.stats.projections,
+        s.stats.joins,
+        s.stats.provisions,
+        s.stats.disconnects,
+        s.stats.exportsStaged,
+        s.stats.errors + s.stats.warnings,
+        Number(s.seconds.toFixed(2)),
+      ]),
     ),
   );
   for (const s of r.steps) {

@@ -11,7 +11,10 @@ export function registerStatus(program: Command, config: () => LoadedConfig): vo
     .command('status')
     .description('when each profile last ran and succeeded; warns when the delta cycle is overdue or the rules changed since a full sync (exit 1 on a warning)')
     .option('--json', 'as JSON')
-    .option('--integrity', "also check every page of the store (SQLite quick_check: about a full read of the file, minutes at 1,000,000 per side); exit 74 if it is damaged")
+    .option(
+      '--integrity',
+      'also check every page of the store (SQLite quick_check: about a full read of the file, minutes at 1,000,000 per side); exit 74 if it is damaged',
+    )
     .action((opts: { json?: boolean; integrity?: boolean }) => {
       const loaded = config();
       const store = openReadOnly(loaded, 'no profile has run yet');
@@ -20,12 +23,21 @@ export function registerStatus(program: Command, config: () => LoadedConfig): vo
         const h = { ...health(loaded, store), ...(damage ? { integrity: damage.length ? damage : 'ok' } : {}) };
         if (damage?.length) {
           h.healthy = false;
-          h.warnings.unshift(`the store ${loaded.path(loaded.config.metaverse.file)} is damaged (${damage.slice(0, 3).join('; ')}): stop the schedule and restore it from a backup (docs/operations.md: A damaged or lost store)`);
+          h.warnings.unshift(
+            `the store ${loaded.path(loaded.config.metaverse.file)} is damaged (${damage.slice(0, 3).join('; ')}): stop the schedule and restore it from a backup (docs/operations.md: A damaged or lost store)`,
+          );
         }
         if (opts.json) process.stdout.write(JSON.stringify(h, null, 2) + '\n');
         else {
           const lines = [h.healthy ? 'healthy' : 'needs attention', ''];
-          lines.push(h.profiles.length ? table(['profile', 'last run', 'status', 'started', 'last success', 'at'], h.profiles.map((p) => [p.profile, p.lastRun, p.lastStatus, p.lastStartedAt, p.lastSuccessRun ?? '-', p.lastSuccessAt ?? 'never'])) : 'no runs yet');
+          lines.push(
+            h.profiles.length
+              ? table(
+                  ['profile', 'last run', 'status', 'started', 'last success', 'at'],
+                  h.profiles.map((p) => [p.profile, p.lastRun, p.lastStatus, p.lastStartedAt, p.lastSuccessRun ?? '-', p.lastSuccessAt ?? 'never']),
+                )
+              : 'no runs yet',
+          );
           for (const w of h.warnings) lines.push(`warning: ${w}`);
           for (const n of h.notes) lines.push(`note: ${n}`);
           if (damage && !damage.length) lines.push('integrity: ok (every page checked)');

@@ -8,7 +8,9 @@ import { requireAgent } from '../shared.js';
 export function registerTestAgent(program: Command, config: () => LoadedConfig): void {
   program
     .command('test-agent')
-    .description('connect and sign in as an agent, and check what its config relies on (base, attributes, controls); writes nothing. Exit 0: all well; 2: a check failed; 3: cannot connect')
+    .description(
+      'connect and sign in as an agent, and check what its config relies on (base, attributes, controls); writes nothing. Exit 0: all well; 2: a check failed; 3: cannot connect',
+    )
     .argument('<agent>', 'agent name')
     .option('--json', 'as JSON')
     .action(async (name: string, opts: { json?: boolean }) => {

@@ -32,7 +32,12 @@ export class StoreApplier implements DecisionSink {
       case 'delete-mv':
         return store.deleteMv(ref, d.mv, d.reason);
       case 'provision':
-        return store.insertProvisioned(ref, { agent: d.agent, dn: d.dn, dnKey: normalizeDn(d.dn), objectClasses: d.objectClasses, attributes: d.attributes }, d.mvId, d.detail);
+        return store.insertProvisioned(
+          ref,
+          { agent: d.agent, dn: d.dn, dnKey: normalizeDn(d.dn), objectClasses: d.objectClasses, attributes: d.attributes },
+          d.mvId,
+          d.detail,
+        );
       case 'replan':
         return store.replanProvisioned(ref, d.cs, { dn: d.dn, dnKey: normalizeDn(d.dn), objectClasses: d.objectClasses, attributes: d.attributes });
       case 'stage-export':

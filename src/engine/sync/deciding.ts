@@ -119,7 +119,9 @@ export class Deciding {
    * no longer holds (its removal from the connector space follows): that DN is as good as free.
    */
   dnHolder(agent: string, dnKey: string, except?: number): CsRow | undefined {
-    return this.view.getCsByDnKey(agent, dnKey).find((o) => o.id !== except && o.pendingImport !== 'delete' && this.view.pendingExportOperation(o.id) !== 'delete');
+    return this.view
+      .getCsByDnKey(agent, dnKey)
+      .find((o) => o.id !== except && o.pendingImport !== 'delete' && this.view.pendingExportOperation(o.id) !== 'delete');
   }
 
   /** Records an address conflict; true when it is news (none was open, or one for another address), and only then is it reported. */

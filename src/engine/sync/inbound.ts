@@ -26,7 +26,13 @@ export class Inbound {
     const situation = classify(cs, rules, () => d.view.pendingExportOperation(cs.id), d.stamps);
     switch (situation.kind) {
       case 'gone':
-        d.explain(cs.dn, cs.agent, 'connector', () => `gone from the directory${cs.mvId === null ? '; not linked to a metaverse object, so only the connector-space object is removed' : ': disconnected from its metaverse object'}`);
+        d.explain(
+          cs.dn,
+          cs.agent,
+          'connector',
+          () =>
+            `gone from the directory${cs.mvId === null ? '; not linked to a metaverse object, so only the connector-space object is removed' : ': disconnected from its metaverse object'}`,
+        );
         if (cs.mvId !== null) this.disconnect(cs, 'deleted from the directory');
         d.decide({ kind: 'remove-cs', cs: d.view.getCs(cs.id)!, operation: 'cs-delete' });
         stats.deletes++;
@@ -34,12 +40,23 @@ export class Inbound {
       case 'no-rules':
       case 'waiting-export':
       case 'deletion-pending':
-        d.explain(cs.dn, cs.agent, 'connector', () => (situation.kind === 'no-rules' ? `the agent has no rules: nothing to do` : situation.kind === 'waiting-export' ? 'created by dirbridge and not exported yet: it waits for its export' : 'its deletion is pending export: nothing to do'));
+        d.explain(cs.dn, cs.agent, 'connector', () =>
+          situation.kind === 'no-rules'
+            ? `the agent has no rules: nothing to do`
+            : situation.kind === 'waiting-export'
+              ? 'created by dirbridge and not exported yet: it waits for its export'
+              : 'its deletion is pending export: nothing to do',
+        );
         this.settle(cs);
         stats.unchanged++;
         return;
       case 'out-of-scope':
-        d.explain(cs.dn, cs.agent, 'scope', () => `out of scope: ${situation.scope.reason}${situation.linked ? '; disconnected from its metaverse object' : ''}`);
+        d.explain(
+          cs.dn,
+          cs.agent,
+          'scope',
+          () => `out of scope: ${situation.scope.reason}${situation.linked ? '; disconnected from its metaverse object' : ''}`,
+        );
         if (situation.linked) this.disconnect(cs, `out of scope (${situation.scope.reason})`);
         else stats.filtered++;
         this.settle(cs);
@@ -47,7 +64,12 @@ export class Inbound {
       case 'linked': {
         d.explain(cs.dn, cs.agent, 'scope', () => `in scope: ${situation.scope.reason}`);
         const mvId = situation.mvId;
-        d.explain(cs.dn, cs.agent, 'join', () => `already linked to ${d.label(d.view.getMv(mvId)!)} (${cs.linkKind ?? 'link'}${cs.linkedRun ? ` in run ${cs.linkedRun}` : ''})`);
+        d.explain(
+          cs.dn,
+          cs.agent,
+          'join',
+          () => `already linked to ${d.label(d.view.getMv(mvId)!)} (${cs.linkKind ?? 'link'}${cs.linkedRun ? ` in run ${cs.linkedRun}` : ''})`,
+        );
         this.flowIn(cs, rules!, d.view.getMv(mvId)!, false);
         return;
       }
@@ -82,13 +104,23 @@ export class Inbound {
 
   private explainImportFlows(cs: CsRow, rules: AgentRules, mv: MvRow, flowed: ReturnType<typeof applyImportFlows>): void {
     for (const [attr, flow] of Object.entries(rules.importFlows)) {
-      const from = typeof flow === 'string' ? flow : 'first' in flow ? `the first of ${flow.first.join(', ')}` : 'template' in flow ? `template "${flow.template}"` : `constant "${flow.constant}"`;
+      const from =
+        typeof flow === 'string'
+          ? flow
+          : 'first' in flow
+            ? `the first of ${flow.first.join(', ')}`
+            : 'template' in flow
+              ? `template "${flow.template}"`
+              : `constant "${flow.constant}"`;
       const before = shown(mv.attributes[attr]);
       const after = shown(flowed.attributes[attr]);
       this.d.explain(cs.dn, cs.agent, 'import-flow', () =>
-        flowed.overridden.includes(attr) ? `${attr} from ${from}: not applied, ${mv.sources[attr]} has precedence (keeps ${before})`
-        : flowed.changed.includes(attr) ? `${attr} from ${from}: ${before} -> ${after}`
-        : `${attr} from ${from}: unchanged (${after})`);
+        flowed.overridden.includes(attr)
+          ? `${attr} from ${from}: not applied, ${mv.sources[attr]} has precedence (keeps ${before})`
+          : flowed.changed.includes(attr)
+            ? `${attr} from ${from}: ${before} -> ${after}`
+            : `${attr} from ${from}: unchanged (${after})`,
+      );
     }
   }
 
@@ -106,15 +138,34 @@ export class Inbound {
         .filter((mvId) => !d.view.connectorsOf(mvId).some((c) => c.agent === cs.agent)),
     );
     const decision = decideJoin(rules.join, candidates);
-    d.explain(cs.dn, cs.agent, 'join', () => (decision.kind === 'none' ? `${decision.reason}${rules.project ? '' : '; the agent does not project, so the object stays a disconnector'}` : decision.kind === 'join' ? `${decision.reason}: joins ${d.label(d.view.getMv(decision.target)!)}` : `${decision.reason}: not joined, reported`));
+    d.explain(cs.dn, cs.agent, 'join', () =>
+      decision.kind === 'none'
+        ? `${decision.reason}${rules.project ? '' : '; the agent does not project, so the object stays a disconnector'}`
+        : decision.kind === 'join'
+          ? `${decision.reason}: joins ${d.label(d.view.getMv(decision.target)!)}`
+          : `${decision.reason}: not joined, reported`,
+    );
     if (decision.kind === 'join') {
       const owned = rules.ownership ? carriesStamp(cs.attributes, rules.ownership) : false;
-      d.decide({ kind: 'link', cs, mvId: decision.target, linkKind: 'join', owned, detail: decision.reason + (owned ? "; carries dirbridge's ownership stamp" : ''), settlesImport: true });
+      d.decide({
+        kind: 'link',
+        cs,
+        mvId: decision.target,
+        linkKind: 'join',
+        owned,
+        detail: decision.reason + (owned ? "; carries dirbridge's ownership stamp" : ''),
+        settlesImport: true,
+      });
       d.stats.joins++;
       return { mvId: decision.target };
     }
     if (decision.kind === 'ambiguous') {
-      d.error(cs.dn, rules.join[decision.rule]?.cs, 'ambiguous-join', `${decision.reason} (${rules.objectType} ${decision.candidates.map((c) => `#${c}`).join(', ')}); not joined`);
+      d.error(
+        cs.dn,
+        rules.join[decision.rule]?.cs,
+        'ambiguous-join',
+        `${decision.reason} (${rules.objectType} ${decision.candidates.map((c) => `#${c}`).join(', ')}); not joined`,
+      );
       return null;
     }
     if (!rules.project) return null;
@@ -138,14 +189,22 @@ export class Inbound {
     if (!mv) return;
     const type = d.config.metaverse.objectTypes[mv.objectType];
     const deletes = Boolean(type && deletesMvObject(type.deleteWhenDisconnectedFrom, cs.agent));
-    d.explain(() => d.label(mv), cs.agent, 'deletion', () =>
-      deletes ? `metaverse.objectTypes.${mv.objectType}.deleteWhenDisconnectedFrom names ${cs.agent}: the ${mv.objectType} is deleted` : `${mv.objectType} objects are not deleted when ${cs.agent} disconnects: its contributions are removed`);
+    d.explain(
+      () => d.label(mv),
+      cs.agent,
+      'deletion',
+      () =>
+        deletes
+          ? `metaverse.objectTypes.${mv.objectType}.deleteWhenDisconnectedFrom names ${cs.agent}: the ${mv.objectType} is deleted`
+          : `${mv.objectType} objects are not deleted when ${cs.agent} disconnects: its contributions are removed`,
+    );
     if (deletes) {
       this.deleteMvObject(mv, `its connector in ${cs.agent} was ${reason}`);
       return;
     }
     const left = removeContributions(mv, cs.agent);
-    if (Object.keys(left.attributes).length !== Object.keys(mv.attributes).length) d.decide({ kind: 'update-mv', before: mv, attributes: left.attributes, sources: left.sources });
+    if (Object.keys(left.attributes).length !== Object.keys(mv.attributes).length)
+      d.decide({ kind: 'update-mv', before: mv, attributes: left.attributes, sources: left.sources });
     this.outbound.sync(mvId);
   }
 
@@ -169,7 +228,12 @@ export class Inbound {
         continue;
       }
       const action = deprovisionAction(c, rules);
-      d.explain(c.dn, c.agent, 'deprovisioning', () => `${action.kind === 'delete' ? 'delete staged' : 'disconnected, left in the directory'}: ${action.reason}`);
+      d.explain(
+        c.dn,
+        c.agent,
+        'deprovisioning',
+        () => `${action.kind === 'delete' ? 'delete staged' : 'disconnected, left in the directory'}: ${action.reason}`,
+      );
       if (action.kind === 'delete') {
         d.unlink(c, 'deprovision', action.reason);
         d.decide({ kind: 'stage-export', export: { csId: c.id, agent: c.agent, operation: 'delete', dn: c.dn, attempts: 0, lastError: null } });

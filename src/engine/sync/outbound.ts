@@ -32,7 +32,13 @@ export class Outbound {
       const mine = connectors.filter((c) => c.agent === agent);
       if (mine.length === 0) {
         if (rules.provision) this.provision(mv, agent, rules);
-        else d.explain(() => d.label(mv), agent, 'provisioning', () => `no connector in ${agent}, and rules.${agent} has no provision rule`);
+        else
+          d.explain(
+            () => d.label(mv),
+            agent,
+            'provisioning',
+            () => `no connector in ${agent}, and rules.${agent} has no provision rule`,
+          );
         continue;
       }
       d.endAddressConflict(mv, agent, `it is now connected to ${mine[0]!.dn} in ${agent}`);
@@ -58,8 +64,16 @@ export class Outbound {
     // Into a directory never read, a hand-made contact for this person could not be joined: it would
     // get a second one. Nothing is provisioned there before the agent's first full import completes.
     if (!d.hasFullImport(agent)) {
-      d.explain(() => d.label(mv), agent, 'provisioning', () => `${agent} has never been imported in full: nothing is provisioned into it yet`);
-      return d.report(mv, { code: 'target-not-imported', message: `gets no object in ${agent} yet: ${agent} has never been imported in full, so an object that already stands there for it could not be joined. Run the initial profile (or a full import of ${agent}), then a full sync` });
+      d.explain(
+        () => d.label(mv),
+        agent,
+        'provisioning',
+        () => `${agent} has never been imported in full: nothing is provisioned into it yet`,
+      );
+      return d.report(mv, {
+        code: 'target-not-imported',
+        message: `gets no object in ${agent} yet: ${agent} has never been imported in full, so an object that already stands there for it could not be joined. Run the initial profile (or a full import of ${agent}), then a full sync`,
+      });
     }
     if (this.joinExisting(mv, agent, rules)) return;
     // A conflict is reported when found, not on every run; it stays open (dirbridge conflicts lists
@@ -67,25 +81,61 @@ export class Outbound {
     const mail = mv.attributes['mail']?.[0];
     const others = this.othersWithMail(mv);
     const conflict = addressConflictProblem(mail, others);
-    d.explain(() => d.label(mv), agent, 'address-conflict', () => (conflict ? conflict.message : `no other object holds ${mail ?? 'its address'}`));
+    d.explain(
+      () => d.label(mv),
+      agent,
+      'address-conflict',
+      () => (conflict ? conflict.message : `no other object holds ${mail ?? 'its address'}`),
+    );
     if (conflict) {
-      if (d.openAddressConflict(mv, agent, mail!, others.map((o) => o.label))) d.report(mv, conflict);
+      if (
+        d.openAddressConflict(
+          mv,
+          agent,
+          mail!,
+          others.map((o) => o.label),
+        )
+      )
+        d.report(mv, conflict);
       return;
     }
     d.endAddressConflict(mv, agent, mail ? 'no other object holds the address any more' : 'it has no address any more');
     const planned = planNewObject(mv.attributes, rules);
-    d.explain(() => d.label(mv), agent, 'provisioning', () => ('problem' in planned ? `not provisioned: ${planned.problem.attribute ? `${planned.problem.attribute}: ` : ''}${planned.problem.message}` : `a new object ${planned.plan.dn} with ${Object.entries(planned.plan.attributes).map(([k, v]) => `${k}="${v.join(' | ')}"`).join(', ')}`));
+    d.explain(
+      () => d.label(mv),
+      agent,
+      'provisioning',
+      () =>
+        'problem' in planned
+          ? `not provisioned: ${planned.problem.attribute ? `${planned.problem.attribute}: ` : ''}${planned.problem.message}`
+          : `a new object ${planned.plan.dn} with ${Object.entries(planned.plan.attributes)
+              .map(([k, v]) => `${k}="${v.join(' | ')}"`)
+              .join(', ')}`,
+    );
     if ('problem' in planned) return d.report(mv, planned.problem);
     const { dn, objectClasses, attributes } = planned.plan;
     const dnKey = normalizeDn(dn);
     const taken = d.dnHolder(agent, dnKey);
     if (taken) {
       // Reported at the end of the step if the DN is still held then (see blockedByDn).
-      d.explain(() => d.label(mv), agent, 'provisioning', () => `the DN ${dn} is held by ${taken.dn}${taken.anchor ? ` (${taken.anchor})` : ''}; looked at again at the end of the step`);
+      d.explain(
+        () => d.label(mv),
+        agent,
+        'provisioning',
+        () => `the DN ${dn} is held by ${taken.dn}${taken.anchor ? ` (${taken.anchor})` : ''}; looked at again at the end of the step`,
+      );
       d.blockedByDn.set(mv.id, { agent, dn, dnKey });
       return;
     }
-    d.explain(() => d.label(mv), agent, 'provisioning', () => (d.view.getCsByDnKey(agent, dnKey).length ? `the DN ${dn} is held by a contact whose deletion is pending; the export deletes it before it adds this one` : `the DN ${dn} is free`));
+    d.explain(
+      () => d.label(mv),
+      agent,
+      'provisioning',
+      () =>
+        d.view.getCsByDnKey(agent, dnKey).length
+          ? `the DN ${dn} is held by a contact whose deletion is pending; the export deletes it before it adds this one`
+          : `the DN ${dn} is free`,
+    );
     d.create({ kind: 'provision', agent, dn, objectClasses: objectClasses ?? [], attributes, mvId: mv.id, detail: `provisioned by rules.${agent}.provision` });
     d.stats.provisions++;
     d.stats.exportsStaged++;
@@ -113,15 +163,32 @@ export class Outbound {
         }
       }
       if (found.size > 1) {
-        d.report(mv, { attribute: rule.mv, code: 'ambiguous-join', message: `join rule ${i + 1} of ${agent} matches ${found.size} existing objects (${[...found.values()].map((c) => c.dn).join('; ')}); nothing provisioned` });
+        d.report(mv, {
+          attribute: rule.mv,
+          code: 'ambiguous-join',
+          message: `join rule ${i + 1} of ${agent} matches ${found.size} existing objects (${[...found.values()].map((c) => c.dn).join('; ')}); nothing provisioned`,
+        });
         return true;
       }
       const [only] = found.values();
       if (only) {
         const withdrawn = this.withdrawnDeletion(only);
-        d.explain(() => d.label(mv), agent, 'provisioning', () => `joins the existing ${only.dn} by join rule ${i + 1} (${rule.cs} = ${rule.mv}) instead of creating a contact${withdrawn}`);
+        d.explain(
+          () => d.label(mv),
+          agent,
+          'provisioning',
+          () => `joins the existing ${only.dn} by join rule ${i + 1} (${rule.cs} = ${rule.mv}) instead of creating a contact${withdrawn}`,
+        );
         const owned = rules.ownership ? carriesStamp(only.attributes, rules.ownership) : false;
-        d.decide({ kind: 'link', cs: only, mvId: mv.id, linkKind: 'join', owned, detail: `joined before provisioning by join rule ${i + 1} (${rule.cs} = ${rule.mv})${withdrawn}`, settlesImport: false });
+        d.decide({
+          kind: 'link',
+          cs: only,
+          mvId: mv.id,
+          linkKind: 'join',
+          owned,
+          detail: `joined before provisioning by join rule ${i + 1} (${rule.cs} = ${rule.mv})${withdrawn}`,
+          settlesImport: false,
+        });
         d.stats.joins++;
         this.stageUpdate(mv, d.view.getCs(only.id)!, rules);
         return true;
@@ -168,7 +235,11 @@ export class Outbound {
       if (pending?.sentAt) return;
       // Still waiting for its add: re-plan the add with the latest values.
       const planned = planNewObject(mv.attributes, rules);
-      d.explain(c.dn, c.agent, 'provisioning', () => ('problem' in planned ? `waiting for its first export, and can no longer be planned: ${planned.problem.message}` : `waiting for its first export: the add is planned again with the latest values (${planned.plan.dn})`));
+      d.explain(c.dn, c.agent, 'provisioning', () =>
+        'problem' in planned
+          ? `waiting for its first export, and can no longer be planned: ${planned.problem.message}`
+          : `waiting for its first export: the add is planned again with the latest values (${planned.plan.dn})`,
+      );
       if ('problem' in planned) return d.report(mv, planned.problem);
       const p = planned.plan;
       d.decide({ kind: 'replan', cs: c, dn: p.dn, objectClasses: p.objectClasses ?? [], attributes: p.attributes });
@@ -195,7 +266,9 @@ export class Outbound {
     if (d.tracing) {
       for (const attr of Object.keys(desired)) {
         if (skip.has(attr)) continue;
-        d.explain(c.dn, c.agent, 'export-flow', () => (attr in changes ? `${attr}: ${shown(c.attributes[attr])} -> ${shown(changes[attr])}` : `${attr}: unchanged (${shown(desired[attr])})`));
+        d.explain(c.dn, c.agent, 'export-flow', () =>
+          attr in changes ? `${attr}: ${shown(c.attributes[attr])} -> ${shown(changes[attr])}` : `${attr}: unchanged (${shown(desired[attr])})`,
+        );
       }
       if (newDn) d.explain(c.dn, c.agent, 'export-flow', () => `renamed to ${newDn} (rules.${c.agent}.provision.dn)`);
     }
@@ -204,7 +277,10 @@ export class Outbound {
       return;
     }
     const detailed = Object.fromEntries(Object.entries(changes).map(([k, after]) => [k, { before: c.attributes[k] ?? [], after }]));
-    d.decide({ kind: 'stage-export', export: { csId: c.id, agent: c.agent, operation: 'update', dn: c.dn, newDn, changes: detailed, attempts: 0, lastError: null } });
+    d.decide({
+      kind: 'stage-export',
+      export: { csId: c.id, agent: c.agent, operation: 'update', dn: c.dn, newDn, changes: detailed, attempts: 0, lastError: null },
+    });
     d.stats.exportsStaged++;
   }
 }

@@ -13,13 +13,23 @@ import type { TraceLine } from '../context.js';
 import type { Creation, Decision, DecisionSink } from './effects.js';
 import type { AddressConflictRow, SyncView } from './view.js';
 
-
 /** A plain copy: store rows parse their image lazily and cannot be spread. */
 function copyCs(cs: CsRow, change: Partial<CsRow> = {}): CsRow {
   return {
-    id: cs.id, agent: cs.agent, anchor: cs.anchor, dn: cs.dn, objectClasses: cs.objectClasses, attributes: cs.attributes,
-    pendingImport: cs.pendingImport, provisioned: cs.provisioned, owned: cs.owned, mvId: cs.mvId, linkKind: cs.linkKind,
-    linkedRun: cs.linkedRun, linkedAt: cs.linkedAt, ...change,
+    id: cs.id,
+    agent: cs.agent,
+    anchor: cs.anchor,
+    dn: cs.dn,
+    objectClasses: cs.objectClasses,
+    attributes: cs.attributes,
+    pendingImport: cs.pendingImport,
+    provisioned: cs.provisioned,
+    owned: cs.owned,
+    mvId: cs.mvId,
+    linkKind: cs.linkKind,
+    linkedRun: cs.linkedRun,
+    linkedAt: cs.linkedAt,
+    ...change,
   };
 }
 
@@ -69,7 +79,10 @@ export class Overlay implements SyncView, DecisionSink {
 
   findDisconnectors(agent: string, key: string, value: string): CsRow[] {
     const v = value.toLowerCase();
-    return this.csWhere(this.base.findDisconnectors(agent, key, value), (c) => c.agent === agent && c.mvId === null && indexValues(key, c.attributes).includes(v));
+    return this.csWhere(
+      this.base.findDisconnectors(agent, key, value),
+      (c) => c.agent === agent && c.mvId === null && indexValues(key, c.attributes).includes(v),
+    );
   }
 
   getCsByDnKey(agent: string, dnKey: string): CsRow[] {
@@ -127,7 +140,10 @@ export class Overlay implements SyncView, DecisionSink {
         return;
       case 'link': {
         const now = this.getCs(d.cs.id) ?? d.cs;
-        this.cs.set(d.cs.id, copyCs(now, { mvId: d.mvId, linkKind: d.linkKind, owned: d.owned, linkedRun: null, ...(d.settlesImport ? { pendingImport: null } : {}) }));
+        this.cs.set(
+          d.cs.id,
+          copyCs(now, { mvId: d.mvId, linkKind: d.linkKind, owned: d.owned, linkedRun: null, ...(d.settlesImport ? { pendingImport: null } : {}) }),
+        );
         return;
       }
       case 'unlink': {
@@ -153,9 +169,32 @@ export class Overlay implements SyncView, DecisionSink {
         return;
       case 'provision': {
         const id = this.nextId--;
-        const cs: CsRow = { id, agent: d.agent, anchor: null, dn: d.dn, objectClasses: d.objectClasses, attributes: d.attributes, pendingImport: null, provisioned: true, owned: true, mvId: d.mvId, linkKind: 'provisioning', linkedRun: null, linkedAt: null };
+        const cs: CsRow = {
+          id,
+          agent: d.agent,
+          anchor: null,
+          dn: d.dn,
+          objectClasses: d.objectClasses,
+          attributes: d.attributes,
+          pendingImport: null,
+          provisioned: true,
+          owned: true,
+          mvId: d.mvId,
+          linkKind: 'provisioning',
+          linkedRun: null,
+          linkedAt: null,
+        };
         this.cs.set(id, cs);
-        this.pending.set(id, { csId: id, agent: d.agent, operation: 'add', dn: d.dn, objectClasses: d.objectClasses, attributes: d.attributes, attempts: 0, lastError: null });
+        this.pending.set(id, {
+          csId: id,
+          agent: d.agent,
+          operation: 'add',
+          dn: d.dn,
+          objectClasses: d.objectClasses,
+          attributes: d.attributes,
+          attempts: 0,
+          lastError: null,
+        });
         this.change('cs', d.agent, id, d.dn, 'provision', undefined, { dn: d.dn, attributes: d.attributes });
         return id;
       }
@@ -163,11 +202,24 @@ export class Overlay implements SyncView, DecisionSink {
         const before = this.getCs(d.cs.id) ?? d.cs;
         this.cs.set(d.cs.id, copyCs(before, { dn: d.dn, objectClasses: d.objectClasses, attributes: d.attributes }));
         const old = this.getPendingExport(d.cs.id);
-        this.pending.set(d.cs.id, { csId: d.cs.id, agent: d.cs.agent, operation: 'add', dn: d.dn, objectClasses: d.objectClasses, attributes: d.attributes, attempts: old?.attempts ?? 0, lastError: old?.lastError ?? null, sentAt: old?.sentAt ?? null });
+        this.pending.set(d.cs.id, {
+          csId: d.cs.id,
+          agent: d.cs.agent,
+          operation: 'add',
+          dn: d.dn,
+          objectClasses: d.objectClasses,
+          attributes: d.attributes,
+          attempts: old?.attempts ?? 0,
+          lastError: old?.lastError ?? null,
+          sentAt: old?.sentAt ?? null,
+        });
         const diff = diffAttributes(before.attributes, d.attributes);
         const b: Record<string, unknown> = { ...diff.before };
         const a: Record<string, unknown> = { ...diff.after };
-        if (before.dn !== d.dn) { b.dn = before.dn; a.dn = d.dn; }
+        if (before.dn !== d.dn) {
+          b.dn = before.dn;
+          a.dn = d.dn;
+        }
         this.change('cs', d.cs.agent, d.cs.id, before.anchor ?? d.dn, 'provision-update', b, a);
         return;
       }

@@ -26,7 +26,12 @@ export type Situation =
  * `stamps`: dirbridge's ownership stamps, which keep a contact from being projected as a person by
  * an agent that projects. `pendingExport` is asked only when the cheaper tests leave it open.
  */
-export function classify(cs: CsRow, rules: AgentRules | undefined, pendingExport: () => PendingExport['operation'] | undefined, stamps: readonly { attribute: string; value: string }[]): Situation {
+export function classify(
+  cs: CsRow,
+  rules: AgentRules | undefined,
+  pendingExport: () => PendingExport['operation'] | undefined,
+  stamps: readonly { attribute: string; value: string }[],
+): Situation {
   if (cs.pendingImport === 'delete') return { kind: 'gone' };
   if (!rules) return { kind: 'no-rules' };
   if (cs.provisioned) return { kind: 'waiting-export' };

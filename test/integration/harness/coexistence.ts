@@ -50,7 +50,14 @@ export interface Deployment {
 export interface RunReportJson {
   runId: number;
   status: string;
-  steps: { agent: string; type: string; status: string; message?: string; stats: Record<string, number>; problems: { severity: string; object: string; attribute?: string; code: string; message: string }[] }[];
+  steps: {
+    agent: string;
+    type: string;
+    status: string;
+    message?: string;
+    stats: Record<string, number>;
+    problems: { severity: string; object: string; attribute?: string; code: string; message: string }[];
+  }[];
 }
 
 export interface DeployOptions {
@@ -86,7 +93,9 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
   const dominoAwayOu = `ou=Departed,${slapd.suffix}`;
   const adAwayOu = `OU=t-${tag}-away,${samba.baseDn}`;
 
-  slapd.add(`dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n\ndn: ${dominoAwayOu}\nobjectClass: organizationalUnit\nou: Departed\n`);
+  slapd.add(
+    `dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n\ndn: ${dominoAwayOu}\nobjectClass: organizationalUnit\nou: Departed\n`,
+  );
   const adAuth = ['-x', '-H', samba.url, '-D', samba.bindDn, '-w', samba.password];
   run('ldapadd', adAuth, [adRoot, adPeopleOu, adContactsOu, adAwayOu].map((dn) => `dn: ${dn}\nobjectClass: organizationalUnit\n`).join('\n'));
 
@@ -105,11 +114,80 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
     agents: {
       // The whole directory, dirbridge's own contacts included: the server-side filter leaves out contacts
       // (MailSystem 5), as an administrator would configure it; the rules' scope is the second line.
-      'domino-people': { type: 'domino-ldap', url: slapd.url, bindDn: slapd.rootDn, password: { env: 'DOMINO_PW' }, baseDn: options.dominoPeopleOnly ? dominoPeopleOu : slapd.suffix, ...delta(options.dominoDelta, options.dominoPeopleDelta), filter: '(&(objectClass=dominoPerson)(!(mailsystem=5)))', objectClasses: ['dominoPerson'], anchor: 'dominoUNID', attributes: dominoAttrs, pageSize: 7 },
-      'ad-mailboxes': { type: 'ad-ldap', url: samba.url, bindDn: samba.bindDn, password: { env: 'AD_PW' }, baseDn: adRoot, ...delta(options.adDelta), filter: '(objectClass=user)', objectClasses: ['user'], attributes: ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'proxyAddresses', 'homeMDB', 'msExchMailboxGuid', 'msExchRecipientTypeDetails', 'title', 'telephoneNumber'], pageSize: 5 },
-      'ad-contacts': { type: 'ad-ldap', url: samba.url, bindDn: samba.bindDn, password: { env: 'AD_PW' }, baseDn: adContactsOu, ...delta(options.adDelta), filter: '(objectClass=contact)', objectClasses: ['contact'], attributes: ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'targetAddress', 'proxyAddresses', 'title', 'telephoneNumber', 'adminDescription'] },
+      'domino-people': {
+        type: 'domino-ldap',
+        url: slapd.url,
+        bindDn: slapd.rootDn,
+        password: { env: 'DOMINO_PW' },
+        baseDn: options.dominoPeopleOnly ? dominoPeopleOu : slapd.suffix,
+        ...delta(options.dominoDelta, options.dominoPeopleDelta),
+        filter: '(&(objectClass=dominoPerson)(!(mailsystem=5)))',
+        objectClasses: ['dominoPerson'],
+        anchor: 'dominoUNID',
+        attributes: dominoAttrs,
+        pageSize: 7,
+      },
+      'ad-mailboxes': {
+        type: 'ad-ldap',
+        url: samba.url,
+        bindDn: samba.bindDn,
+        password: { env: 'AD_PW' },
+        baseDn: adRoot,
+        ...delta(options.adDelta),
+        filter: '(objectClass=user)',
+        objectClasses: ['user'],
+        attributes: [
+          'cn',
+          'displayName',
+          'givenName',
+          'sn',
+          'mail',
+          'mailNickname',
+          'proxyAddresses',
+          'homeMDB',
+          'msExchMailboxGuid',
+          'msExchRecipientTypeDetails',
+          'title',
+          'telephoneNumber',
+        ],
+        pageSize: 5,
+      },
+      'ad-contacts': {
+        type: 'ad-ldap',
+        url: samba.url,
+        bindDn: samba.bindDn,
+        password: { env: 'AD_PW' },
+        baseDn: adContactsOu,
+        ...delta(options.adDelta),
+        filter: '(objectClass=contact)',
+        objectClasses: ['contact'],
+        attributes: [
+          'cn',
+          'displayName',
+          'givenName',
+          'sn',
+          'mail',
+          'mailNickname',
+          'targetAddress',
+          'proxyAddresses',
+          'title',
+          'telephoneNumber',
+          'adminDescription',
+        ],
+      },
       // slapd cannot mint Domino UNIDs for new documents; entryUUID plays that part for the contacts.
-      'domino-contacts': { type: 'domino-ldap', url: slapd.url, bindDn: slapd.rootDn, password: { env: 'DOMINO_PW' }, baseDn: dominoContactsOu, ...delta(options.dominoDelta), filter: '(objectClass=dominoPerson)', objectClasses: ['dominoPerson'], anchor: 'entryUUID', attributes: dominoAttrs },
+      'domino-contacts': {
+        type: 'domino-ldap',
+        url: slapd.url,
+        bindDn: slapd.rootDn,
+        password: { env: 'DOMINO_PW' },
+        baseDn: dominoContactsOu,
+        ...delta(options.dominoDelta),
+        filter: '(objectClass=dominoPerson)',
+        objectClasses: ['dominoPerson'],
+        anchor: 'entryUUID',
+        attributes: dominoAttrs,
+      },
     },
     rules,
   };
@@ -131,7 +209,15 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
   };
 
   return {
-    dir, configFile, env, adPeopleOu, adContactsOu, dominoPeopleOu, dominoContactsOu, dominoAwayOu, adAwayOu,
+    dir,
+    configFile,
+    env,
+    adPeopleOu,
+    adContactsOu,
+    dominoPeopleOu,
+    dominoContactsOu,
+    dominoAwayOu,
+    adAwayOu,
     ...runners(configFile, env),
     addDominoPerson: dominoPersonAdder(slapd, dominoPeopleOu),
     async addAdMailbox({ given, sn, mail, nickname }) {
@@ -139,17 +225,35 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
       const dn = `CN=${escapeDnValue(cn)},${adPeopleOu}`;
       await withAd((c) =>
         c.add(dn, {
-          objectClass: ['top', 'person', 'organizationalPerson', 'user'], sAMAccountName: `u${randomBytes(6).toString('hex')}`, givenName: given, sn, displayName: cn,
-          mail, mailNickname: nickname ?? mail.split('@')[0]!, proxyAddresses: [`SMTP:${mail}`], homeMDB: samba.mailboxDatabaseDn, msExchRecipientTypeDetails: '1',
+          objectClass: ['top', 'person', 'organizationalPerson', 'user'],
+          sAMAccountName: `u${randomBytes(6).toString('hex')}`,
+          givenName: given,
+          sn,
+          displayName: cn,
+          mail,
+          mailNickname: nickname ?? mail.split('@')[0]!,
+          proxyAddresses: [`SMTP:${mail}`],
+          homeMDB: samba.mailboxDatabaseDn,
+          msExchRecipientTypeDetails: '1',
         }),
       );
       return dn;
     },
     adSearch: (base, filter, attributes = ['*']) =>
-      withAd(async (c) => (await c.search(base, { scope: 'sub', filter, attributes, explicitBufferAttributes: ['objectGUID'] })).searchEntries as Record<string, unknown>[]),
+      withAd(
+        async (c) =>
+          (await c.search(base, { scope: 'sub', filter, attributes, explicitBufferAttributes: ['objectGUID'] })).searchEntries as Record<string, unknown>[],
+      ),
     adDelete: (dn) => withAd((c) => c.del(dn)),
     adModify: (dn, replace) =>
-      withAd((c) => c.modify(dn, Object.entries(replace).map(([type, v]) => new Change({ operation: 'replace', modification: new Attribute({ type, values: Array.isArray(v) ? v : [v] }) })))),
+      withAd((c) =>
+        c.modify(
+          dn,
+          Object.entries(replace).map(
+            ([type, v]) => new Change({ operation: 'replace', modification: new Attribute({ type, values: Array.isArray(v) ? v : [v] }) }),
+          ),
+        ),
+      ),
     adMove: (dn, newDn) => withAd((c) => c.modifyDN(dn, newDn)),
     watermark: watermarkReader(dir),
     adAdd: (dn, attrs) => withAd((c) => c.add(dn, attrs)),
@@ -194,8 +298,16 @@ export function dominoPersonAdder(slapd: Slapd, ou: string): Deployment['addDomi
     const b64 = (k: string, v: string | Buffer): string => `${k}:: ${Buffer.from(v).toString('base64')}`;
     slapd.add(
       [
-        b64('dn', dn), 'objectClass: dominoPerson', b64('cn', cn), b64('givenName', given), b64('sn', sn), `dominoUNID: ${unid ?? randomBytes(16).toString('hex').toUpperCase()}`, 'mailsystem: 1',
-        ...(mail ? [b64('internetaddress', mail)] : []), ...Object.entries(extra).map(([k, v]) => b64(k, v)), '',
+        b64('dn', dn),
+        'objectClass: dominoPerson',
+        b64('cn', cn),
+        b64('givenName', given),
+        b64('sn', sn),
+        `dominoUNID: ${unid ?? randomBytes(16).toString('hex').toUpperCase()}`,
+        'mailsystem: 1',
+        ...(mail ? [b64('internetaddress', mail)] : []),
+        ...Object.entries(extra).map(([k, v]) => b64(k, v)),
+        '',
       ].join('\n'),
     );
     return dn;

@@ -29,13 +29,17 @@ export interface ExoDeployment extends Pick<Deployment, 'watermark' | 'addDomino
   stop(): Promise<void>;
 }
 
-export async function deployExchangeOnline(options: { safety?: Record<string, unknown>; pageSize?: number; credential?: 'secret' | 'certificate' } = {}): Promise<ExoDeployment> {
+export async function deployExchangeOnline(
+  options: { safety?: Record<string, unknown>; pageSize?: number; credential?: 'secret' | 'certificate' } = {},
+): Promise<ExoDeployment> {
   const slapd = await startSlapd();
   const cloud = await startFakeMicrosoft({ pageSize: options.pageSize ?? 3 });
   const dir = mkdtempSync(join(tmpdir(), 'dirbridge-exo-'));
   const dominoPeopleOu = `ou=People,${slapd.suffix}`;
   const dominoContactsOu = `ou=Exchange Contacts,${slapd.suffix}`;
-  slapd.add(`dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n`);
+  slapd.add(
+    `dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n`,
+  );
 
   const config = parse(readFileSync(join(ROOT, 'examples/exchange-online/dirbridge.yaml'), 'utf8')) as Record<string, any>;
   config.metaverse.file = join(dir, 'metaverse.db');
@@ -57,7 +61,13 @@ export async function deployExchangeOnline(options: { safety?: Record<string, un
   const env = { ...process.env, DOMINO_PW: slapd.password, ENTRA_SECRET: cloud.clientSecret, NODE_EXTRA_CA_CERTS: cloud.caFile, DIRBRIDGE_LOG_LEVEL: 'silent' };
 
   return {
-    dir, configFile, env, slapd, cloud, dominoPeopleOu, dominoContactsOu,
+    dir,
+    configFile,
+    env,
+    slapd,
+    cloud,
+    dominoPeopleOu,
+    dominoContactsOu,
     async cli(args) {
       const r = await runners(configFile, env).cliAsync(args);
       return args.includes('--json') && r.stdout.trim().startsWith('{') ? { ...r, report: JSON.parse(r.stdout) as RunReportJson } : r;
@@ -68,8 +78,14 @@ export async function deployExchangeOnline(options: { safety?: Record<string, un
       const c = new Client({ url: slapd.url });
       await c.bind(slapd.rootDn, slapd.password);
       try {
-        const { searchEntries } = await c.search(dominoContactsOu, { scope: 'one', filter: '(objectClass=dominoPerson)', attributes: ['cn', 'mailaddress', 'title'] });
-        return searchEntries.map((e) => ({ cn: String(e.cn), mailaddress: String(e.mailaddress), ...(e.title ? { title: String(e.title) } : {}) })).sort((a, b) => a.cn.localeCompare(b.cn));
+        const { searchEntries } = await c.search(dominoContactsOu, {
+          scope: 'one',
+          filter: '(objectClass=dominoPerson)',
+          attributes: ['cn', 'mailaddress', 'title'],
+        });
+        return searchEntries
+          .map((e) => ({ cn: String(e.cn), mailaddress: String(e.mailaddress), ...(e.title ? { title: String(e.title) } : {}) }))
+          .sort((a, b) => a.cn.localeCompare(b.cn));
       } finally {
         await c.unbind();
       }

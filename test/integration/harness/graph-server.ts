@@ -111,9 +111,11 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
     const data = Buffer.from(`${h}.${p}`);
     const signature = Buffer.from(sig, 'base64url');
     const ok =
-      header.alg === 'PS256' ? verify('sha256', data, { key: appKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature)
-      : header.alg === 'RS256' ? verify('sha256', data, appKey, signature)
-      : false;
+      header.alg === 'PS256'
+        ? verify('sha256', data, { key: appKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature)
+        : header.alg === 'RS256'
+          ? verify('sha256', data, appKey, signature)
+          : false;
     return ok && claims.iss === clientId && claims.sub === clientId && claims.aud === audience && (claims.exp ?? 0) * 1000 > Date.now();
   };
 
@@ -142,7 +144,12 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
       const fields = selected.split(',').filter(Boolean);
       const since = token === null ? undefined : Number(position);
       if (since !== undefined && Number(generation) < epoch) {
-        return send(res, 410, { error: { code: 'resyncRequired', message: 'Resync required: the delta token is expired.' } }, { Location: `${origin}/v1.0/users/delta?$deltatoken=` });
+        return send(
+          res,
+          410,
+          { error: { code: 'resyncRequired', message: 'Resync required: the delta token is expired.' } },
+          { Location: `${origin}/v1.0/users/delta?$deltatoken=` },
+        );
       }
       // A round is a snapshot: changes made while it is read belong to the next round.
       const items: Record<string, unknown>[] = [];
@@ -159,20 +166,31 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
     send(res, 200, {
       '@odata.context': `${origin}/v1.0/$metadata#users(${round.select})`,
       value: page,
-      ...(next ? { '@odata.nextLink': `${origin}/v1.0/users/delta?$skiptoken=${roundId}.${offset + pageSize}` } : { '@odata.deltaLink': `${origin}/v1.0/users/delta?$deltatoken=${round.until}.${epoch}.${Buffer.from(round.select).toString('base64url')}` }),
+      ...(next
+        ? { '@odata.nextLink': `${origin}/v1.0/users/delta?$skiptoken=${roundId}.${offset + pageSize}` }
+        : { '@odata.deltaLink': `${origin}/v1.0/users/delta?$deltatoken=${round.until}.${epoch}.${Buffer.from(round.select).toString('base64url')}` }),
     });
   }
 
   function invoke(body: { CmdletInput?: { CmdletName?: string; Parameters?: Record<string, unknown> } }, url: URL, res: ServerResponse): void {
     const name = body.CmdletInput?.CmdletName;
     const p = body.CmdletInput?.Parameters ?? {};
-    const find = (identity: unknown): MailContact | undefined => [...contacts.values()].find((c) => c.Guid === identity || c.Name === identity || c.Alias === identity);
-    const notFound = (): void => send(res, 404, { error: { code: 'ManagementObjectNotFoundException', message: `|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be performed because object '${String(p.Identity)}' couldn't be found.` } });
+    const find = (identity: unknown): MailContact | undefined =>
+      [...contacts.values()].find((c) => c.Guid === identity || c.Name === identity || c.Alias === identity);
+    const notFound = (): void =>
+      send(res, 404, {
+        error: {
+          code: 'ManagementObjectNotFoundException',
+          message: `|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be performed because object '${String(p.Identity)}' couldn't be found.`,
+        },
+      });
     const conflict = (c: Partial<MailContact>, self?: MailContact): string | undefined => {
       for (const o of contacts.values()) {
         if (o === self) continue;
-        if (c.Name !== undefined && o.Name.toLowerCase() === c.Name.toLowerCase()) return `The name "${c.Name}" is already being used. Please try another name.`;
-        if (c.ExternalEmailAddress !== undefined && o.ExternalEmailAddress.toLowerCase() === c.ExternalEmailAddress.toLowerCase()) return `The proxy address "${c.ExternalEmailAddress}" is already being used by the proxy addresses or LegacyExchangeDN of "${o.Name}".`;
+        if (c.Name !== undefined && o.Name.toLowerCase() === c.Name.toLowerCase())
+          return `The name "${c.Name}" is already being used. Please try another name.`;
+        if (c.ExternalEmailAddress !== undefined && o.ExternalEmailAddress.toLowerCase() === c.ExternalEmailAddress.toLowerCase())
+          return `The proxy address "${c.ExternalEmailAddress}" is already being used by the proxy addresses or LegacyExchangeDN of "${o.Name}".`;
       }
       return undefined;
     };
@@ -184,11 +202,21 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
       const all = [...contacts.values()];
       const offset = Number(url.searchParams.get('$skiptoken') ?? 0);
       const next = offset + pageSize < all.length;
-      return send(res, 200, { value: all.slice(offset, offset + pageSize), ...(next ? { '@odata.nextLink': `${origin}${url.pathname}?$skiptoken=${offset + pageSize}` } : {}) });
+      return send(res, 200, {
+        value: all.slice(offset, offset + pageSize),
+        ...(next ? { '@odata.nextLink': `${origin}${url.pathname}?$skiptoken=${offset + pageSize}` } : {}),
+      });
     }
     if (name === 'New-MailContact') {
-      if (typeof p.Name !== 'string' || typeof p.ExternalEmailAddress !== 'string') return send(res, 400, { error: { code: 'ParameterBindingException', message: 'Name and ExternalEmailAddress are mandatory' } });
-      const fresh = { Guid: randomUUID(), Name: p.Name, DisplayName: String(p.DisplayName ?? p.Name), Alias: String(p.Alias ?? p.Name.replace(/\W/g, '')), ExternalEmailAddress: p.ExternalEmailAddress } as MailContact;
+      if (typeof p.Name !== 'string' || typeof p.ExternalEmailAddress !== 'string')
+        return send(res, 400, { error: { code: 'ParameterBindingException', message: 'Name and ExternalEmailAddress are mandatory' } });
+      const fresh = {
+        Guid: randomUUID(),
+        Name: p.Name,
+        DisplayName: String(p.DisplayName ?? p.Name),
+        Alias: String(p.Alias ?? p.Name.replace(/\W/g, '')),
+        ExternalEmailAddress: p.ExternalEmailAddress,
+      } as MailContact;
       const why = conflict(fresh);
       if (why) return send(res, 400, { error: { code: 'ProxyAddressExistsException', message: why } });
       contacts.set(fresh.Guid, fresh);
@@ -231,12 +259,24 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
 
       if (url.pathname.endsWith('/.well-known/openid-configuration')) {
         const base = `${origin}/${tenantId}`;
-        return send(res, 200, { token_endpoint: `${base}/oauth2/v2.0/token`, issuer: `${base}/v2.0`, authorization_endpoint: `${base}/oauth2/v2.0/authorize`, end_session_endpoint: `${base}/oauth2/v2.0/logout`, jwks_uri: `${base}/discovery/v2.0/keys` });
+        return send(res, 200, {
+          token_endpoint: `${base}/oauth2/v2.0/token`,
+          issuer: `${base}/v2.0`,
+          authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+          end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+          jwks_uri: `${base}/discovery/v2.0/keys`,
+        });
       }
       if (url.pathname === `/${tenantId}/oauth2/v2.0/token` && req.method === 'POST') {
         const form = new URLSearchParams(text);
-        const byCertificate = form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' && assertionValid(form.get('client_assertion') ?? '', `${origin}${url.pathname}`);
-        if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== clientId || (!byCertificate && form.get('client_secret') !== clientSecret)) {
+        const byCertificate =
+          form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' &&
+          assertionValid(form.get('client_assertion') ?? '', `${origin}${url.pathname}`);
+        if (
+          form.get('grant_type') !== 'client_credentials' ||
+          form.get('client_id') !== clientId ||
+          (!byCertificate && form.get('client_secret') !== clientSecret)
+        ) {
           return send(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
         }
         const token = randomBytes(24).toString('base64url');
@@ -254,14 +294,24 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
       const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       const expires = bearer ? tokens.get(bearer) : undefined;
       if (expires === undefined || expires < Date.now()) {
-        return send(res, 401, { error: { code: 'InvalidAuthenticationToken', message: expires === undefined ? 'Access token is empty or not valid.' : 'Lifetime validation failed, the token is expired.' } });
+        return send(res, 401, {
+          error: {
+            code: 'InvalidAuthenticationToken',
+            message: expires === undefined ? 'Access token is empty or not valid.' : 'Lifetime validation failed, the token is expired.',
+          },
+        });
       }
       const fault = faults.find((f) => !f.expireTokens && (url.pathname.includes(f.path) || url.search.includes(f.path)));
       if (fault) {
         if (fault.after > 0) fault.after--;
         else {
           if (--fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
-          return send(res, fault.status, { error: { code: fault.code ?? (fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable'), message: 'injected by the test' } }, fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {});
+          return send(
+            res,
+            fault.status,
+            { error: { code: fault.code ?? (fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable'), message: 'injected by the test' } },
+            fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {},
+          );
         }
       }
       if (url.pathname === '/v1.0/users/delta' && req.method === 'GET') return delta(url, res);

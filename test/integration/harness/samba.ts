@@ -28,8 +28,16 @@ export async function startSamba(): Promise<{ info: SambaInfo; stop: () => Promi
   }
   const dir = mkdtempSync(join(tmpdir(), 'dirbridge-samba-'));
   run('samba-tool', [
-    'domain', 'provision', '--server-role=dc', '--dns-backend=NONE', `--targetdir=${dir}`, `--realm=${REALM}`, '--domain=DIRBRIDGE',
-    `--adminpass=${PASSWORD}`, '--option=interfaces=lo', '--option=bind interfaces only=yes',
+    'domain',
+    'provision',
+    '--server-role=dc',
+    '--dns-backend=NONE',
+    `--targetdir=${dir}`,
+    `--realm=${REALM}`,
+    '--domain=DIRBRIDGE',
+    `--adminpass=${PASSWORD}`,
+    '--option=interfaces=lo',
+    '--option=bind interfaces only=yes',
   ]);
   const conf = join(dir, 'etc', 'smb.conf');
   writeFileSync(

@@ -113,10 +113,20 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     run('ldapadd', [...auth], `dn: ${suffix}\nobjectClass: ${top[0]!.toLowerCase() === 'dc' ? 'domain' : 'organization'}\n${top[0]}: ${top[1]}\n`);
   }
   for (const r of options.readers ?? []) {
-    run('ldapadd', [...auth], `dn: cn=${r.name},${suffix}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: ${r.name}\nuserPassword: ${password}\n`);
+    run(
+      'ldapadd',
+      [...auth],
+      `dn: cn=${r.name},${suffix}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: ${r.name}\nuserPassword: ${password}\n`,
+    );
   }
   return {
-    url, ldapsUrl, suffix, rootDn, password, caFile: tls.ca, dir,
+    url,
+    ldapsUrl,
+    suffix,
+    rootDn,
+    password,
+    caFile: tls.ca,
+    dir,
     modify: (ldif) => void run('ldapmodify', [...auth], ldif),
     add: (ldif) => void run('ldapadd', [...auth], ldif),
     search: (base, filter = '(objectClass=*)', attrs = []) => run('ldapsearch', [...auth, '-LLL', '-o', 'ldif-wrap=no', '-b', base, filter, ...attrs]),

@@ -27,7 +27,6 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-
 export class AccesslogStrategy implements DeltaStrategy {
   readonly seesDeletions = true;
   constructor(private readonly view: LdapView) {}
@@ -47,7 +46,10 @@ export class AccesslogStrategy implements DeltaStrategy {
     const { view } = this;
     const { after } = decodeWatermark<AccesslogWatermark>(view.name, 'accesslog', watermark);
     if (after !== null && !(await this.logEntryExists(after))) {
-      throw new DeltaUnavailableError(view.name, `the access log ${this.logBase} no longer holds the entry reqStart=${after} the watermark points at (purged by logpurge?); changes since then may be lost`);
+      throw new DeltaUnavailableError(
+        view.name,
+        `the access log ${this.logBase} no longer holds the entry reqStart=${after} the watermark points at (purged by logpurge?); changes since then may be lost`,
+      );
     }
     const { byUuid, newest } = await this.changedEntries(after);
     // Read in the order of each entry's last change, so a watermark can be given after every page.
@@ -69,7 +71,8 @@ export class AccesslogStrategy implements DeltaStrategy {
     }
     // Writes outside the view (another agent's contacts in the same directory, say) move the watermark
     // too: otherwise every later delta would read them again, and its cost would grow with the log.
-    if (newest !== null && (covered === null || newest > covered)) yield { objects: [], errors: [], gone: [], watermark: encodeWatermark('accesslog', { after: newest }) };
+    if (newest !== null && (covered === null || newest > covered))
+      yield { objects: [], errors: [], gone: [], watermark: encodeWatermark('accesslog', { after: newest }) };
   }
 
   /** The log entries after the watermark, folded per written entry (by entryUUID), and the newest entry read, in view or not. */
@@ -210,6 +213,8 @@ export class AccesslogStrategy implements DeltaStrategy {
 
   private unreadableLog(e: unknown): unknown {
     if (!isNoSuchObject(e)) return e;
-    return new Error(`agent "${this.view.name}": the access log ${this.logBase} does not exist or is not readable by the bind account; set delta.accesslogBase, or choose another delta.strategy`);
+    return new Error(
+      `agent "${this.view.name}": the access log ${this.logBase} does not exist or is not readable by the bind account; set delta.accesslogBase, or choose another delta.strategy`,
+    );
   }
 }

@@ -28,7 +28,9 @@ export class TimestampStrategy implements DeltaStrategy {
   async *fullImport(): AsyncIterable<ImportPage> {
     const { view } = this;
     let newest: Newest = { text: null, ms: -Infinity };
-    for await (const entries of view.search(view.config.baseDn, view.config.filter, [...view.importAttributes(), this.attr], { scope: view.config.searchScope })) {
+    for await (const entries of view.search(view.config.baseDn, view.config.filter, [...view.importAttributes(), this.attr], {
+      scope: view.config.searchScope,
+    })) {
       newest = this.takeTimestamps(entries, newest);
       yield view.toPage(entries);
     }
@@ -40,7 +42,8 @@ export class TimestampStrategy implements DeltaStrategy {
     const wm = decodeWatermark<TimestampWatermark>(view.name, 'timestamp', watermark);
     const from = wm.newest === null ? undefined : parseGeneralizedTime(wm.newest);
     if (wm.newest !== null && from === undefined) throw new Error(`agent "${view.name}": unreadable timestamp watermark ${wm.newest}`);
-    const since = from === undefined ? `(${this.attr}=*)` : `(${this.attr}>=${escapeFilterValue(formatGeneralizedTime(from - view.config.delta.overlapSeconds * 1000))})`;
+    const since =
+      from === undefined ? `(${this.attr}=*)` : `(${this.attr}>=${escapeFilterValue(formatGeneralizedTime(from - view.config.delta.overlapSeconds * 1000))})`;
     let newest: Newest = { text: wm.newest, ms: from ?? -Infinity };
 
     // Searched from the naming context, so an object moved out of the base is seen (and leaves the view).
@@ -53,7 +56,9 @@ export class TimestampStrategy implements DeltaStrategy {
       yield page;
     }
     // Objects in the base that no longer match the filter changed too, and left the view.
-    for await (const entries of view.search(view.config.baseDn, `(&(!${view.config.filter})${since})`, [view.config.anchor], { scope: view.config.searchScope })) {
+    for await (const entries of view.search(view.config.baseDn, `(&(!${view.config.filter})${since})`, [view.config.anchor], {
+      scope: view.config.searchScope,
+    })) {
       yield { objects: [], errors: [], gone: this.goneOf(entries) };
     }
     yield { objects: [], errors: [], watermark: encodeWatermark('timestamp', { newest: newest.text }) };

@@ -17,7 +17,10 @@ export function decodeWatermark<T>(agent: string, strategy: DeltaStrategyName, t
     throw new DeltaUnavailableError(agent, 'the stored watermark is not readable');
   }
   if (parsed.strategy !== strategy) {
-    throw new DeltaUnavailableError(agent, `the stored watermark was written by the "${String(parsed.strategy)}" strategy and the config now says "${strategy}"`);
+    throw new DeltaUnavailableError(
+      agent,
+      `the stored watermark was written by the "${String(parsed.strategy)}" strategy and the config now says "${strategy}"`,
+    );
   }
   return parsed as T;
 }
@@ -36,5 +39,8 @@ export function parseGeneralizedTime(text: string): number | undefined {
 }
 
 export function formatGeneralizedTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
