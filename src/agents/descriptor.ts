@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { SecretRef } from '../util/config-fields.js';
-import type { RetrySettings } from './entra/retry.js';
+import type { RetrySettings } from '../util/backoff.js';
 import type { Agent, AgentHooks } from './types.js';
 
 /** What the engine gives an agent it makes. */

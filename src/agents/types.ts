@@ -7,6 +7,7 @@
  */
 
 import type { AttributeChanges, AttributeMap, ConnectorObject } from '../model/objects.js';
+import type { ProblemCode } from '../model/problems.js';
 
 export type ExportOperation =
   | { kind: 'add'; dn: string; objectClasses: string[]; attributes: AttributeMap }
@@ -26,7 +27,7 @@ export class ObjectError extends Error {
     readonly object: string,
     readonly attribute: string | undefined,
     readonly problem: string,
-    readonly code = 'object-error',
+    readonly code: ProblemCode = 'object-error',
     /** The object's anchor, when it could be read: an import uses it to keep the object's last good image. */
     readonly anchor?: string,
   ) {

@@ -1,7 +1,7 @@
 /** What every step of a run shares: the configuration, the store, and where it records problems. */
 import type { ObjectError } from '../agents/types.js';
 import type { LoadedConfig } from '../config/load.js';
-import type { ObjectProblem } from '../model/problems.js';
+import type { ObjectProblem, ProblemCode } from '../model/problems.js';
 import type { Store } from '../metaverse/store.js';
 import { emptyStats, type StepRef, type StepStats } from '../model/objects.js';
 import { StepStoppedError } from './status.js';
@@ -127,13 +127,13 @@ export class StepContext {
     return this.loaded.config;
   }
 
-  error(object: string, attribute: string | undefined, code: string, message: string): void {
+  error(object: string, attribute: string | undefined, code: ProblemCode, message: string): void {
     this.stats.errors++;
     this.run.errors++;
     this.record('error', object, attribute, code, message);
   }
 
-  warning(object: string, attribute: string | undefined, code: string, message: string): void {
+  warning(object: string, attribute: string | undefined, code: ProblemCode, message: string): void {
     this.stats.warnings++;
     this.record('warning', object, attribute, code, message);
   }
@@ -142,7 +142,7 @@ export class StepContext {
     this.error(e.object, e.attribute, e.code, e.problem);
   }
 
-  private record(severity: 'error' | 'warning', object: string, attribute: string | undefined, code: string, message: string): void {
+  private record(severity: 'error' | 'warning', object: string, attribute: string | undefined, code: ProblemCode, message: string): void {
     const p = { severity, object, code, message, ...(attribute ? { attribute } : {}) };
     this.problems.push(p);
     this.store.recordError(this.ref, { agent: this.agent, ...p });

@@ -10,7 +10,7 @@
 import { type Agent, IncompleteReadError } from '../agents/types.js';
 import type { StepContext } from './context.js';
 import { withRetries } from './retry.js';
-import { refuseShrunkRead, safeDnKey, stageDeletion } from './import-deletions.js';
+import { refuseShrunkRead, stageDeletion } from './import-deletions.js';
 
 /** done: compared (deletions staged, if any); skipped: not configured or not due; incomplete: the directory cut the read short. */
 export type DeletionCheckOutcome = 'done' | 'skipped' | 'incomplete';
@@ -36,7 +36,7 @@ export async function runDeletionCheck(ctx: StepContext, agent: Agent): Promise<
       for await (const page of agent.listAnchors!()) {
         for (const anchor of page.anchors) missing.delete(anchor);
         // An entry whose anchor cannot be read is still there: its object (known by DN) is not gone.
-        for (const dn of page.unreadable) for (const cs of store.getCsByDnKey(agent.name, safeDnKey(dn))) if (cs.anchor !== null) missing.delete(cs.anchor);
+        for (const dn of page.unreadable) for (const cs of store.getCsByDn(agent.name, dn)) if (cs.anchor !== null) missing.delete(cs.anchor);
         read += page.anchors.length + page.unreadable.length;
         ctx.progress(read);
       }

@@ -8,7 +8,7 @@
 import PQueue from 'p-queue';
 import { type Agent, type ExportOperation, type ExportResult, ObjectError, ServerDownError, TransientError } from '../agents/types.js';
 import type { PendingExport } from '../model/objects.js';
-import { normalizeDn, parseDn } from '../util/dn.js';
+import { parseDn } from '../util/dn.js';
 import type { RunState, StepContext } from './context.js';
 import { settle } from './reconcile.js';
 import { withRetries } from './retry.js';
@@ -145,7 +145,7 @@ export function inStagingMode(config: StepContext['config'], run: RunState, agen
 function holdsDnOfAnother(ctx: StepContext, agent: string, pe: PendingExport): boolean {
   const target = pe.operation === 'add' ? pe.dn : pe.operation === 'update' ? pe.newDn : null;
   if (!target) return false;
-  const holder = ctx.store.getCsByDnKey(agent, normalizeDn(target)).find((c) => c.id !== pe.csId);
+  const holder = ctx.store.getCsByDn(agent, target).find((c) => c.id !== pe.csId);
   if (!holder) return false;
   const message = `the DN ${target} is already used in ${agent} by another object${holder.anchor ? ` (${holder.anchor})` : ''}; nothing was written, and the ${pe.operation === 'add' ? 'add' : 'rename'} stays pending until the DN is free`;
   ctx.error(target, undefined, 'dn-collision', message);
@@ -235,12 +235,7 @@ function recordExported(ctx: StepContext, pe: PendingExport, result: ExportResul
   if (pe.operation === 'add') {
     // The anchor is an attribute the next import reads too: keep it in the image, or that import sees a change.
     const attributes = result.anchor ? { ...pe.attributes, [anchorAttribute]: [result.anchor] } : pe.attributes;
-    store.updateCsImage(
-      ref,
-      cs,
-      { anchor: result.anchor ?? null, dn: result.dn, dnKey: normalizeDn(result.dn), objectClasses: pe.objectClasses, attributes },
-      'export-add',
-    );
+    store.updateCsImage(ref, cs, { anchor: result.anchor ?? null, dn: result.dn, objectClasses: pe.objectClasses, attributes }, 'export-add');
     store.markExported(cs.id);
     store.expectExported(ref, cs.id, cs.agent, result.dn, pe.attributes);
     stats.adds++;
@@ -255,12 +250,7 @@ function recordExported(ctx: StepContext, pe: PendingExport, result: ExportResul
     const rdn = parseDn(pe.newDn)[0]!;
     attributes[rdn.attribute.toLowerCase()] = [rdn.value];
   }
-  store.updateCsImage(
-    ref,
-    cs,
-    { dn: result.dn, dnKey: normalizeDn(result.dn), objectClasses: cs.objectClasses, attributes },
-    pe.newDn ? 'export-rename' : 'export-update',
-  );
+  store.updateCsImage(ref, cs, { dn: result.dn, objectClasses: cs.objectClasses, attributes }, pe.newDn ? 'export-rename' : 'export-update');
   store.expectExported(ref, cs.id, cs.agent, result.dn, Object.fromEntries(Object.entries(pe.changes).map(([k, v]) => [k, v.after])));
   if (pe.newDn) stats.renames++;
   if (Object.keys(pe.changes).length) stats.updates++;

@@ -3,7 +3,6 @@
  * guard against taking a short answer as mass departure, and the staging of a deletion.
  */
 import type { CsRow } from '../model/objects.js';
-import { normalizeDn } from '../util/dn.js';
 import type { StepContext } from './context.js';
 import { StepStoppedError } from './status.js';
 
@@ -60,13 +59,4 @@ export function stageDeletion(ctx: StepContext, cs: CsRow): void {
     store.logChange(ctx.ref, 'cs', cs.agent, cs.id, cs.anchor ?? cs.dn, 'import-delete', { dn: cs.dn }, undefined);
   }
   ctx.stats.deletes++;
-}
-
-/** The lookup key of a DN the directory sent, also when it does not parse (then as it came). */
-export function safeDnKey(dn: string): string {
-  try {
-    return normalizeDn(dn);
-  } catch {
-    return dn.toLowerCase();
-  }
 }

@@ -16,7 +16,7 @@ import { confirmExport, reportNotFound } from './confirm.js';
 import type { StepContext } from './context.js';
 import { withRetries } from './retry.js';
 import { runDeletionCheck } from './deletion-check.js';
-import { refuseShrunkRead, safeDnKey, SeenSet, stageDeletion } from './import-deletions.js';
+import { refuseShrunkRead, SeenSet, stageDeletion } from './import-deletions.js';
 
 /**
  * What one import step knows about its connector space before it starts, so that each object costs
@@ -242,8 +242,7 @@ async function confirmUnchanged(ctx: StepContext, agent: Agent, session: ImportS
 function rejectEntry(ctx: StepContext, agent: Agent, e: ObjectError, session: ImportSession, full: boolean): void {
   const { store } = ctx;
   const known =
-    (e.anchor !== undefined ? store.getCsByAnchor(agent.name, e.anchor) : undefined) ??
-    store.getCsByDnKey(agent.name, safeDnKey(e.object)).find((c) => !c.provisioned);
+    (e.anchor !== undefined ? store.getCsByAnchor(agent.name, e.anchor) : undefined) ?? store.getCsByDn(agent.name, e.object).find((c) => !c.provisioned);
   if (known && full) session.markSeen(known.id);
   ctx.error(
     e.object,
@@ -263,7 +262,7 @@ function findGone(ctx: StepContext, agent: string, g: GoneObject): CsRow | undef
   }
   if (g.dn === undefined) return undefined;
   // A provisioned object waiting for its first export is not in the directory yet: it cannot be gone.
-  return store.getCsByDnKey(agent, normalizeDn(g.dn)).find((c) => !c.provisioned && (g.anchor === undefined || c.anchor === null));
+  return store.getCsByDn(agent, g.dn).find((c) => !c.provisioned && (g.anchor === undefined || c.anchor === null));
 }
 
 /**
@@ -297,7 +296,7 @@ async function settleRenames(ctx: StepContext, agent: Agent, session: ImportSess
  * that object counts as seen: a bad entry must never make a person look deleted.
  */
 function reportDuplicateAnchor(ctx: StepContext, agent: Agent, o: ConnectorObject, holders: string[], session?: ImportSession): void {
-  const atItsDn = session ? ctx.store.getCsByDnKey(agent.name, safeDnKey(o.dn)).find((c) => !c.provisioned && c.anchor !== o.anchor) : undefined;
+  const atItsDn = session ? ctx.store.getCsByDn(agent.name, o.dn).find((c) => !c.provisioned && c.anchor !== o.anchor) : undefined;
   if (atItsDn) session!.markSeen(atItsDn.id);
   const kept = atItsDn ? `; the object known at this DN (${agent.anchorAttribute} ${atItsDn.anchor}) keeps its last good image too` : '';
   ctx.error(
@@ -329,14 +328,13 @@ function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, session
   let existing = store.getCsByAnchor(agent.name, o.anchor);
   if (!existing && session.anchorless) {
     // An export add whose anchor could not be read back: recognise it by its DN, and by its stamp.
-    existing = store.getCsByDnKey(agent.name, normalizeDn(o.dn)).find((c) => isOurAnchorlessAdd(ctx, agent.name, c, o));
+    existing = store.getCsByDn(agent.name, o.dn).find((c) => isOurAnchorlessAdd(ctx, agent.name, c, o));
   }
   if (!existing) {
     const id = store.insertCs(ctx.ref, {
       agent: agent.name,
       anchor: o.anchor,
       dn: o.dn,
-      dnKey: normalizeDn(o.dn),
       objectClasses: o.objectClasses,
       attributes: o.attributes,
       pendingImport: 'add',
@@ -359,16 +357,9 @@ function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, session
     ctx.stats.unchanged++;
     return;
   }
-  const dnKey = normalizeDn(o.dn);
-  const renamed = normalizeDn(existing.dn) !== dnKey;
+  const renamed = existing.dn !== o.dn && normalizeDn(existing.dn) !== normalizeDn(o.dn);
   const pending = existing.pendingImport === 'add' ? 'add' : 'update';
-  store.updateCsImage(
-    ctx.ref,
-    existing,
-    { anchor: o.anchor, dn: o.dn, dnKey, objectClasses: o.objectClasses, attributes: o.attributes },
-    'import-update',
-    pending,
-  );
+  store.updateCsImage(ctx.ref, existing, { anchor: o.anchor, dn: o.dn, objectClasses: o.objectClasses, attributes: o.attributes }, 'import-update', pending);
   if (renamed) ctx.stats.renames++;
   else ctx.stats.updates++;
 }

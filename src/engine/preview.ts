@@ -42,8 +42,13 @@ export function preview(loaded: LoadedConfig, store: Store, query: string): Prev
   for (const cs of targets) {
     // Each object as the sync step of its agent would see it, after what the ones before it decided.
     const decisions = new Decisions({ config: loaded.config, view: overlay, sink: overlay, stats: emptyStats(), tracing: true });
-    decisions.syncObject(cs.id);
-    decisions.endStep(); // as a sync step ends: a DN still held is a dn-collision
+    try {
+      decisions.syncObject(cs.id);
+    } catch (e) {
+      // As in a run, where a failure costs that object alone.
+      overlay.apply({ kind: 'report', severity: 'error', object: cs.dn, code: 'sync-failed', message: (e as Error).message });
+    }
+    decisions.recheckBlockedByDn(); // as a sync step ends: a DN still held is a dn-collision
   }
   return {
     query,

@@ -4,7 +4,7 @@
  * report. Nothing here writes; it sits next to the store because SQL lives only in src/metaverse.
  */
 import type { AttributeMap } from '../model/objects.js';
-import { normalizeDn } from '../util/dn.js';
+import { dnKeyOf } from './keys.js';
 import type { Store } from './store.js';
 import type { CsRow, MvRow, StepStats } from '../model/objects.js';
 
@@ -148,11 +148,18 @@ const like = (pattern: string): string =>
     .replace(/[\\%_]/g, (c) => `\\${c}`)
     .replace(/\*/g, '%');
 
+export type RunDetail = NonNullable<ReturnType<Store['getRun']>> & {
+  steps: ReturnType<Store['runSteps']>;
+  errors: ReturnType<Store['runErrors']>;
+  changes: ReturnType<Store['changesOfRun']>;
+};
+
 export class Inspector {
   constructor(private readonly store: Store) {}
 
+  /** The store's statement cache: the inspector's queries are prepared once, as the store's are. */
   private get db() {
-    return this.store.db;
+    return this.store.sql;
   }
 
   searchMv(options: { type?: string; conditions: AttributeCondition[]; limit: number }): MvSummary[] {
@@ -211,7 +218,7 @@ export class Inspector {
     const ids = this.db
       .prepare(`SELECT id FROM cs_object WHERE ${where} (anchor = ? OR lower(dn) = lower(?) OR dn_key = ?) ORDER BY id`)
       .pluck()
-      .all(...args, query, query, dnKey(query)) as number[];
+      .all(...args, query, query, dnKeyOf(query)) as number[];
     return ids.map((i) => this.store.getCs(i)!);
   }
 
@@ -309,6 +316,12 @@ export class Inspector {
          FROM cs_object c LEFT JOIN pending_export p ON p.cs_id = c.id WHERE c.agent = ? ${filter ? `AND ${conditions[filter]}` : ''} ORDER BY c.id LIMIT ?`,
       )
       .all(agent, limit) as never;
+  }
+
+  /** One run as the history shows it: the run, its steps, its per-object errors and its changes. */
+  run(id: number): RunDetail | undefined {
+    const run = this.store.getRun(id);
+    return run && { ...run, steps: this.store.runSteps(id), errors: this.store.runErrors(id), changes: this.store.changesOfRun(id) };
   }
 
   runs(limit: number): RunSummary[] {
@@ -420,13 +433,5 @@ export class Inspector {
       )
       .all() as { agent: string; dn: string; last: string | null }[];
     return rows.map((r) => ({ agent: r.agent, contact: r.dn, why: r.last ?? 'created by dirbridge, linked to nothing' }));
-  }
-}
-
-function dnKey(q: string): string {
-  try {
-    return normalizeDn(q);
-  } catch {
-    return q;
   }
 }

@@ -95,9 +95,10 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
     if (p === '/runs') return runsPage(inspector.runs(500));
     const run = /^\/runs\/(\d+)$/.exec(p);
     if (run) {
-      const r = store.getRun(Number(run[1]));
+      const r = inspector.run(Number(run[1]));
       if (!r) throw new NotFound(`no run ${run[1]} in the history`);
-      return runPage(r, store.runSteps(r.id), store.runErrors(r.id), store.changesOfRun(r.id));
+      const { steps, errors, changes, ...summary } = r;
+      return runPage(summary, steps, errors, changes);
     }
     if (p === '/report') {
       return reportPage(

@@ -63,7 +63,7 @@ describe('retention', () => {
     const old = run(store, 'delta-cycle', 'success');
     const named = run(store, 'initial', 'success');
     const stepOld = store.startStep(old, 9, 'ad-contacts', 'export');
-    store.recordError({ runId: old, stepId: stepOld }, { agent: 'ad-contacts', severity: 'error', object: 'cn=x', code: 'c', message: 'm' });
+    store.recordError({ runId: old, stepId: stepOld }, { agent: 'ad-contacts', severity: 'error', object: 'cn=x', code: 'export-failed', message: 'm' });
     store.logChange({ runId: old, stepId: stepOld }, 'cs', 'ad-contacts', 1, 'cn=x', 'export-update', { a: ['1'] }, { a: ['2'] });
     store.createMv({ runId: named, stepId: store.startStep(named, 1, 'domino-people', 'full-sync') }, 'DominoUser', { cn: ['A'] }, {});
     const recent = run(store, 'delta-cycle', 'success');

@@ -35,6 +35,25 @@ describe('metaverse store', () => {
     expect(log[2]!.after).toEqual({ reason: 'person left' });
   });
 
+  it('finds objects by DN however it is spelt, and keys a renamed object by its new DN: callers pass DNs, never keys', () => {
+    const s = fresh();
+    const id = s.insertCs(undefined, {
+      agent: 'ad-contacts',
+      anchor: 'a1',
+      dn: 'CN=Ann Lee,OU=Contacts,DC=x',
+      objectClasses: ['contact'],
+      attributes: {},
+      pendingImport: 'add',
+    });
+    expect(s.getCsByDn('ad-contacts', 'cn=ann lee, ou=contacts, dc=X').map((c) => c.id)).toEqual([id]);
+    expect(s.getCsByDn('other-agent', 'cn=ann lee,ou=contacts,dc=x')).toEqual([]);
+    s.updateCsImage(undefined, s.getCs(id)!, { dn: 'CN=Ann Li,OU=Contacts,DC=x', objectClasses: ['contact'], attributes: {} }, 'import-update');
+    expect(s.getCsByDn('ad-contacts', 'cn=ann lee,ou=contacts,dc=x')).toEqual([]);
+    expect(s.getCsByDn('ad-contacts', 'CN=ANN LI,OU=CONTACTS,DC=X').map((c) => c.id)).toEqual([id]);
+    // A DN that does not parse is looked up as it came (case-folded), and finds nothing rather than failing.
+    expect(s.getCsByDn('ad-contacts', 'cn=Ann,,dc=x')).toEqual([]);
+  });
+
   it('keeps the lookup index by difference, and rebuilds it when the rules ask for other keys', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'dirbridge-store-')), 'mv.db');
     const s = Store.open(file);
@@ -43,7 +62,6 @@ describe('metaverse store', () => {
       agent: 'ad-contacts',
       anchor: 'a1',
       dn: 'cn=Ann,o=x',
-      dnKey: 'cn=ann,o=x',
       objectClasses: ['contact'],
       attributes: { mail: ['Ann@X.com'], uid: ['ann'] },
       pendingImport: 'add',
@@ -53,7 +71,7 @@ describe('metaverse store', () => {
     s.updateCsImage(
       undefined,
       s.getCs(id)!,
-      { dn: 'cn=Ann,o=x', dnKey: 'cn=ann,o=x', objectClasses: ['contact'], attributes: { mail: ['ann@y.com'], uid: ['ann'] } },
+      { dn: 'cn=Ann,o=x', objectClasses: ['contact'], attributes: { mail: ['ann@y.com'], uid: ['ann'] } },
       'import-update',
     );
     expect(s.findCsByIndex('ad-contacts', 'mail', 'ann@x.com')).toEqual([]);
@@ -78,7 +96,6 @@ describe('metaverse store', () => {
       agent: 'ad-contacts',
       anchor: 'g1',
       dn: 'CN=Ann,DC=x',
-      dnKey: 'cn=ann,dc=x',
       objectClasses: ['contact'],
       attributes: { proxyaddresses: ['SMTP:ann@x.com', 'X500:/o=a'] },
       pendingImport: 'add',
@@ -101,7 +118,6 @@ describe('metaverse store', () => {
       agent: 'ad-contacts',
       anchor: null,
       dn: 'CN=A,DC=x',
-      dnKey: 'cn=a,dc=x',
       objectClasses: [],
       attributes: {},
       pendingImport: null,
@@ -137,12 +153,7 @@ describe('metaverse store', () => {
     const s = fresh();
     const mv = s.createMv(undefined, 'DominoUser', { mail: ['ann@x.com'] }, { mail: 'domino-people' });
     const attributes = { cn: ['Ann'], mail: ['ann@x.com'] };
-    const id = s.insertProvisioned(
-      undefined,
-      { agent: 'ad-contacts', dn: 'CN=Ann,DC=x', dnKey: 'cn=ann,dc=x', objectClasses: ['contact'], attributes },
-      mv,
-      'provisioned by a test',
-    );
+    const id = s.insertProvisioned(undefined, { agent: 'ad-contacts', dn: 'CN=Ann,DC=x', objectClasses: ['contact'], attributes }, mv, 'provisioned by a test');
     expect(s.getCs(id)).toMatchObject({ mvId: mv, linkKind: 'provisioning', provisioned: true, owned: true, pendingImport: null, attributes });
     expect(s.lineageOf(mv)).toMatchObject([{ csId: id, event: 'provisioning', owned: true, detail: 'provisioned by a test' }]);
     expect(s.findCsByIndex('ad-contacts', 'mail', 'ann@x.com').map((c) => c.id)).toEqual([id]);
@@ -150,7 +161,6 @@ describe('metaverse store', () => {
     // The add is the image: planned again with new values, it sends those.
     s.replanProvisioned(undefined, s.getCs(id)!, {
       dn: 'CN=Ann B,DC=x',
-      dnKey: 'cn=ann b,dc=x',
       objectClasses: ['contact'],
       attributes: { cn: ['Ann B'], mail: ['ann@x.com'] },
     });

@@ -59,7 +59,7 @@ class MemoryView implements SyncView {
       .map((m) => m.id);
   findDisconnectors = (agent: string, key: string, value: string) =>
     this.cs.filter((c) => c.agent === agent && c.mvId === null && indexValues(key, c.attributes).includes(value.toLowerCase()));
-  getCsByDnKey = (agent: string, dnKey: string) => this.cs.filter((c) => c.agent === agent && normalizeDn(c.dn) === dnKey);
+  getCsByDn = (agent: string, dn: string) => this.cs.filter((c) => c.agent === agent && normalizeDn(c.dn) === normalizeDn(dn));
   getPendingExport = (csId: number) => this.pending.get(csId);
   pendingExportOperation = (csId: number) => this.pending.get(csId)?.operation;
   hasDisconnectors = (agent: string) => this.cs.some((c) => c.agent === agent && c.mvId === null);

@@ -6,15 +6,10 @@
  * attempts are used up the error names the request and the last answer, and the engine does not
  * retry it again.
  */
-import pRetry, { AbortError } from 'p-retry';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { type RetrySettings, retryMessage, withBackoff } from '../../util/backoff.js';
 import { ServerDownError } from '../types.js';
 
-export interface RetrySettings {
-  attempts: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
-}
+export type { RetrySettings };
 
 /** What a failed request said: the HTTP status (0 for no answer), the service's error code, its Retry-After. */
 export interface HttpFailure {
@@ -44,40 +39,24 @@ export interface RetryContext {
 
 export async function requestWithRetries<T>(rc: RetryContext, object: string, what: string, send: () => Promise<T>): Promise<T> {
   let renewed = false;
-  return pRetry(
-    async () => {
-      try {
-        return await send();
-      } catch (e) {
-        if (!(e instanceof HttpError)) throw new AbortError(e as Error);
+  return withBackoff(
+    rc.settings,
+    {
+      retryable: (e) => {
+        if (!(e instanceof HttpError)) return false;
         const { status } = e.failure;
         if (status === 401 && !renewed) {
           // A token the service no longer accepts: one fresh sign-in, then the answer counts.
           renewed = true;
           rc.renewToken();
-          throw e;
+          return true;
         }
-        if (status === 0 || RETRIED.has(status)) throw e;
-        throw new AbortError(e);
-      }
-    },
-    {
-      retries: rc.settings.attempts,
-      minTimeout: rc.settings.initialDelayMs,
-      maxTimeout: rc.settings.maxDelayMs,
-      factor: 2,
-      randomize: true,
-      onFailedAttempt: async ({ error, retriesLeft }) => {
-        if (retriesLeft === 0) return;
-        const failure = (error as HttpError).failure;
-        const asked = retryAfterMs(failure?.retryAfter);
-        rc.onRetry?.(
-          object,
-          `${what} failed (${error.message}); retrying (${retriesLeft} ${retriesLeft === 1 ? 'attempt' : 'attempts'} left)${asked !== undefined ? ` after the ${Math.ceil(asked / 1000)} s the service asked for` : ''}`,
-        );
-        if (asked) await sleep(Math.min(asked, rc.settings.maxDelayMs));
+        return status === 0 || RETRIED.has(status);
       },
+      askedWaitMs: (e) => (e instanceof HttpError ? retryAfterMs(e.failure.retryAfter) : undefined),
+      onRetry: (e, left, asked) => rc.onRetry?.(object, retryMessage(what, e, left, asked, 'service')),
     },
+    () => send(),
   ).catch((e: unknown) => {
     if (!(e instanceof HttpError)) throw e;
     const { status } = e.failure;

@@ -4,6 +4,7 @@ import { guidToString } from '../../util/guid.js';
 import { controlCharacterProblem } from '../../util/text.js';
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { ObjectError } from '../types.js';
+import type { ProblemCode } from '../../model/problems.js';
 
 export interface EntryMapping {
   anchor: string;
@@ -33,7 +34,7 @@ export function firstText(raw: unknown): string | undefined {
 export function entryToObject(entry: Entry, m: EntryMapping): ConnectorObject {
   const attributes: AttributeMap = {};
   let objectClasses: string[] = [];
-  let problem: { attribute: string; message: string; code: string } | undefined;
+  let problem: { attribute: string; message: string; code: ProblemCode } | undefined;
   for (const [name, raw] of Object.entries(entry)) {
     if (name === 'dn') continue;
     const key = name.toLowerCase();
@@ -68,7 +69,7 @@ export function anchorOf(entry: Entry, m: EntryMapping): string | undefined {
 }
 
 /** One value as text (GUIDs in Windows form, other binary values as base64), or why it cannot be taken. */
-function valueText(key: string, v: unknown, m: EntryMapping): string | { message: string; code: string } {
+function valueText(key: string, v: unknown, m: EntryMapping): string | { message: string; code: ProblemCode } {
   if (Buffer.isBuffer(v)) {
     if (m.guids.has(key)) {
       // A GUID is 16 bytes; taken as another length it would be another anchor, and the object would look new.

@@ -3,6 +3,7 @@
  * rename / delete over LDAP. The subclasses say what their directory's objects look like.
  */
 import { Attribute, Change, type Client, type Control, type Entry } from 'ldapts';
+import type { DirectoryResultCode } from '../../model/problems.js';
 import type { DeltaStrategyName, LdapAgentConfig } from './config.js';
 import { isWithin, parseDn, sameDn } from '../../util/dn.js';
 import {
@@ -349,11 +350,11 @@ export abstract class LdapAgent implements Agent, LdapView {
   }
 }
 
-function ldapErrorCode(name: string): string {
-  return (
-    name
-      .replace(/Error$/, '')
-      .replace(/([a-z])([A-Z])/g, '$1-$2')
-      .toLowerCase() || 'ldap-error'
-  );
+/** The code of a refused write, from ldapts's error class: ConstraintViolationError -> constraint-violation. */
+function ldapErrorCode(name: string): DirectoryResultCode {
+  const code = name
+    .replace(/Error$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1-$2')
+    .toLowerCase();
+  return (code || 'ldap-error') as DirectoryResultCode;
 }

@@ -25,6 +25,7 @@ import { type Agent, DeltaUnavailableError, type ExportOperation, type ExportRes
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { type LdifRecord, LdifTruncatedError, readLdifRecords } from './parse.js';
 import { contentRecord, ldifLine, type LdifValue } from './write.js';
+import type { ProblemCode } from '../../model/problems.js';
 
 const PAGE = 500;
 const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
@@ -233,7 +234,7 @@ export class LdifAgent implements Agent {
   private toObject(record: LdifRecord): ConnectorObject {
     const attributes: AttributeMap = {};
     let objectClasses: string[] = [];
-    let problem: { attribute: string | undefined; message: string; code: string } | undefined;
+    let problem: { attribute: string | undefined; message: string; code: ProblemCode } | undefined;
     if (record.syntaxProblem) problem = { attribute: record.syntaxProblem.attribute, message: record.syntaxProblem.message, code: 'invalid-ldif' };
     else if (record.dnProblem) problem = { attribute: 'dn', message: record.dnProblem, code: 'invalid-utf8' };
     else if (!record.dn.trim()) problem = { attribute: 'dn', message: `the DN is empty (line ${record.line})`, code: 'invalid-dn' };

@@ -203,12 +203,10 @@ export function registerInspection(program: Command, withStore: WithStore, usage
       withStore((store) => {
         // --json may land on "history" itself, which has the same option.
         const o = cmd.optsWithGlobals<Format>();
-        const run = /^\d+$/.test(id) ? store.getRun(Number(id)) : undefined;
-        if (!run) throw usage(`no run ${id} in the history (dirbridge history lists them)`);
-        const steps = store.runSteps(run.id);
-        const errors = store.runErrors(run.id);
-        const changes = store.changesOfRun(run.id);
-        if (o.json) return out(JSON.stringify({ ...run, steps, errors, changes }, null, 2));
+        const detail = /^\d+$/.test(id) ? new Inspector(store).run(Number(id)) : undefined;
+        if (!detail) throw usage(`no run ${id} in the history (dirbridge history lists them)`);
+        if (o.json) return out(JSON.stringify(detail, null, 2));
+        const { steps, errors, changes, ...run } = detail;
         out(`run ${run.id} (${run.profile}): ${run.status}, ${run.startedAt} to ${run.endedAt ?? '(not finished)'}\n`);
         out(
           table(

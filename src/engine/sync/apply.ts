@@ -1,9 +1,7 @@
 /**
  * The one place a synchronization writes: each decision becomes its store write, inside the
- * transaction of the batch that made it. Keys the store indexes by (a DN's normalized form) are
- * derived here, not by the deciding code.
+ * transaction of the batch that made it.
  */
-import { normalizeDn } from '../../util/dn.js';
 import type { StepContext } from '../context.js';
 import type { Creation, Decision, DecisionSink } from './effects.js';
 
@@ -32,14 +30,9 @@ export class StoreApplier implements DecisionSink {
       case 'delete-mv':
         return store.deleteMv(ref, d.mv, d.reason);
       case 'provision':
-        return store.insertProvisioned(
-          ref,
-          { agent: d.agent, dn: d.dn, dnKey: normalizeDn(d.dn), objectClasses: d.objectClasses, attributes: d.attributes },
-          d.mvId,
-          d.detail,
-        );
+        return store.insertProvisioned(ref, { agent: d.agent, dn: d.dn, objectClasses: d.objectClasses, attributes: d.attributes }, d.mvId, d.detail);
       case 'replan':
-        return store.replanProvisioned(ref, d.cs, { dn: d.dn, dnKey: normalizeDn(d.dn), objectClasses: d.objectClasses, attributes: d.attributes });
+        return store.replanProvisioned(ref, d.cs, { dn: d.dn, objectClasses: d.objectClasses, attributes: d.attributes });
       case 'stage-export':
         return store.putPendingExport(ref, d.export);
       case 'withdraw-export':

@@ -5,7 +5,7 @@
  */
 import type { DirbridgeConfig } from '../../config/schema.js';
 import type { CsRow, MvRow, StepStats } from '../../model/objects.js';
-import type { RuleProblem } from '../../model/problems.js';
+import type { ProblemCode, RuleProblem } from '../../model/problems.js';
 import type { Decision, DecisionSink } from './effects.js';
 import type { SyncView } from './view.js';
 
@@ -32,7 +32,7 @@ export class Deciding {
    * Objects whose contact's DN was held by another object when they were provisioned in this step,
    * looked at again at its end (see Synchronizer.recheckBlockedByDn).
    */
-  readonly blockedByDn = new Map<number, { agent: string; dn: string; dnKey: string }>();
+  readonly blockedByDn = new Map<number, { agent: string; dn: string }>();
   /**
    * Whether an agent may hold disconnectors (objects linked to nothing), asked once per agent and
    * step: a contact agent usually holds none, and then provisioning need not search it for a
@@ -76,11 +76,11 @@ export class Deciding {
     if (this.tracing) this.sink.apply({ kind: 'explain', line: { object: typeof object === 'string' ? object : object(), agent, rule, decision: decision() } });
   }
 
-  error(object: string, attribute: string | undefined, code: string, message: string): void {
+  error(object: string, attribute: string | undefined, code: ProblemCode, message: string): void {
     this.sink.apply({ kind: 'report', severity: 'error', object, attribute, code, message });
   }
 
-  warning(object: string, attribute: string | undefined, code: string, message: string): void {
+  warning(object: string, attribute: string | undefined, code: ProblemCode, message: string): void {
     this.sink.apply({ kind: 'report', severity: 'warning', object, attribute, code, message });
   }
 
@@ -118,10 +118,8 @@ export class Deciding {
    * The object of `agent` holding a DN, leaving out one whose deletion is staged or that the directory
    * no longer holds (its removal from the connector space follows): that DN is as good as free.
    */
-  dnHolder(agent: string, dnKey: string, except?: number): CsRow | undefined {
-    return this.view
-      .getCsByDnKey(agent, dnKey)
-      .find((o) => o.id !== except && o.pendingImport !== 'delete' && this.view.pendingExportOperation(o.id) !== 'delete');
+  dnHolder(agent: string, dn: string, except?: number): CsRow | undefined {
+    return this.view.getCsByDn(agent, dn).find((o) => o.id !== except && o.pendingImport !== 'delete' && this.view.pendingExportOperation(o.id) !== 'delete');
   }
 
   /** Records an address conflict; true when it is news (none was open, or one for another address), and only then is it reported. */

@@ -11,6 +11,7 @@
  */
 import type { AttributeMap } from '../../model/objects.js';
 import type { CsRow, MvRow, PendingExport } from '../../model/objects.js';
+import type { ProblemCode } from '../../model/problems.js';
 import type { TraceLine } from '../context.js';
 
 /** A connector-space object is gone (its directory no longer holds it) or was never exported. */
@@ -38,7 +39,7 @@ export type Decision =
   | { kind: 'withdraw-export'; csId: number }
   | { kind: 'open-conflict'; mv: MvRow; agent: string; mail: string; others: string[] }
   | { kind: 'close-conflict'; mv: MvRow; agent: string; why: string }
-  | { kind: 'report'; severity: 'error' | 'warning'; object: string; attribute?: string | undefined; code: string; message: string };
+  | { kind: 'report'; severity: 'error' | 'warning'; object: string; attribute?: string | undefined; code: ProblemCode; message: string };
 
 /** Decisions that make a new object answer with its id. */
 export type Creation = Extract<Decision, { kind: 'create-mv' | 'provision' }>;

@@ -60,26 +60,37 @@ export class Decisions {
     if (cs) this.inbound.sync(cs);
   }
 
-  /**
-   * What a sync step does at its end. Objects whose contact's DN was held by another object when they
-   * were provisioned: a Domino document recreated with a new UNID (same name, same address) is a new
-   * person beside an old one that is gone, and whichever of the two is synced first, the old contact's
-   * deletion is staged in the same step, so the new person is looked at again here. The export sends
-   * deletions before adds and renames, so the DN is free when the add goes out: one cycle, no
-   * dn-collision. And an address conflict ends when one side goes, wherever that is synchronized:
-   * every object still waiting on one is looked at again, and gets its contact if it can.
-   */
+  /** What a sync step does at its end: the objects whose DN was held, then those with an address conflict. */
   endStep(): void {
+    this.recheckBlockedByDn();
+    this.recheckAddressConflicts();
+  }
+
+  /**
+   * Objects whose contact's DN was held by another object when they were provisioned: a Domino
+   * document recreated with a new UNID (same name, same address) is a new person beside an old one
+   * that is gone, and whichever of the two is synced first, the old contact's deletion is staged in
+   * the same step, so the new person is looked at again here. The export sends deletions before adds
+   * and renames, so the DN is free when the add goes out: one cycle, no dn-collision.
+   */
+  recheckBlockedByDn(): void {
     const { deciding: d } = this;
     const blocked = [...d.blockedByDn];
     d.blockedByDn.clear();
-    for (const [mvId, { agent, dn, dnKey }] of blocked) {
+    for (const [mvId, { agent, dn }] of blocked) {
       const mv = d.view.getMv(mvId);
       if (!mv) continue;
-      if (!d.dnHolder(agent, dnKey)) this.outbound.sync(mv);
+      if (!d.dnHolder(agent, dn)) this.outbound.sync(mv);
       else d.report(mv, { code: 'dn-collision', message: `the contact's DN ${dn} is already used in ${agent} by another object; not provisioned` });
     }
-    for (const mvId of new Set(d.view.addressConflicts().map((c) => c.mvId))) this.outbound.sync(mvId);
+  }
+
+  /**
+   * An address conflict ends when one side goes, wherever that is synchronized: every object still
+   * waiting on one is looked at again, and gets its contact if it can.
+   */
+  recheckAddressConflicts(): void {
+    for (const mvId of new Set(this.deciding.view.addressConflicts().map((c) => c.mvId))) this.outbound.sync(mvId);
   }
 }
 

@@ -114,8 +114,7 @@ export class Outbound {
     );
     if ('problem' in planned) return d.report(mv, planned.problem);
     const { dn, objectClasses, attributes } = planned.plan;
-    const dnKey = normalizeDn(dn);
-    const taken = d.dnHolder(agent, dnKey);
+    const taken = d.dnHolder(agent, dn);
     if (taken) {
       // Reported at the end of the step if the DN is still held then (see blockedByDn).
       d.explain(
@@ -124,7 +123,7 @@ export class Outbound {
         'provisioning',
         () => `the DN ${dn} is held by ${taken.dn}${taken.anchor ? ` (${taken.anchor})` : ''}; looked at again at the end of the step`,
       );
-      d.blockedByDn.set(mv.id, { agent, dn, dnKey });
+      d.blockedByDn.set(mv.id, { agent, dn });
       return;
     }
     d.explain(
@@ -132,7 +131,7 @@ export class Outbound {
       agent,
       'provisioning',
       () =>
-        d.view.getCsByDnKey(agent, dnKey).length
+        d.view.getCsByDn(agent, dn).length
           ? `the DN ${dn} is held by a contact whose deletion is pending; the export deletes it before it adds this one`
           : `the DN ${dn} is free`,
     );
@@ -257,7 +256,7 @@ export class Outbound {
       const built = buildDn(rules.provision.dn, mv.attributes);
       if ('problem' in built) return d.report(mv, built.problem);
       if (normalizeDn(built.dn) !== normalizeDn(c.dn)) {
-        const taken = d.dnHolder(c.agent, normalizeDn(built.dn), c.id);
+        const taken = d.dnHolder(c.agent, built.dn, c.id);
         if (taken) return d.report(mv, { code: 'dn-collision', message: `cannot rename ${c.dn} to ${built.dn}: the DN is already used in ${c.agent}` });
         newDn = built.dn;
       }

@@ -85,8 +85,9 @@ export class Overlay implements SyncView, DecisionSink {
     );
   }
 
-  getCsByDnKey(agent: string, dnKey: string): CsRow[] {
-    return this.csWhere(this.base.getCsByDnKey(agent, dnKey), (c) => c.agent === agent && normalizeDn(c.dn) === dnKey);
+  getCsByDn(agent: string, dn: string): CsRow[] {
+    const key = normalizeDn(dn);
+    return this.csWhere(this.base.getCsByDn(agent, dn), (c) => c.agent === agent && normalizeDn(c.dn) === key);
   }
 
   findMv(attribute: string, value: string, objectType?: string): number[] {

@@ -19,8 +19,8 @@ export interface SyncView {
   findMv(attribute: string, value: string, objectType?: string): number[];
   /** Disconnectors of an agent whose index key ("attribute" or "attribute#smtp") has this folded value. */
   findDisconnectors(agent: string, key: string, value: string): CsRow[];
-  /** An agent's objects at a DN (by its normalized key). */
-  getCsByDnKey(agent: string, dnKey: string): CsRow[];
+  /** An agent's objects at a DN, however it is spelt. */
+  getCsByDn(agent: string, dn: string): CsRow[];
   getPendingExport(csId: number): PendingExport | undefined;
   pendingExportOperation(csId: number): PendingExport['operation'] | undefined;
   hasDisconnectors(agent: string): boolean;

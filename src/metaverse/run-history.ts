@@ -1,0 +1,128 @@
+/** Runs, their steps with statistics, per-object errors; what a run was allowed; history retention. */
+import type { StepRef, StepStats } from '../model/objects.js';
+import type { RunProblem } from '../model/problems.js';
+import { type Db, json, now } from './db.js';
+
+export class RunHistory {
+  constructor(private readonly q: Db) {}
+
+  /** allowedDeletes: the operator's --allow-deletes for this run, kept in the history. */
+  startRun(profile: string, allowedDeletes?: number, configFingerprint?: string): number {
+    return Number(
+      this.q
+        .prepare('INSERT INTO run (profile, started_at, allowed_deletes, config_fingerprint) VALUES (?, ?, ?, ?)')
+        .run(profile, now(), allowedDeletes ?? null, configFingerprint ?? null).lastInsertRowid,
+    );
+  }
+
+  /** Non-provisioned objects of an agent: what a full import is compared against. */
+  countImportedCs(agent: string): number {
+    return this.q.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ? AND provisioned = 0').pluck().get(agent) as number;
+  }
+
+  /**
+   * What SQLite's quick_check finds wrong with the file (none: an empty list). It reads every page, so
+   * it costs about a full read of the store: `dirbridge status --integrity` runs it when asked.
+   */
+  integrityProblems(): string[] {
+    try {
+      const rows = this.q.sqlite.pragma('quick_check(20)', { simple: false }) as { quick_check: string }[];
+      return rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+    } catch (e) {
+      return [(e as Error).message];
+    }
+  }
+
+  /**
+   * Runs (and their steps) the history still shows in progress, when no run can be: the caller holds
+   * the run lock. They died without recording their end (kill -9, a power cut); they get `status`.
+   */
+  closeAbandonedRuns(status: string): number {
+    return this.q.transaction(() => {
+      // Through the run table (one row per run) and run_step's run index, not a scan of every step.
+      this.q
+        .prepare(
+          "UPDATE run_step SET status = ?, message = COALESCE(message, 'the process ended before the step recorded its end') WHERE run_id IN (SELECT id FROM run WHERE status = 'in-progress') AND status = 'in-progress'",
+        )
+        .run(status);
+      return this.q.prepare("UPDATE run SET status = ? WHERE status = 'in-progress'").run(status).changes;
+    });
+  }
+
+  finishRun(runId: number, status: string): void {
+    this.q.prepare('UPDATE run SET ended_at = ?, status = ? WHERE id = ?').run(now(), status, runId);
+  }
+
+  startStep(runId: number, seq: number, agent: string, stepType: string): number {
+    return Number(
+      this.q.prepare('INSERT INTO run_step (run_id, seq, agent, step_type, started_at) VALUES (?, ?, ?, ?, ?)').run(runId, seq, agent, stepType, now())
+        .lastInsertRowid,
+    );
+  }
+
+  finishStep(stepId: number, status: string, stats: StepStats, message?: string): void {
+    this.q
+      .prepare('UPDATE run_step SET ended_at = ?, status = ?, stats = ?, message = ? WHERE id = ?')
+      .run(now(), status, json(stats), message ?? null, stepId);
+  }
+
+  recordError(step: StepRef, e: RunProblem): void {
+    this.q
+      .prepare('INSERT INTO run_error (run_id, step_id, agent, severity, object, attribute, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(step.runId, step.stepId, e.agent, e.severity, e.object, e.attribute ?? null, e.code, e.message, now());
+  }
+
+  getRun(runId: number): { id: number; profile: string; status: string; startedAt: string; endedAt: string | null } | undefined {
+    return this.q.prepare('SELECT id, profile, status, started_at AS startedAt, ended_at AS endedAt FROM run WHERE id = ?').get(runId) as never;
+  }
+
+  runSteps(runId: number): {
+    id: number;
+    seq: number;
+    agent: string;
+    stepType: string;
+    status: string;
+    stats: StepStats;
+    message: string | null;
+    startedAt: string;
+    endedAt: string | null;
+  }[] {
+    const rows = this.q
+      .prepare(
+        'SELECT id, seq, agent, step_type AS stepType, status, stats, message, started_at AS startedAt, ended_at AS endedAt FROM run_step WHERE run_id = ? ORDER BY seq',
+      )
+      .all(runId) as { stats: string }[];
+    return rows.map((r) => ({ ...r, stats: JSON.parse(r.stats) as StepStats })) as never;
+  }
+
+  runErrors(runId: number): (RunProblem & { stepId: number })[] {
+    return this.q
+      .prepare('SELECT step_id AS stepId, agent, severity, object, attribute, code, message FROM run_error WHERE run_id = ? ORDER BY id')
+      .all(runId) as never;
+  }
+
+  /**
+   * Retention: the change log, run errors and runs older than `before` (ISO time) go. A run that the
+   * lineage, a metaverse object, a watermark or a pending export still names stays (its steps too),
+   * so "which run created this contact" always resolves; the foreign keys decide that.
+   */
+  purgeHistoryBefore(before: string): { runs: number; changes: number; errors: number } {
+    return this.q.transaction(() => {
+      const changes = this.q.prepare('DELETE FROM change_log WHERE at < ?').run(before).changes;
+      const errors = this.q.prepare('DELETE FROM run_error WHERE at < ?').run(before).changes;
+      let runs = 0;
+      for (const id of this.q.prepare('SELECT id FROM run WHERE ended_at IS NOT NULL AND ended_at < ?').pluck().all(before) as number[]) {
+        try {
+          this.q.transaction(() => {
+            this.q.prepare('DELETE FROM run_step WHERE run_id = ?').run(id);
+            this.q.prepare('DELETE FROM run WHERE id = ?').run(id);
+          });
+          runs++;
+        } catch (e) {
+          if (!/FOREIGN KEY/.test((e as Error).message)) throw e;
+        }
+      }
+      return { runs, changes, errors };
+    });
+  }
+}
