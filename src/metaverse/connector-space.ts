@@ -195,4 +195,9 @@ export class ConnectorSpace {
         .all(agent, key, value.toLowerCase()) as CsDbRow[]
     ).map(toCs);
   }
+
+  /** Non-provisioned objects of an agent: what a full import is compared against. */
+  countImportedCs(agent: string): number {
+    return this.q.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ? AND provisioned = 0').pluck().get(agent) as number;
+  }
 }

@@ -182,4 +182,17 @@ export class Db {
     this.txWrapper ??= this.sqlite.transaction((inner: () => unknown) => inner());
     return this.txWrapper(fn) as T;
   }
+
+  /**
+   * What SQLite's quick_check finds wrong with the file (none: an empty list). It reads every page, so
+   * it costs about a full read of the store: `dirbridge status --integrity` runs it when asked.
+   */
+  integrityProblems(): string[] {
+    try {
+      const rows = this.sqlite.pragma('quick_check(20)', { simple: false }) as { quick_check: string }[];
+      return rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+    } catch (e) {
+      return [(e as Error).message];
+    }
+  }
 }

@@ -3,7 +3,7 @@
  * everything known about it, connector-space objects by state, the run history, and the address-book
  * report. Nothing here writes; it sits next to the store because SQL lives only in src/metaverse.
  */
-import type { AttributeMap } from '../model/objects.js';
+import type { AttributeMap, PendingExport } from '../model/objects.js';
 import { dnKeyOf } from './keys.js';
 import type { Store } from './store.js';
 import type { CsRow, MvRow, StepStats } from '../model/objects.js';
@@ -316,6 +316,16 @@ export class Inspector {
          FROM cs_object c LEFT JOIN pending_export p ON p.cs_id = c.id WHERE c.agent = ? ${filter ? `AND ${conditions[filter]}` : ''} ORDER BY c.id LIMIT ?`,
       )
       .all(agent, limit) as never;
+  }
+
+  /** The pending exports of these agents, agent by agent: what `plan` and the next exports would send. */
+  pendingExports(agents: readonly string[]): PendingExport[] {
+    return agents.flatMap((a) => this.store.pendingExports(a));
+  }
+
+  /** What SQLite's quick_check finds wrong with the store's file (reads every page). */
+  integrityProblems(): string[] {
+    return this.store.integrityProblems();
   }
 
   /** One run as the history shows it: the run, its steps, its per-object errors and its changes. */

@@ -15,24 +15,6 @@ export class RunHistory {
     );
   }
 
-  /** Non-provisioned objects of an agent: what a full import is compared against. */
-  countImportedCs(agent: string): number {
-    return this.q.prepare('SELECT COUNT(*) FROM cs_object WHERE agent = ? AND provisioned = 0').pluck().get(agent) as number;
-  }
-
-  /**
-   * What SQLite's quick_check finds wrong with the file (none: an empty list). It reads every page, so
-   * it costs about a full read of the store: `dirbridge status --integrity` runs it when asked.
-   */
-  integrityProblems(): string[] {
-    try {
-      const rows = this.q.sqlite.pragma('quick_check(20)', { simple: false }) as { quick_check: string }[];
-      return rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
-    } catch (e) {
-      return [(e as Error).message];
-    }
-  }
-
   /**
    * Runs (and their steps) the history still shows in progress, when no run can be: the caller holds
    * the run lock. They died without recording their end (kill -9, a power cut); they get `status`.

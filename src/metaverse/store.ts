@@ -38,8 +38,6 @@ export class Store {
   readonly index: LookupIndex;
 
   readonly startRun: RunHistory['startRun'];
-  readonly countImportedCs: RunHistory['countImportedCs'];
-  readonly integrityProblems: RunHistory['integrityProblems'];
   readonly closeAbandonedRuns: RunHistory['closeAbandonedRuns'];
   readonly finishRun: RunHistory['finishRun'];
   readonly startStep: RunHistory['startStep'];
@@ -53,6 +51,7 @@ export class Store {
   readonly changesOfRun: ChangeLog['changesOfRun'];
   readonly changesOf: ChangeLog['changesOf'];
   readonly getCs: ConnectorSpace['getCs'];
+  readonly countImportedCs: ConnectorSpace['countImportedCs'];
   readonly getCsByAnchor: ConnectorSpace['getCsByAnchor'];
   readonly getCsByDn: ConnectorSpace['getCsByDn'];
   readonly csIdsForFullSync: ConnectorSpace['csIdsForFullSync'];
@@ -118,8 +117,6 @@ export class Store {
     this.watermarks = new Watermarks(db);
     this.expectations = new Expectations(db);
     this.startRun = this.runs.startRun.bind(this.runs);
-    this.countImportedCs = this.runs.countImportedCs.bind(this.runs);
-    this.integrityProblems = this.runs.integrityProblems.bind(this.runs);
     this.closeAbandonedRuns = this.runs.closeAbandonedRuns.bind(this.runs);
     this.finishRun = this.runs.finishRun.bind(this.runs);
     this.startStep = this.runs.startStep.bind(this.runs);
@@ -133,6 +130,7 @@ export class Store {
     this.changesOfRun = this.changes.changesOfRun.bind(this.changes);
     this.changesOf = this.changes.changesOf.bind(this.changes);
     this.getCs = this.cs.getCs.bind(this.cs);
+    this.countImportedCs = this.cs.countImportedCs.bind(this.cs);
     this.getCsByAnchor = this.cs.getCsByAnchor.bind(this.cs);
     this.getCsByDn = this.cs.getCsByDn.bind(this.cs);
     this.csIdsForFullSync = this.cs.csIdsForFullSync.bind(this.cs);
@@ -207,6 +205,11 @@ export class Store {
 
   close(): void {
     this.file.close();
+  }
+
+  /** What SQLite's quick_check finds wrong with the file (see Db.integrityProblems). */
+  integrityProblems(): string[] {
+    return this.file.integrityProblems();
   }
 
   schemaVersion(): number {

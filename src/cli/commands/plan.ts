@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../../config/load.js';
 import { agentsExportedBy } from '../../engine/profiles.js';
 import { toCsv } from '../csv.js';
 import { PLAN_COLUMNS, planLines, planSummary } from '../plan.js';
+import { Inspector } from '../../metaverse/inspect.js';
 import { openReadOnly, requireAgent } from '../shared.js';
 import { table } from '../table.js';
 
@@ -24,7 +25,7 @@ export function registerPlan(program: Command, config: () => LoadedConfig): void
       }
       const store = openReadOnly(loaded, 'nothing is pending');
       try {
-        const pending = agents.flatMap((a) => store.pendingExports(a));
+        const pending = new Inspector(store).pendingExports(agents);
         if (opts.json) process.stdout.write(JSON.stringify({ summary: planSummary(pending), exports: pending }, null, 2) + '\n');
         else if (opts.csv) process.stdout.write(toCsv(PLAN_COLUMNS, planLines(pending)));
         else {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
 import { health } from '../../engine/health.js';
 import { EXIT_CODES } from '../../engine/status.js';
+import { Inspector } from '../../metaverse/inspect.js';
 import { openReadOnly } from '../shared.js';
 import { table } from '../table.js';
 
@@ -19,7 +20,7 @@ export function registerStatus(program: Command, config: () => LoadedConfig): vo
       const loaded = config();
       const store = openReadOnly(loaded, 'no profile has run yet');
       try {
-        const damage = opts.integrity ? store.integrityProblems() : undefined;
+        const damage = opts.integrity ? new Inspector(store).integrityProblems() : undefined;
         const h = { ...health(loaded, store), ...(damage ? { integrity: damage.length ? damage : 'ok' } : {}) };
         if (damage?.length) {
           h.healthy = false;
