@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { agentConfigOf } from '../engine/agents.js';
 import { Store } from '../metaverse/store.js';
 import { createLogger, type LogLevel } from './observers.js';
 
@@ -22,8 +23,7 @@ export function openReadOnly(loaded: LoadedConfig, emptyMeaning: string): Store 
 }
 
 export function requireAgent(loaded: LoadedConfig, agent: string): void {
-  if (!loaded.config.agents[agent])
-    throw new ConfigError(loaded.file, [`agents: no agent named "${agent}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
+  agentConfigOf(loaded, agent);
 }
 
 export function parseLimit(value: string): number {

@@ -11,7 +11,7 @@ import { sameStoredImage } from '../metaverse/store.js';
 import type { CsRow } from '../model/objects.js';
 import { sameValues } from '../model/values.js';
 import { carriesStamp } from '../rules/scope.js';
-import { normalizeDn } from '../util/dn.js';
+import { normalizeDn, sameDn } from '../util/dn.js';
 import { confirmExport, reportNotFound } from './confirm.js';
 import type { StepContext } from './context.js';
 import { withRetries } from './retry.js';
@@ -357,7 +357,7 @@ function stageObject(ctx: StepContext, agent: Agent, o: ConnectorObject, session
     ctx.stats.unchanged++;
     return;
   }
-  const renamed = existing.dn !== o.dn && normalizeDn(existing.dn) !== normalizeDn(o.dn);
+  const renamed = existing.dn !== o.dn && !sameDn(existing.dn, o.dn);
   const pending = existing.pendingImport === 'add' ? 'add' : 'update';
   store.updateCsImage(ctx.ref, existing, { anchor: o.anchor, dn: o.dn, objectClasses: o.objectClasses, attributes: o.attributes }, 'import-update', pending);
   if (renamed) ctx.stats.renames++;

@@ -5,7 +5,7 @@
  */
 import type { AgentCheck } from '../agents/types.js';
 import type { LoadedConfig } from '../config/load.js';
-import { openAgent } from './agents.js';
+import { agentConfigOf, openAgent } from './agents.js';
 
 export interface AgentTestResult {
   agent: string;
@@ -17,7 +17,7 @@ export interface AgentTestResult {
 
 export async function testAgent(loaded: LoadedConfig, name: string): Promise<AgentTestResult> {
   const agent = openAgent(loaded, name);
-  const type = loaded.config.agents[name]!.type;
+  const type = agentConfigOf(loaded, name).type;
   try {
     await agent.open();
   } catch (e) {

@@ -136,6 +136,7 @@ export class Synchronizer {
     try {
       this.ctx.store.transaction(() => this.decisions.inbound.sync(cs));
     } catch (e) {
+      this.decisions.deciding.forgetStep(); // its rollback undid what it recorded (a conflict it opened)
       this.ctx.error(cs.dn, undefined, 'sync-failed', (e as Error).message);
     }
   }

@@ -9,7 +9,7 @@ import { desiredExportAttributes, exportChanges } from '../../rules/flows.js';
 import { csIndexKey } from '../../rules/join.js';
 import { type AddressHolder, addressConflictProblem, buildDn, mailSourceAttributes, planNewObject, provisioningProblem } from '../../rules/provisioning.js';
 import { carriesStamp, evaluateScope } from '../../rules/scope.js';
-import { normalizeDn, parseDn } from '../../util/dn.js';
+import { parseDn, sameDn } from '../../util/dn.js';
 import type { Deciding } from './deciding.js';
 
 /** Values as preview shows them: quoted, several joined with " | ", none as (none). */
@@ -255,7 +255,7 @@ export class Outbound {
     if (c.owned && rules.provision) {
       const built = buildDn(rules.provision.dn, mv.attributes);
       if ('problem' in built) return d.report(mv, built.problem);
-      if (normalizeDn(built.dn) !== normalizeDn(c.dn)) {
+      if (!sameDn(built.dn, c.dn)) {
         const taken = d.dnHolder(c.agent, built.dn, c.id);
         if (taken) return d.report(mv, { code: 'dn-collision', message: `cannot rename ${c.dn} to ${built.dn}: the DN is already used in ${c.agent}` });
         newDn = built.dn;

@@ -4,11 +4,11 @@
  * terms. Unit tests use it over an in-memory view. New objects get negative ids.
  */
 import type { ChangeLogEntry } from '../../metaverse/store.js';
+import { dnKeyOf } from '../../metaverse/keys.js';
 import { indexValues } from '../../metaverse/store.js';
 import type { CsRow, MvRow, PendingExport } from '../../model/objects.js';
 import type { ObjectProblem } from '../../model/problems.js';
-import { diffAttributes } from '../../model/values.js';
-import { normalizeDn } from '../../util/dn.js';
+import { diffAttributes, lookupValues } from '../../model/values.js';
 import type { TraceLine } from '../context.js';
 import type { Creation, Decision, DecisionSink } from './effects.js';
 import type { AddressConflictRow, SyncView } from './view.js';
@@ -86,15 +86,15 @@ export class Overlay implements SyncView, DecisionSink {
   }
 
   getCsByDn(agent: string, dn: string): CsRow[] {
-    const key = normalizeDn(dn);
-    return this.csWhere(this.base.getCsByDn(agent, dn), (c) => c.agent === agent && normalizeDn(c.dn) === key);
+    const key = dnKeyOf(dn);
+    return this.csWhere(this.base.getCsByDn(agent, dn), (c) => c.agent === agent && dnKeyOf(c.dn) === key);
   }
 
   findMv(attribute: string, value: string, objectType?: string): number[] {
     const v = value.toLowerCase();
     const out = this.base.findMv(attribute, value, objectType).filter((id) => !this.mv.has(id));
     for (const m of this.mv.values()) {
-      if (m && (!objectType || m.objectType === objectType) && (m.attributes[attribute] ?? []).some((x) => x.toLowerCase() === v)) out.push(m.id);
+      if (m && (!objectType || m.objectType === objectType) && lookupValues(m.attributes[attribute]).includes(v)) out.push(m.id);
     }
     return out;
   }
