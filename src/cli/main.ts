@@ -13,16 +13,21 @@ import { ConfigError } from '../config/load.js';
 import { LockedError, LockUnusableError } from '../engine/lock.js';
 import { EXIT_CODES } from '../engine/status.js';
 import { StoreUnusableError } from '../metaverse/store.js';
+import { registerAgents } from './commands/agents.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerConflicts } from './commands/conflicts.js';
-import { registerInspection } from './commands/inspect.js';
+import { registerCs } from './commands/cs.js';
+import { registerHistory } from './commands/history.js';
+import { registerMv } from './commands/mv.js';
 import { registerPlan } from './commands/plan.js';
 import { registerPreview } from './commands/preview.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerTestAgent } from './commands/test-agent.js';
-import { configOf, openReadOnly, UsageError } from './shared.js';
+import { configOf, NotFoundError, SYSTEM_CONFIG, UsageError, withStoreOf } from './shared.js';
 
 /** The version of the package this build belongs to (dist/cli/ sits two levels below package.json). */
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -32,8 +37,32 @@ program
   .name('dirbridge')
   .description('Directory synchronization between HCL Domino and Microsoft Exchange / Active Directory')
   .version(VERSION, '-V, --version', 'the version of dirbridge')
-  .option('-c, --config <path>', 'configuration file', 'dirbridge.yaml')
-  .exitOverride();
+  .option('-c, --config <path>', `configuration file (default: $DIRBRIDGE_CONFIG, else ./dirbridge.yaml, else ${SYSTEM_CONFIG})`)
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `
+Examples:
+  dirbridge run initial                         first setup: full imports, syncs, exports
+  dirbridge run delta-cycle                     what cron or the timer runs every few minutes
+  dirbridge plan delta-cycle                    what the next exports would write, read-only
+  dirbridge status                              healthy or not, and why (exit 1 when not)
+  dirbridge mv show jane.doe@acme.com           one person: sources, contacts, lineage, history
+  dirbridge changes --object jane.doe@acme.com  every change to her, also after she was deleted
+  dirbridge report --section contacts --excel   the auditors' contact list for a spreadsheet
+
+Exit codes:
+${Object.entries(EXIT_CODES)
+  .map(([k, v]) => `  ${String(v).padStart(3)}  ${k}`)
+  .join('\n')}
+
+Environment:
+  DIRBRIDGE_CONFIG      the config file when --config is not given
+  DIRBRIDGE_LOG_LEVEL   stderr log level (debug, info, warn, error, silent)
+  DIRBRIDGE_LOG_FORMAT  stderr logs as text or json (text on a terminal, json otherwise)
+  NO_COLOR              no colour in terminal logs
+  (secrets: the environment variables and files the config's agents name)`,
+  );
 
 // One file per command under commands/: each parses its arguments, calls the engine, formats the answer.
 const config = configOf(program);
@@ -45,19 +74,13 @@ registerServe(program, config);
 registerStatus(program, config);
 registerConflicts(program, config);
 registerTestAgent(program, config);
-registerInspection(
-  program,
-  (fn) => {
-    const loaded = config();
-    const store = openReadOnly(loaded, 'there is nothing to show');
-    try {
-      return fn(store, loaded);
-    } finally {
-      store.close();
-    }
-  },
-  (message) => new UsageError(message),
-);
+const withStore = withStoreOf(config);
+registerMv(program, withStore);
+registerCs(program, config, withStore);
+registerHistory(program, withStore);
+registerReport(program, withStore);
+registerAgents(program, withStore);
+registerCompletion(program);
 
 // Output piped into head or less that closes early is not a failure.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -79,6 +102,9 @@ try {
   } else if (e instanceof LockedError) {
     process.stderr.write(`dirbridge: ${e.message}\n`);
     process.exitCode = EXIT_CODES.locked;
+  } else if (e instanceof NotFoundError) {
+    process.stderr.write(`dirbridge: ${e.message}\n`);
+    process.exitCode = EXIT_CODES['not-found'];
   } else if (e instanceof UsageError) {
     process.stderr.write(`dirbridge: ${e.message}\n`);
     process.exitCode = EXIT_CODES.usage;

@@ -1,6 +1,6 @@
 /**
- * What a run shows while it works. Logs: structured JSON (pino) to the configured file and to stderr,
- * one line per run start, problem, step and run end; nothing from the configuration is logged, so no
+ * What a run shows while it works. Logs: structured JSON (pino) to the configured file and to stderr
+ * (as text on a terminal), one line per run start, problem, step and run end; nothing from the configuration is logged, so no
  * secret can be. On a terminal, a progress bar per step with counts and rate; under cron (no
  * terminal) no bar, and the step lines are the summary.
  */
@@ -8,12 +8,14 @@ import { createWriteStream, openSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import pino, { type Logger } from 'pino';
 import type { RunObserver } from '../engine/runner.js';
+import { terminalLogStream } from './log-text.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-export function createLogger(options: { file?: string; fileLevel: LogLevel; stderrLevel: LogLevel }): Logger {
+export function createLogger(options: { file?: string; fileLevel: LogLevel; stderrLevel: LogLevel; stderrFormat?: 'json' | 'text' }): Logger {
   const streams: pino.StreamEntry[] = [];
-  if (options.stderrLevel !== 'silent') streams.push({ level: options.stderrLevel, stream: process.stderr });
+  if (options.stderrLevel !== 'silent')
+    streams.push({ level: options.stderrLevel, stream: options.stderrFormat === 'text' ? terminalLogStream(process.stderr) : process.stderr });
   if (options.file && options.fileLevel !== 'silent') {
     // Opened here, at once: a file that cannot be opened is the caller's error to name before the run
     // starts, not a stream error that ends the process half-way through it.

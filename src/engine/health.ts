@@ -31,6 +31,14 @@ export function health(loaded: LoadedConfig, store: Store, now = Date.now()): He
         `${deltaProfile} last succeeded ${minutes} minutes ago (run ${delta.lastSuccessRun}), longer than health.maxAgeMinutes (${maxAgeMinutes}); its last run ${delta.lastRun} ended ${delta.lastStatus}`,
       );
   }
+  // A profile whose last run stopped (a threshold, a server down, Ctrl-C) needs a person even when the
+  // delta cycle is not yet overdue: the stop is why nothing moved. Overdue already says so for the delta profile.
+  for (const p of profiles) {
+    if (!p.lastStatus.startsWith('stopped-')) continue;
+    if (p.profile === deltaProfile && warnings.some((w) => w.startsWith(`${deltaProfile} last succeeded`))) continue;
+    const reason = store.runSteps(p.lastRun).find((s) => s.status === p.lastStatus || s.status.startsWith('stopped-'))?.message;
+    warnings.push(`${p.profile}: its last run ${p.lastRun} (${p.lastStartedAt}) ended ${p.lastStatus}${reason ? `: ${reason}` : ''}`);
+  }
   const current = configFingerprint(loaded);
   for (const agent of Object.keys(loaded.config.rules)) {
     const last = inspector.lastFullSync(agent);

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ServerDownError } from '../agents/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import { Store, type IndexPlan } from '../metaverse/store.js';
-import type { StepStats } from '../model/objects.js';
+import type { RunOrigin, StepStats } from '../model/objects.js';
 import { csIndexKey } from '../rules/join.js';
 import { mailSourceAttributes } from '../rules/provisioning.js';
 import { exportConcurrencyOf, openAgent } from './agents.js';
@@ -77,6 +77,8 @@ export interface RunOptions {
   observer?: RunObserver;
   /** Aborted when the operator stops the run (reason: the signal's name). */
   interrupt?: AbortSignal;
+  /** Who or what started the run, for the history. */
+  origin?: RunOrigin;
 }
 
 /** What a run tells its onlookers as it goes; every method is optional. */
@@ -93,7 +95,7 @@ export interface RunObserver {
 export async function runSteps(loaded: LoadedConfig, store: Store, profile: string, steps: readonly StepSpec[], options: RunOptions = {}): Promise<RunReport> {
   // Under the run lock: a run still in progress in the history died without recording its end.
   store.closeAbandonedRuns('stopped-interrupted');
-  const runId = store.startRun(profile, options.allowDeletes, configFingerprint(loaded));
+  const runId = store.startRun(profile, options.allowDeletes, configFingerprint(loaded), options.origin);
   const observer = options.observer ?? {};
   observer.runStarted?.({ runId, profile, steps });
   const run: RunState = {

@@ -5,6 +5,8 @@
  */
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/load.js';
+import { loadProfile } from './profiles.js';
 
 export interface ScheduleEntry {
   profile: string;
@@ -56,4 +58,27 @@ export function startScheduler(entries: readonly ScheduleEntry[], run: (profile:
       log.info({ event: 'scheduler-stopped' }, 'scheduler stopped');
     },
   };
+}
+
+/**
+ * When each agent next runs on the config's schedule: the soonest scheduled profile with a step of
+ * that agent (a profile that cannot be read gives no time; `schedule` itself refuses it).
+ */
+export function nextScheduledRuns(loaded: LoadedConfig, from = new Date()): Map<string, { profile: string; at: string }> {
+  const next = new Map<string, { profile: string; at: string }>();
+  for (const entry of loaded.config.schedule) {
+    let agents: string[];
+    try {
+      agents = [...new Set(loadProfile(loaded, entry.profile).steps.map((s) => s.agent))];
+    } catch {
+      continue;
+    }
+    const at = new Cron(entry.cron, { paused: true }).nextRun(from)?.toISOString();
+    if (!at) continue;
+    for (const agent of agents) {
+      const known = next.get(agent);
+      if (!known || at < known.at) next.set(agent, { profile: entry.profile, at });
+    }
+  }
+  return next;
 }

@@ -25,6 +25,8 @@ export const EXIT_CODES = {
   /** 128 + SIGINT, what a shell reports for Ctrl-C. */
   'stopped-interrupted': 130,
   usage: 64,
+  /** What a read-only command was asked to show is not there: an object, a run (EX_NOINPUT). */
+  'not-found': 66,
   /** The metaverse file cannot be used: damaged, emptied, a folder, or its folder missing (EX_IOERR). */
   store: 74,
   /** Another run holds the metaverse (EX_TEMPFAIL): try again later. */

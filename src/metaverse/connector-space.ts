@@ -180,17 +180,26 @@ export class ConnectorSpace {
     this.log.logChange(step, 'cs', cs.agent, cs.id, cs.anchor ?? cs.dn, operation, { dn: cs.dn, attributes: cs.attributes }, undefined);
   }
 
+  /** An operator disconnected the object by hand (on), or joined it by hand (off). */
+  setExplicitDisconnect(id: number, on: boolean): void {
+    this.q.prepare('UPDATE cs_object SET explicit_disconnect = ? WHERE id = ?').run(on ? 1 : 0, id);
+  }
+
+  isExplicitDisconnect(id: number): boolean {
+    return this.q.prepare('SELECT explicit_disconnect FROM cs_object WHERE id = ?').pluck().get(id) === 1;
+  }
+
   /** Whether the agent has any object linked to no metaverse object. */
   hasDisconnectors(agent: string): boolean {
     return this.q.prepare('SELECT EXISTS (SELECT 1 FROM cs_object WHERE agent = ? AND mv_id IS NULL)').pluck().get(agent) === 1;
   }
 
-  /** Disconnectors of an agent whose indexed key has this (folded) value. */
+  /** Disconnectors of an agent whose indexed key has this (folded) value; one an operator disconnected by hand is never offered. */
   findDisconnectors(agent: string, key: string, value: string): CsRow[] {
     return (
       this.q
         .prepare(
-          'SELECT DISTINCT c.* FROM cs_index i JOIN cs_object c ON c.id = i.cs_id WHERE i.agent = ? AND i.attribute = ? AND i.value = ? AND c.mv_id IS NULL',
+          'SELECT DISTINCT c.* FROM cs_index i JOIN cs_object c ON c.id = i.cs_id WHERE i.agent = ? AND i.attribute = ? AND i.value = ? AND c.mv_id IS NULL AND c.explicit_disconnect = 0',
         )
         .all(agent, key, value.toLowerCase()) as CsDbRow[]
     ).map(toCs);

@@ -3,10 +3,11 @@
  * everything known about it, connector-space objects by state, the run history, and the address-book
  * report. Nothing here writes; it sits next to the store because SQL lives only in src/metaverse.
  */
+import { type ChangeRow, changeRows } from '../model/changes.js';
 import type { AttributeMap, PendingExport } from '../model/objects.js';
 import { dnKeyOf } from './keys.js';
 import type { Store } from './store.js';
-import type { CsRow, MvRow, StepStats } from '../model/objects.js';
+import type { CsRow, MvRow, RunOrigin, StepStats } from '../model/objects.js';
 
 export interface AttributeCondition {
   attribute: string;
@@ -25,14 +26,36 @@ export interface MvSummary {
 }
 
 export interface ChangeEntry {
+  /** The change log's own number: its order. */
+  id: number;
   runId: number | null;
   at: string;
   space: 'mv' | 'cs';
   agent: string | null;
+  objectId: number;
+  /** What the log named the object by: the anchor (or DN) of a connector-space object, the type of a metaverse object. */
   object: string;
+  /** A connector-space object's DN at the time (its current one, or the last the lineage knew). */
+  dn: string | null;
   operation: string;
   before: unknown;
   after: unknown;
+  /** The images as attribute rows: what changed, before and after. */
+  rows: ChangeRow[];
+}
+
+/** A search of the change log; every field narrows it. */
+export interface ChangeQuery {
+  /** A metaverse object (#id, mail, anchor or DN, also of deleted ones) or a connector-space object (anchor or DN). */
+  object?: string;
+  agent?: string;
+  runId?: number;
+  /** ISO times, inclusive. */
+  since?: string;
+  until?: string;
+  operation?: string;
+  limit: number;
+  offset?: number;
 }
 
 export interface MvDetail {
@@ -54,6 +77,8 @@ export interface MvDetail {
   }[];
   lineage: ReturnType<Store['lineageOf']>;
   history: ChangeEntry[];
+  /** Set when the object was deleted: its attributes are its last image. */
+  deleted?: { at: string; runId: number | null; reason: string | null };
 }
 
 export interface CsDetail {
@@ -73,6 +98,10 @@ export interface CsDetail {
 
 export type CsFilter = 'pending-import' | 'pending-export' | 'disconnectors' | 'errors';
 
+/**
+ * One run in the list. The counts say what they count: a person who leaves is one import delete, one
+ * metaverse delete and one contact deleted, so the phases are never added together.
+ */
 export interface RunSummary {
   id: number;
   profile: string;
@@ -80,7 +109,14 @@ export interface RunSummary {
   startedAt: string;
   endedAt: string | null;
   seconds: number | null;
+  /** Who or what started it ("alice@host (command line)"), empty for runs before this was recorded. */
+  startedBy: string;
   steps: number;
+  /** Changes the imports found in the directories (adds, updates, renames, deletes), by the change log. */
+  imported: number;
+  /** Metaverse objects the syncs created, changed or deleted, by the change log. */
+  metaverseChanges: number;
+  /** What the exports wrote to the directories, by the change log. */
   adds: number;
   updates: number;
   deletes: number;
@@ -90,6 +126,7 @@ export interface RunSummary {
 }
 
 export interface ReportContact {
+  mvId: number;
   agent: string;
   contact: string;
   mail: string;
@@ -114,6 +151,37 @@ export interface ConflictLine {
   others: string;
   runId: number | null;
   foundAt: string;
+}
+
+/** A metaverse object that got no contact anywhere, and why as far as the store can tell. */
+export interface ReportUncovered {
+  mvId: number;
+  objectType: string;
+  person: string;
+  personSource: string;
+  mail: string;
+  why: string;
+}
+
+/** One agent as MIM's Connectors tab shows it: what its connector space holds, what waits, when it last ran. */
+export interface AgentStatistics {
+  agent: string;
+  objects: number;
+  /** Objects linked to a metaverse object. */
+  connectors: number;
+  /** Objects linked to none. */
+  disconnectors: number;
+  /** Of the connectors, those dirbridge created (it may delete them). */
+  owned: number;
+  pendingImports: number;
+  pendingExports: { add: number; modify: number; rename: number; delete: number };
+  /** Pending exports the directory refused last time. */
+  exportErrors: number;
+  watermark: { value: string; updatedAt: string; ageMinutes: number } | null;
+  lastFullImport: string | null;
+  lastStep: { runId: number; stepType: string; status: string; endedAt: string | null; message: string | null } | null;
+  /** Per-object problems of the agent's last run. */
+  lastRunProblems: number;
 }
 
 export interface ReportOrphan {
@@ -142,6 +210,11 @@ export function searchConditions(q: { mail?: string | undefined; name?: string |
   return { conditions, invalid };
 }
 
+/** "alice@host (command line)", for a list; the full origin is in the run's detail. */
+export function describeOrigin(o: RunOrigin | null): string {
+  return o ? `${o.user}@${o.host} (${o.trigger})` : '';
+}
+
 const like = (pattern: string): string =>
   pattern
     .toLowerCase()
@@ -151,7 +224,7 @@ const like = (pattern: string): string =>
 export type RunDetail = NonNullable<ReturnType<Store['getRun']>> & {
   steps: ReturnType<Store['runSteps']>;
   errors: ReturnType<Store['runErrors']>;
-  changes: ReturnType<Store['changesOfRun']>;
+  changes: ChangeEntry[];
 };
 
 export class Inspector {
@@ -162,7 +235,7 @@ export class Inspector {
     return this.store.sql;
   }
 
-  searchMv(options: { type?: string; conditions: AttributeCondition[]; limit: number }): MvSummary[] {
+  searchMv(options: { type?: string; conditions: AttributeCondition[]; limit: number; offset?: number }): MvSummary[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (options.type) {
@@ -177,9 +250,9 @@ export class Inspector {
     }
     const rows = this.db
       .prepare(
-        `SELECT id, object_type, attributes, sources, created_run, updated_at FROM mv_object ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
+        `SELECT id, object_type, attributes, sources, created_run, updated_at FROM mv_object ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ? OFFSET ?`,
       )
-      .all(...args, options.limit) as {
+      .all(...args, options.limit, options.offset ?? 0) as {
       id: number;
       object_type: string;
       attributes: string;
@@ -222,6 +295,35 @@ export class Inspector {
     return ids.map((i) => this.store.getCs(i)!);
   }
 
+  /** Deleted metaverse objects an operator means by this: "#12", a mail address, or an anchor or DN one of its connectors had. */
+  resolveDeletedMv(query: string): number[] {
+    const id = /^#?(\d+)$/.exec(query.trim())?.[1];
+    if (id) return this.store.getTombstone(Number(id)) ? [Number(id)] : [];
+    return this.store.findTombstones(query);
+  }
+
+  /** A deleted metaverse object: its last image, its lineage, and the history of it and of its connectors. */
+  deletedMvDetail(id: number): MvDetail | undefined {
+    const t = this.store.getTombstone(id);
+    if (!t) return undefined;
+    const lineage = this.store.lineageOf(id);
+    const csIds = [...new Set(lineage.map((l) => l.csId))];
+    const history = [...this.changes('mv', id), ...csIds.flatMap((c) => this.changes('cs', c))].sort((a, b) => a.id - b.id);
+    const created = history.find((h) => h.space === 'mv' && h.operation === 'mv-add');
+    return {
+      id,
+      objectType: t.objectType,
+      createdRun: created?.runId ?? null,
+      createdAt: created?.at ?? '',
+      updatedAt: t.deletedAt,
+      attributes: Object.entries(t.attributes).map(([attribute, values]) => ({ attribute, values, source: '' })),
+      connectors: [],
+      lineage,
+      history,
+      deleted: { at: t.deletedAt, runId: t.runId, reason: t.reason },
+    };
+  }
+
   mvDetail(id: number): MvDetail | undefined {
     const mv = this.store.getMv(id);
     if (!mv) return undefined;
@@ -231,7 +333,7 @@ export class Inspector {
       updated_at: string;
     };
     const connectors = this.store.connectorsOf(id);
-    const history = [...this.changes('mv', id), ...connectors.flatMap((c) => this.changes('cs', c.id))].sort((a, b) => a.at.localeCompare(b.at));
+    const history = [...this.changes('mv', id), ...connectors.flatMap((c) => this.changes('cs', c.id))].sort((a, b) => a.id - b.id);
     return {
       id,
       objectType: mv.objectType,
@@ -278,16 +380,108 @@ export class Inspector {
   }
 
   private changes(space: 'mv' | 'cs', id: number): ChangeEntry[] {
-    return this.store.changesOf(space, id).map((c) => ({
-      runId: c.runId,
-      at: c.at,
-      space: c.space,
-      agent: c.agent,
-      object: c.objectRef,
-      operation: c.operation,
-      before: c.before,
-      after: c.after,
-    }));
+    return this.changeEntries('c.space = ? AND c.object_id = ?', [space, id], 'ORDER BY c.id');
+  }
+
+  /** The changes of one run, in order (a page of them: a full import's run holds one per object). */
+  runChanges(runId: number, limit = -1, offset = 0): ChangeEntry[] {
+    return this.changeEntries('c.run_id = ?', [runId], 'ORDER BY c.id LIMIT ? OFFSET ?', [limit, offset]);
+  }
+
+  countRunChanges(runId: number): number {
+    return this.db.prepare('SELECT COUNT(*) FROM change_log WHERE run_id = ?').pluck().get(runId) as number;
+  }
+
+  /** The change log searched by object, agent, run, time range and operation, oldest first; `more` when the page was cut. */
+  searchChanges(q: ChangeQuery): { entries: ChangeEntry[]; more: boolean } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.object !== undefined) {
+      const mvIds = [...new Set([...this.resolveMv(q.object), ...this.resolveDeletedMv(q.object)])];
+      const csIds = new Set(this.resolveCs(undefined, q.object).map((c) => c.id));
+      for (const mv of mvIds) for (const l of this.store.lineageOf(mv)) csIds.add(l.csId);
+      // A connector-space object that is gone is known by the lineage's anchors and DNs.
+      for (const id of this.db
+        .prepare('SELECT DISTINCT cs_id FROM lineage WHERE anchor = ? OR lower(dn) = lower(?)')
+        .pluck()
+        .all(q.object, q.object) as number[])
+        csIds.add(id);
+      if (!mvIds.length && !csIds.size) return { entries: [], more: false };
+      const parts: string[] = [];
+      if (mvIds.length) parts.push(`(c.space = 'mv' AND c.object_id IN (${mvIds.map(() => '?').join(',')}))`);
+      if (csIds.size) parts.push(`(c.space = 'cs' AND c.object_id IN (${[...csIds].map(() => '?').join(',')}))`);
+      where.push(`(${parts.join(' OR ')})`);
+      args.push(...mvIds, ...csIds);
+    }
+    if (q.agent !== undefined) {
+      where.push('c.agent = ?');
+      args.push(q.agent);
+    }
+    if (q.runId !== undefined) {
+      where.push('c.run_id = ?');
+      args.push(q.runId);
+    }
+    if (q.since !== undefined) {
+      where.push('c.at >= ?');
+      args.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push('c.at <= ?');
+      args.push(q.until);
+    }
+    if (q.operation !== undefined) {
+      where.push('c.operation = ?');
+      args.push(q.operation);
+    }
+    const entries = this.changeEntries(where.length ? where.join(' AND ') : '1', args, 'ORDER BY c.id LIMIT ? OFFSET ?', [q.limit + 1, q.offset ?? 0]);
+    return { entries: entries.slice(0, q.limit), more: entries.length > q.limit };
+  }
+
+  /** The operations the change log holds, for a search form. */
+  changeOperations(): string[] {
+    return this.db.prepare('SELECT DISTINCT operation FROM change_log ORDER BY operation').pluck().all() as string[];
+  }
+
+  private changeEntries(where: string, args: unknown[], tail: string, tailArgs: unknown[] = []): ChangeEntry[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.id, c.run_id, c.at, c.space, c.agent, c.object_id, c.object_ref, c.operation, c.before, c.after,
+           CASE WHEN c.space = 'cs' THEN COALESCE((SELECT o.dn FROM cs_object o WHERE o.id = c.object_id),
+             (SELECT l.dn FROM lineage l WHERE l.cs_id = c.object_id ORDER BY l.id DESC LIMIT 1)) END AS dn
+         FROM change_log c WHERE ${where} ${tail}`,
+      )
+      .all(...args, ...tailArgs) as {
+      id: number;
+      run_id: number | null;
+      at: string;
+      space: 'mv' | 'cs';
+      agent: string | null;
+      object_id: number;
+      object_ref: string;
+      operation: string;
+      before: string | null;
+      after: string | null;
+      dn: string | null;
+    }[];
+    return rows.map((r) => {
+      const before: unknown = r.before === null ? undefined : JSON.parse(r.before);
+      const after: unknown = r.after === null ? undefined : JSON.parse(r.after);
+      const imageDn = [after, before].map((i) => (i && typeof i === 'object' ? (i as { dn?: unknown }).dn : undefined)).find((d) => typeof d === 'string');
+      return {
+        id: r.id,
+        runId: r.run_id,
+        at: r.at,
+        space: r.space,
+        agent: r.agent,
+        objectId: r.object_id,
+        object: r.object_ref,
+        dn: r.dn ?? (imageDn as string | undefined) ?? null,
+        operation: r.operation,
+        before,
+        after,
+        rows: changeRows(before, after),
+      };
+    });
   }
 
   searchCs(
@@ -329,18 +523,38 @@ export class Inspector {
   }
 
   /** One run as the history shows it: the run, its steps, its per-object errors and its changes. */
-  run(id: number): RunDetail | undefined {
+  run(id: number, changes: { limit?: number; offset?: number } = {}): RunDetail | undefined {
     const run = this.store.getRun(id);
-    return run && { ...run, steps: this.store.runSteps(id), errors: this.store.runErrors(id), changes: this.store.changesOfRun(id) };
+    return (
+      run && {
+        ...run,
+        steps: this.store.runSteps(id),
+        errors: this.store.runErrors(id),
+        changes: this.runChanges(id, changes.limit ?? -1, changes.offset ?? 0),
+      }
+    );
   }
 
-  runs(limit: number): RunSummary[] {
+  runs(limit: number, offset = 0): RunSummary[] {
     const rows = this.db
-      .prepare('SELECT id, profile, status, started_at, ended_at, allowed_deletes FROM run WHERE profile <> ? ORDER BY id DESC LIMIT ?')
-      .all('preview', limit) as { id: number; profile: string; status: string; started_at: string; ended_at: string | null; allowed_deletes: number | null }[];
+      .prepare('SELECT id, profile, status, started_at, ended_at, allowed_deletes, started_by FROM run WHERE profile <> ? ORDER BY id DESC LIMIT ? OFFSET ?')
+      .all('preview', limit, offset) as {
+      id: number;
+      profile: string;
+      status: string;
+      started_at: string;
+      ended_at: string | null;
+      allowed_deletes: number | null;
+      started_by: string | null;
+    }[];
+    // The counts come from the change log, one entry per change made: a step's statistics count a
+    // delta-import-sync's import and sync together, so a person who left would be counted thrice.
+    const byOperation = this.db.prepare('SELECT operation, COUNT(*) AS n FROM change_log WHERE run_id = ? GROUP BY operation');
     return rows.map((r) => {
       const steps = this.store.runSteps(r.id);
-      const sum = (k: keyof StepStats): number => steps.reduce((n, s) => n + (s.stats[k] ?? 0), 0);
+      const counted = new Map((byOperation.all(r.id) as { operation: string; n: number }[]).map((c) => [c.operation, c.n]));
+      const n = (...operations: string[]): number => operations.reduce((sum, o) => sum + (counted.get(o) ?? 0), 0);
+      const stat = (k: keyof StepStats): number => steps.reduce((sum, s) => sum + (s.stats[k] ?? 0), 0);
       return {
         id: r.id,
         profile: r.profile,
@@ -348,15 +562,23 @@ export class Inspector {
         startedAt: r.started_at,
         endedAt: r.ended_at,
         seconds: r.ended_at ? (Date.parse(r.ended_at) - Date.parse(r.started_at)) / 1000 : null,
+        startedBy: describeOrigin(r.started_by ? (JSON.parse(r.started_by) as RunOrigin) : null),
         steps: steps.length,
-        adds: sum('adds'),
-        updates: sum('updates'),
-        deletes: sum('deletes'),
-        errors: sum('errors'),
-        warnings: sum('warnings'),
+        imported: n('import-add', 'import-update', 'import-rename', 'import-delete'),
+        metaverseChanges: n('mv-add', 'mv-update', 'mv-delete'),
+        adds: n('export-add'),
+        updates: n('export-update', 'export-rename'),
+        deletes: n('export-delete'),
+        errors: stat('errors'),
+        warnings: stat('warnings'),
         allowedDeletes: r.allowed_deletes,
       };
     });
+  }
+
+  /** How many runs the history holds (previews left out), for paging. */
+  countRuns(): number {
+    return this.db.prepare("SELECT COUNT(*) FROM run WHERE profile <> 'preview'").pluck().get() as number;
   }
 
   /** Per profile: the last run, and the last that succeeded (success or completed-warnings). */
@@ -398,13 +620,13 @@ export class Inspector {
   }
 
   /** Every contact dirbridge keeps (provisioned or joined), with the person it stands for. */
-  reportContacts(): ReportContact[] {
+  reportContacts(limit = -1, offset = 0): ReportContact[] {
     const rows = this.db
       .prepare(
         `SELECT c.id, c.agent, c.dn, c.owned, c.link_kind, c.linked_run, c.linked_at, c.mv_id, c.attributes, m.object_type, m.attributes AS mv_attributes
-         FROM cs_object c JOIN mv_object m ON m.id = c.mv_id WHERE c.link_kind IN ('provisioning', 'join') ORDER BY c.agent, c.dn`,
+         FROM cs_object c JOIN mv_object m ON m.id = c.mv_id WHERE c.link_kind IN ('provisioning', 'join') ORDER BY c.agent, c.dn LIMIT ? OFFSET ?`,
       )
-      .all() as {
+      .all(limit, offset) as {
       id: number;
       agent: string;
       dn: string;
@@ -421,6 +643,7 @@ export class Inspector {
       const person = this.store.connectorsOf(r.mv_id).find((c) => c.linkKind === 'projection');
       const mvAttributes = JSON.parse(r.mv_attributes) as AttributeMap;
       return {
+        mvId: r.mv_id,
         agent: r.agent,
         contact: r.dn,
         mail: mvAttributes['mail']?.[0] ?? '',
@@ -434,14 +657,95 @@ export class Inspector {
     });
   }
 
+  /**
+   * Metaverse objects that have no contact in any agent (no provisioned and no joined connector), with
+   * the reason when the store knows it: an open address conflict, or else the provisioning rules
+   * did not give one (out of scope of every rule, or a target not set up).
+   */
+  reportUncovered(limit = -1, offset = 0): ReportUncovered[] {
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.object_type, m.attributes, p.dn AS person, p.agent AS source,
+           (SELECT group_concat(a.agent || ': ' || a.mail || ' also held by ' || a.others, '; ') FROM address_conflict a WHERE a.mv_id = m.id) AS conflict
+         FROM mv_object m LEFT JOIN cs_object p ON p.mv_id = m.id AND p.link_kind = 'projection'
+         WHERE NOT EXISTS (SELECT 1 FROM cs_object c WHERE c.mv_id = m.id AND c.link_kind IN ('provisioning', 'join'))
+         ORDER BY m.id LIMIT ? OFFSET ?`,
+      )
+      .all(limit, offset) as { id: number; object_type: string; attributes: string; person: string | null; source: string | null; conflict: string | null }[];
+    return rows.map((r) => ({
+      mvId: r.id,
+      objectType: r.object_type,
+      person: r.person ?? `#${r.id}`,
+      personSource: r.source ?? '',
+      mail: (JSON.parse(r.attributes) as AttributeMap)['mail']?.[0] ?? '',
+      why: r.conflict ? `address conflict (${r.conflict})` : 'no provisioning rule gave it a contact (out of scope, or no rule for its type)',
+    }));
+  }
+
+  /** Per agent: objects, connectors and disconnectors, pending work, the watermark's age, the last step. */
+  agentStatistics(agents: readonly string[], now = Date.now()): AgentStatistics[] {
+    return agents.map((agent) => {
+      const counts = this.db
+        .prepare(
+          `SELECT COUNT(*) AS objects, COUNT(mv_id) AS connectors, SUM(CASE WHEN mv_id IS NOT NULL AND owned = 1 THEN 1 ELSE 0 END) AS owned,
+             SUM(CASE WHEN pending_import IS NOT NULL THEN 1 ELSE 0 END) AS pendingImports FROM cs_object WHERE agent = ?`,
+        )
+        .get(agent) as { objects: number; connectors: number; owned: number | null; pendingImports: number | null };
+      const pending = { add: 0, modify: 0, rename: 0, delete: 0 };
+      for (const r of this.db.prepare('SELECT operation, COUNT(*) AS n FROM pending_export WHERE agent = ? GROUP BY operation').all(agent) as {
+        operation: keyof typeof pending;
+        n: number;
+      }[])
+        pending[r.operation] = r.n;
+      const exportErrors = this.db.prepare('SELECT COUNT(*) FROM pending_export WHERE agent = ? AND last_error IS NOT NULL').pluck().get(agent) as number;
+      const wm = this.db.prepare('SELECT value, updated_at AS updatedAt FROM watermark WHERE agent = ?').get(agent) as
+        { value: string; updatedAt: string } | undefined;
+      const full = this.db.prepare('SELECT finished_at FROM full_import WHERE agent = ?').pluck().get(agent) as string | undefined;
+      const last = this.db
+        .prepare('SELECT run_id AS runId, step_type AS stepType, status, ended_at AS endedAt, message FROM run_step WHERE agent = ? ORDER BY id DESC LIMIT 1')
+        .get(agent) as AgentStatistics['lastStep'] | undefined;
+      const lastRunProblems = last
+        ? (this.db.prepare('SELECT COUNT(*) FROM run_error WHERE run_id = ? AND agent = ?').pluck().get(last.runId, agent) as number)
+        : 0;
+      return {
+        agent,
+        objects: counts.objects,
+        connectors: counts.connectors,
+        disconnectors: counts.objects - counts.connectors,
+        owned: counts.owned ?? 0,
+        pendingImports: counts.pendingImports ?? 0,
+        pendingExports: pending,
+        exportErrors,
+        watermark: wm ? { ...wm, ageMinutes: Math.floor((now - Date.parse(wm.updatedAt)) / 60_000) } : null,
+        lastFullImport: full ?? null,
+        lastStep: last ?? null,
+        lastRunProblems,
+      };
+    });
+  }
+
+  /** How many rows each report section has, and how many contacts dirbridge created and joined. */
+  reportCounts(): { provisioned: number; joined: number; conflicts: number; orphans: number; uncovered: number } {
+    const one = (sql: string): number => this.db.prepare(sql).pluck().get() as number;
+    return {
+      provisioned: one("SELECT COUNT(*) FROM cs_object WHERE mv_id IS NOT NULL AND link_kind = 'provisioning'"),
+      joined: one("SELECT COUNT(*) FROM cs_object WHERE mv_id IS NOT NULL AND link_kind = 'join'"),
+      conflicts: one('SELECT COUNT(*) FROM address_conflict'),
+      orphans: one('SELECT COUNT(*) FROM cs_object WHERE mv_id IS NULL AND owned = 1'),
+      uncovered: one(
+        "SELECT COUNT(*) FROM mv_object m WHERE NOT EXISTS (SELECT 1 FROM cs_object c WHERE c.mv_id = m.id AND c.link_kind IN ('provisioning', 'join'))",
+      ),
+    };
+  }
+
   /** Objects dirbridge created that no longer stand for anyone: unlinked, but still in a connector space as owned. */
-  reportOrphans(): ReportOrphan[] {
+  reportOrphans(limit = -1, offset = 0): ReportOrphan[] {
     const rows = this.db
       .prepare(
         `SELECT c.id, c.agent, c.dn, (SELECT detail FROM lineage l WHERE l.cs_id = c.id ORDER BY l.id DESC LIMIT 1) AS last
-         FROM cs_object c WHERE c.mv_id IS NULL AND c.owned = 1 ORDER BY c.agent, c.dn`,
+         FROM cs_object c WHERE c.mv_id IS NULL AND c.owned = 1 ORDER BY c.agent, c.dn LIMIT ? OFFSET ?`,
       )
-      .all() as { agent: string; dn: string; last: string | null }[];
+      .all(limit, offset) as { agent: string; dn: string; last: string | null }[];
     return rows.map((r) => ({ agent: r.agent, contact: r.dn, why: r.last ?? 'created by dirbridge, linked to nothing' }));
   }
 }

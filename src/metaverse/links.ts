@@ -39,6 +39,11 @@ export class Links {
       .run(step?.runId ?? null, cs.agent, cs.id, cs.anchor, cs.dn, mvId, event, owned ? 1 : 0, detail ?? null, now());
   }
 
+  /** The metaverse object a connector-space object was last linked to, by the lineage. */
+  lastLinkedMv(csId: number): number | undefined {
+    return this.q.prepare('SELECT mv_id FROM lineage WHERE cs_id = ? ORDER BY id DESC LIMIT 1').pluck().get(csId) as number | undefined;
+  }
+
   lineageOf(mvId: number): {
     runId: number | null;
     agent: string;

@@ -251,4 +251,34 @@ INSERT INTO full_import (agent, run_id, step_id, finished_at, seen) SELECT agent
 INSERT OR IGNORE INTO full_import (agent, run_id, step_id, finished_at, seen) SELECT DISTINCT agent, NULL, NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 0 FROM cs_object;
 `,
   },
+  {
+    version: 10,
+    description: 'who started each run; deleted metaverse objects stay findable; lineage searchable by DN and anchor; explicit disconnectors',
+    sql: `
+-- Who or what started a run (JSON: trigger, user, host, pid, command or schedule).
+ALTER TABLE run ADD COLUMN started_by TEXT;
+-- The last image of each deleted metaverse object, so an auditor finds it by id, mail, DN or anchor
+-- (the DN and anchor through the lineage). Its id is never given to a new object.
+CREATE TABLE mv_tombstone (
+  mv_id INTEGER PRIMARY KEY,
+  object_type TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  mail TEXT,
+  reason TEXT,
+  run_id INTEGER REFERENCES run(id),
+  deleted_at TEXT NOT NULL
+);
+CREATE INDEX mv_tombstone_mail ON mv_tombstone(mail);
+CREATE INDEX lineage_anchor ON lineage(anchor);
+CREATE INDEX lineage_dn ON lineage(lower(dn));
+CREATE INDEX change_log_agent ON change_log(agent, id);
+-- An object an operator disconnected by hand (MIM's explicit disconnector): no join rule takes it
+-- again, and no rule deletes it, until an operator joins it by hand.
+ALTER TABLE cs_object ADD COLUMN explicit_disconnect INTEGER NOT NULL DEFAULT 0;
+INSERT OR REPLACE INTO mv_tombstone (mv_id, object_type, attributes, mail, reason, run_id, deleted_at)
+  SELECT c.object_id, c.object_ref, c.before, lower(json_extract(c.before, '$.mail[0]')), json_extract(c.after, '$.reason'), c.run_id, c.at
+  FROM change_log c WHERE c.space = 'mv' AND c.operation = 'mv-delete' AND c.before IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM mv_object m WHERE m.id = c.object_id) ORDER BY c.id;
+`,
+  },
 ];

@@ -1,5 +1,5 @@
 /** Runs, their steps with statistics, per-object errors; what a run was allowed; history retention. */
-import type { StepRef, StepStats } from '../model/objects.js';
+import type { RunOrigin, StepRef, StepStats } from '../model/objects.js';
 import type { RunProblem } from '../model/problems.js';
 import { type Db, json, now } from './db.js';
 
@@ -7,11 +7,11 @@ export class RunHistory {
   constructor(private readonly q: Db) {}
 
   /** allowedDeletes: the operator's --allow-deletes for this run, kept in the history. */
-  startRun(profile: string, allowedDeletes?: number, configFingerprint?: string): number {
+  startRun(profile: string, allowedDeletes?: number, configFingerprint?: string, startedBy?: RunOrigin): number {
     return Number(
       this.q
-        .prepare('INSERT INTO run (profile, started_at, allowed_deletes, config_fingerprint) VALUES (?, ?, ?, ?)')
-        .run(profile, now(), allowedDeletes ?? null, configFingerprint ?? null).lastInsertRowid,
+        .prepare('INSERT INTO run (profile, started_at, allowed_deletes, config_fingerprint, started_by) VALUES (?, ?, ?, ?, ?)')
+        .run(profile, now(), allowedDeletes ?? null, configFingerprint ?? null, startedBy ? json(startedBy) : null).lastInsertRowid,
     );
   }
 
@@ -54,8 +54,17 @@ export class RunHistory {
       .run(step.runId, step.stepId, e.agent, e.severity, e.object, e.attribute ?? null, e.code, e.message, now());
   }
 
-  getRun(runId: number): { id: number; profile: string; status: string; startedAt: string; endedAt: string | null } | undefined {
-    return this.q.prepare('SELECT id, profile, status, started_at AS startedAt, ended_at AS endedAt FROM run WHERE id = ?').get(runId) as never;
+  getRun(
+    runId: number,
+  ):
+    | { id: number; profile: string; status: string; startedAt: string; endedAt: string | null; startedBy: RunOrigin | null; allowedDeletes: number | null }
+    | undefined {
+    const r = this.q
+      .prepare('SELECT id, profile, status, started_at AS startedAt, ended_at AS endedAt, started_by, allowed_deletes AS allowedDeletes FROM run WHERE id = ?')
+      .get(runId) as { started_by: string | null } | undefined;
+    if (!r) return undefined;
+    const { started_by, ...run } = r;
+    return { ...run, startedBy: started_by ? (JSON.parse(started_by) as RunOrigin) : null } as never;
   }
 
   runSteps(runId: number): {

@@ -116,3 +116,14 @@ export function emptyStats(): StepStats {
     deletionCheckMs: 0,
   };
 }
+
+/** Who or what started a run, as the history records it. */
+export interface RunOrigin {
+  /** The command line or the scheduler. */
+  trigger: 'command line' | 'schedule';
+  user: string;
+  host: string;
+  pid: number;
+  /** The command line's arguments (dirbridge takes no secret as an argument), or the schedule's cron expression. */
+  command: string;
+}

@@ -7,9 +7,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LoadedConfig } from '../config/load.js';
-import { Inspector, searchConditions } from '../metaverse/inspect.js';
+import { nextScheduledRuns } from '../engine/scheduler.js';
+import { type ChangeEntry, Inspector, type MvSummary, searchConditions } from '../metaverse/inspect.js';
 import type { Store } from '../metaverse/store.js';
-import { messagePage, objectPage, reportPage, runPage, runsPage, searchPage } from './pages.js';
+import { toCsv } from '../util/csv.js';
+import { parseTime } from '../util/time.js';
+import { agentsPage, changesPage, messagePage, objectPage, type ReportSections, reportPage, runPage, runsPage, searchPage } from './pages.js';
 
 const COOKIE = 'dirbridge_token';
 const HEADERS = {
@@ -27,6 +30,7 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
   const expected = digest(token);
   const valid = (candidate: string | undefined): boolean => candidate !== undefined && timingSafeEqual(digest(candidate), expected);
   const inspector = new Inspector(store);
+  const agents = Object.keys(loaded.config.agents);
 
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const send = (status: number, html: string, extra: Record<string, string> = {}): void => {
@@ -35,25 +39,30 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
     };
     // Whatever a request holds, it is answered and the server goes on: nothing it sends may throw
     // out of this handler (a thrown error here would stop the process).
-    try {
-      answer(req, send);
-    } catch (e) {
+    const fail = (e: unknown): void => {
       if (res.headersSent) return void res.destroy();
       if (e instanceof BadRequest) return send(400, messagePage('Bad request', e.message));
       if (e instanceof NotFound) return send(404, messagePage('Not found', e.message));
       send(500, messagePage('Error', (e as Error).message));
+    };
+    try {
+      const reply = answer(req, send);
+      if (reply) stream(req, res, reply).catch(fail);
+    } catch (e) {
+      fail(e);
     }
   });
 
-  function answer(req: IncomingMessage, send: (status: number, html: string, extra?: Record<string, string>) => void): void {
+  /** Answers the request; a download is returned to be streamed a page at a time. */
+  function answer(req: IncomingMessage, send: (status: number, html: string, extra?: Record<string, string>) => void): Download | undefined {
     if (req.method !== 'GET' && req.method !== 'HEAD')
-      return send(405, messagePage('Read-only', 'This view changes nothing: only GET and HEAD are answered.'), { Allow: 'GET, HEAD' });
+      return void send(405, messagePage('Read-only', 'This view changes nothing: only GET and HEAD are answered.'), { Allow: 'GET, HEAD' });
     const url = requestUrl(req.url);
     const fromUrl = url.searchParams.get('token') ?? undefined;
     if (fromUrl !== undefined) {
-      if (!valid(fromUrl)) return send(401, messagePage('Access token required', 'The token is not valid.'));
+      if (!valid(fromUrl)) return void send(401, messagePage('Access token required', 'The token is not valid.'));
       url.searchParams.delete('token');
-      return send(303, '', { Location: sameOriginPath(url), 'Set-Cookie': `${COOKIE}=${encodeURIComponent(fromUrl)}; HttpOnly; SameSite=Strict; Path=/` });
+      return void send(303, '', { Location: sameOriginPath(url), 'Set-Cookie': `${COOKIE}=${encodeURIComponent(fromUrl)}; HttpOnly; SameSite=Strict; Path=/` });
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const cookie = (req.headers.cookie ?? '')
@@ -61,55 +70,296 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
       .find((c) => c.startsWith(`${COOKIE}=`))
       ?.slice(COOKIE.length + 1);
     if (!valid(bearer) && !valid(cookie === undefined ? undefined : decodedOrUndefined(cookie))) {
-      return send(401, messagePage('Access token required', 'Open the address you were given with ?token=..., or send Authorization: Bearer.'), {
+      return void send(401, messagePage('Access token required', 'Open the address you were given with ?token=..., or send Authorization: Bearer.'), {
         'WWW-Authenticate': 'Bearer',
       });
     }
-    send(200, route(url));
+    const routed = route(url);
+    if (typeof routed === 'string') return void send(200, routed);
+    return routed;
   }
 
-  function route(url: URL): string {
+  function route(url: URL): string | Download {
     const p = url.pathname;
     if (p === '/') {
-      const q = Object.fromEntries(['type', 'mail', 'name', 'where'].map((k) => [k, url.searchParams.get(k) ?? undefined]).filter(([, v]) => v)) as {
-        type?: string;
-        mail?: string;
-        name?: string;
-        where?: string;
-      };
-      const asked = Object.keys(q).length > 0;
-      // A term that is not attribute=pattern is left out: the form shows what was asked.
-      const { conditions } = searchConditions({ mail: q.mail, name: q.name, where: q.where ? [q.where] : [] });
-      return searchPage(
-        q,
-        Object.keys(loaded.config.metaverse.objectTypes),
-        asked ? inspector.searchMv({ ...(q.type ? { type: q.type } : {}), conditions, limit: 200 }) : undefined,
-      );
+      const q = params(url, { type: 'text', mail: 'text', name: 'text', where: 'text', offset: 'count', format: 'format', excel: 'flag' });
+      const asked = ['type', 'mail', 'name', 'where'].some((k) => q[k]);
+      const { conditions, invalid } = searchConditions({ mail: q.mail, name: q.name, where: q.where ? [q.where] : [] });
+      if (invalid.length) throw new BadRequest(`Attribute takes attribute=pattern, not "${invalid[0]}".`);
+      const search = (limit: number, offset: number): MvSummary[] => inspector.searchMv({ ...(q.type ? { type: q.type } : {}), conditions, limit, offset });
+      if (q.format) return download(q, 'metaverse-search', search, ['id', 'objectType', 'cn', 'mail', 'sources', 'createdRun', 'updatedAt']);
+      const types = Object.keys(loaded.config.metaverse.objectTypes);
+      if (!asked) return searchPage(q, types, undefined);
+      const offset = Number(q.offset ?? 0);
+      const rows = search(PAGE + 1, offset);
+      // A mail address asked for as such also finds the objects that were deleted.
+      const deleted =
+        q.mail && !q.mail.includes('*') && offset === 0
+          ? inspector.resolveDeletedMv(q.mail).map((id) => {
+              const d = inspector.deletedMvDetail(id)!;
+              return { id, objectType: d.objectType, mail: d.attributes.find((a) => a.attribute === 'mail')?.values[0] ?? '', deletedAt: d.deleted!.at };
+            })
+          : [];
+      return searchPage(q, types, { rows: rows.slice(0, PAGE), deleted, paging: { url, offset, limit: PAGE, more: rows.length > PAGE } });
     }
     const object = /^\/object\/(\d+)$/.exec(p);
     if (object) {
-      const d = inspector.mvDetail(Number(object[1]));
-      if (!d) throw new NotFound(`no metaverse object #${object[1]} (it may have been deleted: search the runs' changes)`);
+      params(url, {});
+      const id = Number(object[1]);
+      const d = inspector.mvDetail(id) ?? inspector.deletedMvDetail(id);
+      if (!d) throw new NotFound(`no metaverse object #${object[1]}, present or deleted`);
       return objectPage(d);
     }
-    if (p === '/runs') return runsPage(inspector.runs(500));
+    if (p === '/runs') {
+      const q = params(url, { offset: 'count', format: 'format', excel: 'flag' });
+      if (q.format)
+        return download(q, 'runs', (limit, offset) => inspector.runs(limit, offset), [
+          'id',
+          'profile',
+          'status',
+          'startedAt',
+          'endedAt',
+          'seconds',
+          'startedBy',
+          'steps',
+          'imported',
+          'metaverseChanges',
+          'adds',
+          'updates',
+          'deletes',
+          'errors',
+          'warnings',
+          'allowedDeletes',
+        ]);
+      const offset = Number(q.offset ?? 0);
+      const runs = inspector.runs(RUNS_PAGE, offset);
+      return runsPage(runs, { url, offset, limit: RUNS_PAGE, more: offset + RUNS_PAGE < inspector.countRuns(), total: inspector.countRuns() });
+    }
     const run = /^\/runs\/(\d+)$/.exec(p);
     if (run) {
-      const r = inspector.run(Number(run[1]));
+      const q = params(url, { offset: 'count', format: 'format', excel: 'flag' });
+      const id = Number(run[1]);
+      const offset = Number(q.offset ?? 0);
+      const r = inspector.run(id, { limit: CHANGES_PAGE, offset });
       if (!r) throw new NotFound(`no run ${run[1]} in the history`);
-      const { steps, errors, changes, ...summary } = r;
-      return runPage(summary, steps, errors, changes);
+      if (q.format) return changesDownload(q, `run-${id}-changes`, (limit, o) => inspector.runChanges(id, limit, o));
+      const total = inspector.countRunChanges(id);
+      return runPage(r, { total, paging: { url, offset, limit: CHANGES_PAGE, more: offset + CHANGES_PAGE < total } });
+    }
+    if (p === '/changes') {
+      const q = params(url, {
+        object: 'text',
+        agent: 'text',
+        run: 'count',
+        since: 'time',
+        until: 'time',
+        operation: 'text',
+        offset: 'count',
+        format: 'format',
+        excel: 'flag',
+      });
+      if (q.agent && !agents.includes(q.agent)) throw new BadRequest(`no agent named "${q.agent}"; agents are: ${agents.join(', ')}`);
+      const query = (limit: number, offset: number): ChangeEntry[] =>
+        inspector.searchChanges({
+          ...(q.object ? { object: q.object } : {}),
+          ...(q.agent ? { agent: q.agent } : {}),
+          ...(q.run ? { runId: Number(q.run) } : {}),
+          ...(q.since ? { since: q.since } : {}),
+          ...(q.until ? { until: q.until } : {}),
+          ...(q.operation ? { operation: q.operation } : {}),
+          limit,
+          offset,
+        }).entries;
+      if (q.format) return changesDownload(q, 'changes', query);
+      const asked = ['object', 'agent', 'run', 'since', 'until', 'operation'].some((k) => q[k]);
+      if (!asked) return changesPage(q, inspector.changeOperations(), agents, undefined);
+      const offset = Number(q.offset ?? 0);
+      const rows = query(CHANGES_PAGE + 1, offset);
+      return changesPage(q, inspector.changeOperations(), agents, {
+        changes: rows.slice(0, CHANGES_PAGE),
+        paging: { url, offset, limit: CHANGES_PAGE, more: rows.length > CHANGES_PAGE },
+      });
+    }
+    if (p === '/agents') {
+      const q = params(url, { format: 'format', excel: 'flag' });
+      const next = nextScheduledRuns(loaded);
+      const stats = inspector.agentStatistics(agents).map((s) => ({ ...s, type: loaded.config.agents[s.agent]!.type, nextRun: next.get(s.agent) ?? null }));
+      if (q.format === 'json') return { filename: 'agents.json', json: true, pages: once(stats) };
+      if (q.format)
+        return {
+          filename: 'agents.csv',
+          json: false,
+          pages: once(
+            stats.map((s) => ({
+              agent: s.agent,
+              type: s.type,
+              objects: s.objects,
+              connectors: s.connectors,
+              disconnectors: s.disconnectors,
+              owned: s.owned,
+              pendingImports: s.pendingImports,
+              pendingAdds: s.pendingExports.add,
+              pendingModifies: s.pendingExports.modify,
+              pendingRenames: s.pendingExports.rename,
+              pendingDeletes: s.pendingExports.delete,
+              exportErrors: s.exportErrors,
+              watermarkUpdatedAt: s.watermark?.updatedAt ?? '',
+              lastFullImport: s.lastFullImport ?? '',
+              lastStep: s.lastStep ? `${s.lastStep.stepType} ${s.lastStep.status} (run ${s.lastStep.runId})` : '',
+              nextRun: s.nextRun?.at ?? '',
+            })),
+          ),
+          excel: q.excel === '1',
+        };
+      return agentsPage(stats, url);
     }
     if (p === '/report') {
-      return reportPage(
-        inspector.reportContacts(),
-        inspector.conflicts(),
-        inspector.reportOrphans(),
-        (dn, agent) => inspector.resolveCs(agent, dn)[0]?.mvId ?? undefined,
-      );
+      const q = params(url, { section: 'text', offset: 'count', format: 'format', excel: 'flag' });
+      const sections = {
+        contacts: (limit: number, offset: number) => inspector.reportContacts(limit, offset),
+        conflicts: (limit: number, offset: number) => inspector.conflicts().slice(offset, offset + limit),
+        orphans: (limit: number, offset: number) => inspector.reportOrphans(limit, offset),
+        uncovered: (limit: number, offset: number) => inspector.reportUncovered(limit, offset),
+      };
+      type Section = keyof typeof sections;
+      if (q.section !== undefined && !(q.section in sections)) throw new BadRequest(`section is one of ${Object.keys(sections).join(', ')}`);
+      const section = q.section as Section | undefined;
+      if (q.format) {
+        if (!section) throw new BadRequest(`a download is of one section: add section=${Object.keys(sections).join(', section=')}`);
+        return download(q, `report-${section}`, sections[section] as (l: number, o: number) => object[], undefined);
+      }
+      const offset = Number(q.offset ?? 0);
+      const shown: Partial<ReportSections> = {};
+      for (const name of (section ? [section] : Object.keys(sections)) as Section[]) {
+        const rows = sections[name](PAGE + 1, section ? offset : 0);
+        const sectionUrl = new URL(`/report?section=${name}`, url);
+        (shown as Record<string, unknown>)[name] = {
+          rows: rows.slice(0, PAGE),
+          paging: { url: sectionUrl, offset: section ? offset : 0, limit: PAGE, more: rows.length > PAGE },
+        };
+      }
+      return reportPage(new Date().toISOString(), inspector.reportCounts(), shown);
     }
     throw new NotFound(`nothing at ${p}`);
   }
+
+  function download<T extends object>(
+    q: Record<string, string | undefined>,
+    name: string,
+    fetch: (limit: number, offset: number) => T[],
+    columns: (keyof T & string)[] | undefined,
+  ): Download {
+    return { filename: `${name}.${q.format}`, json: q.format === 'json', columns, pages: pagesOf(fetch), excel: q.excel === '1' };
+  }
+
+  /** Changes for a spreadsheet: one line per attribute changed. */
+  function changesDownload(q: Record<string, string | undefined>, name: string, fetch: (limit: number, offset: number) => ChangeEntry[]): Download {
+    if (q.format === 'json') return download(q, name, fetch, undefined);
+    return download(
+      q,
+      name,
+      (limit, offset) =>
+        fetch(limit, offset).flatMap((c) =>
+          (c.rows.length ? c.rows : [{ attribute: '', before: '', after: '' }]).map((r) => ({
+            change: c.id,
+            at: c.at,
+            run: c.runId ?? '',
+            where: c.space === 'mv' ? 'metaverse' : (c.agent ?? ''),
+            object: c.space === 'mv' ? `${c.object} #${c.objectId}` : (c.dn ?? c.object),
+            operation: c.operation,
+            ...r,
+          })),
+        ),
+      ['change', 'at', 'run', 'where', 'object', 'operation', 'attribute', 'before', 'after'],
+    );
+  }
+}
+
+/** Rows shown per page; downloads read this many at a time and let other requests in between. */
+const PAGE = 100;
+const RUNS_PAGE = 50;
+const CHANGES_PAGE = 200;
+const DOWNLOAD_PAGE = 1000;
+
+interface Download {
+  filename: string;
+  json: boolean;
+  excel?: boolean;
+  columns?: string[] | undefined;
+  pages: Iterable<object[]>;
+}
+
+function* pagesOf<T extends object>(fetch: (limit: number, offset: number) => T[]): Iterable<T[]> {
+  // Changes fan out to several lines each, so the offset counts what was fetched, not what was written.
+  for (let offset = 0; ; offset += DOWNLOAD_PAGE) {
+    const rows = fetch(DOWNLOAD_PAGE, offset);
+    if (rows.length) yield rows;
+    if (rows.length < DOWNLOAD_PAGE) return;
+  }
+}
+
+function* once<T extends object>(rows: T[]): Iterable<T[]> {
+  yield rows;
+}
+
+/**
+ * A whole list written a page at a time. Between pages the event loop answers other requests, so a
+ * download of 100,000 contacts does not stop the view for everyone else.
+ */
+async function stream(req: IncomingMessage, res: ServerResponse, d: Download): Promise<void> {
+  const type = d.json ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8';
+  let started = false;
+  let columns = d.columns;
+  for (const rows of d.pages) {
+    if (!started) {
+      res.writeHead(200, { ...HEADERS, 'Content-Type': type, 'Content-Disposition': `attachment; filename="${d.filename}"` });
+      if (req.method === 'HEAD') return void res.end();
+      res.write(d.json ? '[\n' : d.excel ? '\uFEFF' : '');
+      columns ??= Object.keys(rows[0] ?? {});
+      if (!d.json) res.write(toCsv(columns as never, [] as never).replace(/^\uFEFF/, ''));
+    } else if (d.json) res.write(',\n');
+    started = true;
+    const chunk = d.json ? rows.map((r) => JSON.stringify(r)).join(',\n') : toCsv(columns as never, rows as never).replace(/^[^\r]*\r\n/, '');
+    if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    await new Promise((r) => setImmediate(r));
+    if (res.destroyed) return;
+  }
+  if (!started) {
+    res.writeHead(200, { ...HEADERS, 'Content-Type': type, 'Content-Disposition': `attachment; filename="${d.filename}"` });
+    if (req.method === 'HEAD') return void res.end();
+    return void res.end(d.json ? '[]\n' : `${d.excel ? '\uFEFF' : ''}${columns?.length ? toCsv(columns as never, [] as never) : ''}`);
+  }
+  res.end(d.json ? '\n]\n' : '');
+}
+
+type ParamKind = 'text' | 'count' | 'time' | 'format' | 'flag';
+
+/**
+ * The query parameters a page takes, checked: an unknown one, a count that is not a number, a time
+ * that is not one, or a format other than csv or json is a bad request that names it. Empty ones are
+ * left out (a form sends every field).
+ */
+function params(url: URL, allowed: Record<string, ParamKind>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [key, value] of url.searchParams) {
+    const kind = allowed[key];
+    if (!kind)
+      throw new BadRequest(`this page takes no parameter "${key}"${Object.keys(allowed).length ? `; it takes ${Object.keys(allowed).join(', ')}` : ''}`);
+    if (value === '') continue;
+    if (kind === 'count' && !/^\d{1,9}$/.test(value)) throw new BadRequest(`${key} takes a number, not "${value}"`);
+    if (kind === 'format' && value !== 'csv' && value !== 'json') throw new BadRequest(`format is csv or json, not "${value}"`);
+    if (kind === 'flag' && value !== '1') throw new BadRequest(`${key} is 1 or absent, not "${value}"`);
+    if (kind === 'time') {
+      try {
+        out[key] = parseTime(key, value);
+      } catch (e) {
+        throw new BadRequest((e as Error).message);
+      }
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
 }
 
 class NotFound extends Error {}

@@ -59,7 +59,7 @@ describe('an auditor asks about one contact', () => {
       expect.objectContaining({ agent: 'domino-contacts', personType: 'ExchangeUser', personSource: 'ad-mailboxes', createdRun: initialRun }),
     );
     const csv = d.cli(['report', '--section', 'contacts', '--csv']).stdout.split('\r\n');
-    expect(csv[0]).toBe('agent,contact,mail,origin,personType,person,personSource,createdRun,linkedAt');
+    expect(csv[0]).toBe('mvId,agent,contact,mail,origin,personType,person,personSource,createdRun,linkedAt');
   });
 
   it('mv show by the contact DN: attributes with their source, connectors with lineage, every change with before and after', () => {
@@ -102,9 +102,10 @@ describe('an auditor asks about one contact', () => {
     // The same object by mail and by #id; the text form names the run and the values.
     expect(json<{ objectType: string }>(['mv', 'show', 'audra.auditor@notes.acme.test']).objectType).toBe('DominoUser');
     const text = d.cli(['mv', 'show', contactDn()]).stdout;
+    // Attribute by attribute, before and after.
     expect(text).toMatch(
       new RegExp(
-        `run ${changeRun}  mv-update DominoUser\\n      before \\{"sn":\\["Auditor"\\],"title":\\[\\]\\}\\n      after  \\{"sn":\\["Auditrix"\\],"title":\\["Controller"\\]\\}`,
+        `run ${changeRun}  mv-update  metaverse DominoUser #\\d+\\n +attribute +before +after\\n[- ]+\\n +sn +Auditor +Auditrix\\n +title +Controller\\n`,
       ),
     );
   });
@@ -134,14 +135,17 @@ describe('operators look at runs and connector spaces', () => {
       [changeRun, 'delta-cycle', 'success'],
       [initialRun, 'initial', 'success'],
     ]);
-    const one = json<{ steps: { agent: string; stepType: string; status: string }[]; errors: unknown[]; changes: { operation: string; objectRef: string }[] }>([
-      'history',
-      'show',
-      String(changeRun),
-    ]);
+    const one = json<{
+      steps: { agent: string; stepType: string; status: string }[];
+      errors: unknown[];
+      changes: { operation: string; object: string; dn: string | null }[];
+    }>(['history', 'show', String(changeRun)]);
     expect(one.steps.map((s) => `${s.agent} ${s.stepType}`)).toContain('ad-contacts export');
-    expect(one.changes).toContainEqual(expect.objectContaining({ operation: 'export-update', objectRef: expect.any(String) }));
-    expect(d.cli(['history', 'show', '999']).code).toBe(64);
+    expect(one.changes).toContainEqual(
+      expect.objectContaining({ operation: 'export-update', object: expect.any(String), dn: `CN=Audra Auditor,${d.adContactsOu}` }),
+    );
+    expect(d.cli(['history', 'show', '999']).code).toBe(66);
+    expect(d.cli(['history', 'show', 'abc']).code).toBe(64);
   });
 
   it('mv search and cs search by state', () => {

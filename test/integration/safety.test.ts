@@ -285,9 +285,9 @@ describe('preview: what a sync would do to one object, rule by rule', () => {
     expect(contact.trace.filter((t) => t.rule === 'export-flow').every((t) => t.decision.includes('unchanged'))).toBe(true);
   });
 
-  it('an unknown object is named, with exit code 64', () => {
+  it('an unknown object is named, with the not-found exit code 66', () => {
     const r = d.cli(['preview', 'nobody@nowhere.test']);
-    expect(r.code).toBe(64);
+    expect(r.code).toBe(66);
     expect(r.stderr).toMatch(/no object matches "nobody@nowhere.test" as a mail/);
   });
 });

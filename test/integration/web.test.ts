@@ -63,12 +63,10 @@ describe('the read-only web view', () => {
     expect(lineage.some((row) => row.includes('provisioning') && row.includes(`CN=Wanda Webview,${d.adContactsOu}`) && row.includes(String(createdBy)))).toBe(
       true,
     );
-    const history = await page.locator('#history tbody tr').allTextContents();
-    expect(
-      history.some(
-        (row) => row.includes('mv-update') && row.includes(String(changedBy)) && row.includes('"title":[]') && row.includes('"title":["Inspector"]'),
-      ),
-    ).toBe(true);
+    // Each change with its attributes before and after, one row each (a table in the change's row).
+    const change = page.locator('#history > tbody > tr', { hasText: 'mv-update' }).filter({ hasText: String(changedBy) });
+    expect(await change.count()).toBe(1);
+    expect((await change.locator('table.diff tr', { hasText: 'title' }).locator('td').allTextContents()).map((t) => t.trim())).toEqual(['', 'Inspector']);
     const connectors = await page.locator('#connectors').textContent();
     expect(connectors).toContain('ad-contacts');
 

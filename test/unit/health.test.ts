@@ -47,6 +47,31 @@ describe('dirbridge status', () => {
     ]);
   });
 
+  it('needs attention when the last run of a profile stopped, naming the run and the reason, though the delta cycle is not overdue', () => {
+    const store = Store.open(':memory:');
+    run(store, 'initial', 'success', fullSyncs);
+    run(store, 'delta-cycle', 'success');
+    const stopped = store.startRun('full-cycle', undefined, configFingerprint(loaded));
+    store.finishStep(store.startStep(stopped, 1, 'domino-people', 'full-import'), 'success', emptyStats());
+    store.finishStep(
+      store.startStep(stopped, 2, 'ad-contacts', 'export'),
+      'stopped-deletion-threshold-exceeded',
+      emptyStats(),
+      '1000 deletions are pending for ad-contacts',
+    );
+    store.finishRun(stopped, 'stopped-deletion-threshold-exceeded');
+    const h = health(loaded, store);
+    expect(h.healthy).toBe(false);
+    expect(h.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^full-cycle: its last run ${stopped} \\(.*\\) ended stopped-deletion-threshold-exceeded: 1000 deletions are pending for ad-contacts$`),
+      ),
+    ]);
+    // A later run of that profile that succeeds clears it.
+    run(store, 'full-cycle', 'success', fullSyncs);
+    expect(health(loaded, store).healthy).toBe(true);
+  });
+
   it("warns when the rules changed since an agent's last full sync", () => {
     const store = Store.open(':memory:');
     run(store, 'initial', 'success', fullSyncs, 'an older rule set');

@@ -64,6 +64,7 @@ class MemoryView implements SyncView {
   pendingExportOperation = (csId: number) => this.pending.get(csId)?.operation;
   hasDisconnectors = (agent: string) => this.cs.some((c) => c.agent === agent && c.mvId === null);
   hasFullImport = (agent: string) => this.fullImports.has(agent);
+  isExplicitDisconnect = () => false;
   addressConflicts = () => this.conflicts;
 }
 

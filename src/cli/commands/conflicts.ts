@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
 import { Inspector } from '../../metaverse/inspect.js';
-import { toCsv } from '../csv.js';
+import { toCsv } from '../../util/csv.js';
 import { openReadOnly } from '../shared.js';
 import { table } from '../table.js';
 

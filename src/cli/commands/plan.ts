@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
 import { agentsExportedBy } from '../../engine/profiles.js';
-import { toCsv } from '../csv.js';
+import { toCsv } from '../../util/csv.js';
 import { PLAN_COLUMNS, planLines, planSummary } from '../plan.js';
 import { Inspector } from '../../metaverse/inspect.js';
 import { openReadOnly, requireAgent } from '../shared.js';

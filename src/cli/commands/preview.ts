@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
 import { preview, PreviewNotFoundError } from '../../engine/preview.js';
 import { previewText } from '../preview.js';
-import { openReadOnly, UsageError } from '../shared.js';
+import { NotFoundError, openReadOnly } from '../shared.js';
 
 export function registerPreview(program: Command, config: () => LoadedConfig): void {
   program
@@ -18,7 +18,7 @@ export function registerPreview(program: Command, config: () => LoadedConfig): v
         const result = preview(loaded, store, query);
         process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + '\n' : previewText(result));
       } catch (e) {
-        if (e instanceof PreviewNotFoundError) throw new UsageError(e.message);
+        if (e instanceof PreviewNotFoundError) throw new NotFoundError(e.message);
         throw e;
       } finally {
         store.close();

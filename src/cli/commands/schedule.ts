@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ConfigError, type LoadedConfig } from '../../config/load.js';
 import { executeRun } from '../../engine/execute.js';
+import { runOrigin } from '../../util/origin.js';
 import { LockedError } from '../../engine/lock.js';
 import { loadProfile } from '../../engine/profiles.js';
 import { startScheduler } from '../../engine/scheduler.js';
@@ -24,7 +25,11 @@ export function registerSchedule(program: Command, config: () => LoadedConfig): 
         async (name) => {
           const profile = loadProfile(loaded, name);
           try {
-            await executeRun(loaded, profile.name, profile.steps, { observer: logObserver(log) });
+            const cron = entries.find((e) => e.profile === name)?.cron ?? '';
+            await executeRun(loaded, profile.name, profile.steps, {
+              observer: logObserver(log),
+              origin: runOrigin('schedule', `schedule: ${name} at "${cron}"`),
+            });
           } catch (e) {
             if (!(e instanceof LockedError)) throw e;
             log.warn({ event: 'run-skipped', profile: name }, `${name} is due but ${e.message}: skipped`);

@@ -75,6 +75,10 @@ export class Inbound {
       }
       case 'unlinked': {
         d.explain(cs.dn, cs.agent, 'scope', () => `in scope: ${situation.scope.reason}`);
+        if (d.view.isExplicitDisconnect(cs.id)) {
+          d.explain(cs.dn, cs.agent, 'join', () => 'disconnected by hand (dirbridge cs disconnect): no rule joins it until it is joined by hand');
+          return this.settle(cs);
+        }
         const joined = this.joinOrProject(cs, rules!);
         if (joined === null) return this.settle(cs);
         // A projection is created with its flowed values: nothing is left to update. Its only

@@ -81,8 +81,12 @@ export class Overlay implements SyncView, DecisionSink {
     const v = value.toLowerCase();
     return this.csWhere(
       this.base.findDisconnectors(agent, key, value),
-      (c) => c.agent === agent && c.mvId === null && indexValues(key, c.attributes).includes(v),
+      (c) => c.agent === agent && c.mvId === null && !this.isExplicitDisconnect(c.id) && indexValues(key, c.attributes).includes(v),
     );
+  }
+
+  isExplicitDisconnect(csId: number): boolean {
+    return csId > 0 && this.base.isExplicitDisconnect(csId);
   }
 
   getCsByDn(agent: string, dn: string): CsRow[] {

@@ -24,6 +24,8 @@ export interface SyncView {
   getPendingExport(csId: number): PendingExport | undefined;
   pendingExportOperation(csId: number): PendingExport['operation'] | undefined;
   hasDisconnectors(agent: string): boolean;
+  /** An operator disconnected it by hand: no rule joins it again. */
+  isExplicitDisconnect(csId: number): boolean;
   hasFullImport(agent: string): boolean;
   addressConflicts(): AddressConflictRow[];
 }
