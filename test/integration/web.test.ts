@@ -82,6 +82,57 @@ describe('the read-only web view', () => {
     await page.close();
   });
 
+  it('a person who left is found by mail and shown with her last image; the change log, agents and downloads', async () => {
+    d.addDominoPerson({ given: 'Lea', sn: 'Leaver', mail: 'lea.leaver@notes.acme.test' });
+    expect(d.cli(['run', 'delta-cycle', '--json']).report?.status).toBe('success');
+    slapd.modify(`dn: cn=Lea Leaver,${d.dominoPeopleOu}\nchangetype: delete\n`);
+    expect(d.cli(['run', 'full-cycle', '--json']).report?.status).toBe('success');
+
+    const page = await browser.newPage();
+    await page.goto(`${base}/?token=${TOKEN}`);
+    await page.fill('input[name=mail]', 'lea.leaver@notes.acme.test');
+    await page.click('button[type=submit]');
+    await page.click('#deleted a');
+    await expect(page.locator('h1').textContent()).resolves.toMatch(/^DominoUser #\d+ \(deleted\)$/);
+    await expect(page.locator('#deleted').textContent()).resolves.toMatch(/^Deleted .* by run \d+: its connector in domino-people was deleted/);
+    expect(await page.locator('#attributes').textContent()).toContain('lea.leaver@notes.acme.test');
+    expect(await page.locator('#history > tbody > tr', { hasText: 'mv-delete' }).count()).toBe(1);
+
+    // The change log, searched in the form: her contact's deletion, named by its DN.
+    await page.click('nav >> text=Changes');
+    await page.fill('input[name=object]', 'lea.leaver@notes.acme.test');
+    await page.selectOption('select[name=operation]', 'export-delete');
+    await page.click('#change-search button[type=submit]');
+    const rows = page.locator('#changes > tbody > tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain(`CN=Lea Leaver,${d.adContactsOu}`);
+
+    await page.click('nav >> text=Agents');
+    const contacts = await page.locator('#agents tbody tr', { hasText: 'ad-contacts' }).locator('td').allTextContents();
+    expect(contacts.slice(0, 3)).toEqual(['ad-contacts', 'ad-ldap', expect.stringMatching(/^\d+$/)]);
+
+    // The run page says who started it; the runs list pages and offers its downloads.
+    await page.click('nav >> text=Runs');
+    await page.click(`#runs a[href="/runs/${createdBy}"]`);
+    await expect(page.locator('#started-by').textContent()).resolves.toMatch(/^Started by .+ \(command line\), pid \d+: /);
+    await page.close();
+
+    const auth = { headers: { Authorization: `Bearer ${TOKEN}` } };
+    const csv = await fetch(`${base}/report?section=contacts&format=csv&excel=1`, auth);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toBe('attachment; filename="report-contacts.csv"');
+    // The bytes: fetch's text() would drop the byte-order mark it is about.
+    const bytes = Buffer.from(await csv.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = bytes.subarray(3).toString('utf8');
+    expect(text.startsWith('mvId,agent,contact,mail')).toBe(true);
+    expect(text).toContain('"CN=Wanda Webview,');
+    const changes = (await (await fetch(`${base}/changes?object=lea.leaver%40notes.acme.test&format=json`, auth)).json()) as { operation: string }[];
+    expect(changes.map((c) => c.operation)).toEqual(expect.arrayContaining(['mv-add', 'mv-delete', 'export-delete']));
+    for (const bad of ['/runs?offset=abc', '/changes?since=yesterday', '/report?section=nope', '/?format=xml', '/runs?colour=red', '/changes?agent=nosuch'])
+      expect((await fetch(`${base}${bad}`, auth)).status, bad).toBe(400);
+  });
+
   it('shows markup in names as text', async () => {
     const html = await (await fetch(`${base}/?name=xeno*`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
     expect(html).toContain('&lt;b&gt;Markup&lt;/b&gt;');
