@@ -76,8 +76,12 @@ export class ConnectorSpace {
       this.q
         .prepare(
           // seen_step (migration 1) is no longer used: a full import keeps what it saw in memory.
-          `INSERT INTO cs_object (agent, anchor, dn, dn_key, object_classes, attributes, pending_import, provisioned, owned, mv_id, link_kind, linked_run, linked_at, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          // SQLite would give the newest deleted object's id again, and its lineage and change log
+          // would read as the new object's: the id follows the highest any of them names (three
+          // seeks on indexes).
+          `INSERT INTO cs_object (id, agent, anchor, dn, dn_key, object_classes, attributes, pending_import, provisioned, owned, mv_id, link_kind, linked_run, linked_at, created_at, updated_at)
+           VALUES (MAX(COALESCE((SELECT MAX(id) FROM cs_object), 0), COALESCE((SELECT MAX(object_id) FROM change_log WHERE space = 'cs'), 0),
+             COALESCE((SELECT MAX(cs_id) FROM lineage), 0)) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           o.agent,

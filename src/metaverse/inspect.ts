@@ -56,6 +56,8 @@ export interface ChangeQuery {
   operation?: string;
   limit: number;
   offset?: number;
+  /** The changes after this one (a download reads on from where it was). */
+  afterId?: number;
 }
 
 export interface MvDetail {
@@ -127,6 +129,8 @@ export interface RunSummary {
 
 export interface ReportContact {
   mvId: number;
+  /** The contact's connector-space object. */
+  csId: number;
   agent: string;
   contact: string;
   mail: string;
@@ -235,9 +239,14 @@ export class Inspector {
     return this.store.sql;
   }
 
-  searchMv(options: { type?: string; conditions: AttributeCondition[]; limit: number; offset?: number }): MvSummary[] {
+  /** `afterId`: the objects after this id (a download reads on from where it was, not by offset). */
+  searchMv(options: { type?: string; conditions: AttributeCondition[]; limit: number; offset?: number; afterId?: number }): MvSummary[] {
     const where: string[] = [];
     const args: unknown[] = [];
+    if (options.afterId !== undefined) {
+      where.push('id > ?');
+      args.push(options.afterId);
+    }
     if (options.type) {
       where.push('object_type = ?');
       args.push(options.type);
@@ -384,8 +393,10 @@ export class Inspector {
   }
 
   /** The changes of one run, in order (a page of them: a full import's run holds one per object). */
-  runChanges(runId: number, limit = -1, offset = 0): ChangeEntry[] {
-    return this.changeEntries('c.run_id = ?', [runId], 'ORDER BY c.id LIMIT ? OFFSET ?', [limit, offset]);
+  runChanges(runId: number, limit = -1, offset = 0, afterId?: number): ChangeEntry[] {
+    return afterId === undefined
+      ? this.changeEntries('c.run_id = ?', [runId], 'ORDER BY c.id LIMIT ? OFFSET ?', [limit, offset])
+      : this.changeEntries('c.run_id = ? AND c.id > ?', [runId, afterId], 'ORDER BY c.id LIMIT ?', [limit]);
   }
 
   countRunChanges(runId: number): number {
@@ -433,13 +444,12 @@ export class Inspector {
       where.push('c.operation = ?');
       args.push(q.operation);
     }
+    if (q.afterId !== undefined) {
+      where.push('c.id > ?');
+      args.push(q.afterId);
+    }
     const entries = this.changeEntries(where.length ? where.join(' AND ') : '1', args, 'ORDER BY c.id LIMIT ? OFFSET ?', [q.limit + 1, q.offset ?? 0]);
     return { entries: entries.slice(0, q.limit), more: entries.length > q.limit };
-  }
-
-  /** The operations the change log holds, for a search form. */
-  changeOperations(): string[] {
-    return this.db.prepare('SELECT DISTINCT operation FROM change_log ORDER BY operation').pluck().all() as string[];
   }
 
   private changeEntries(where: string, args: unknown[], tail: string, tailArgs: unknown[] = []): ChangeEntry[] {
@@ -537,7 +547,9 @@ export class Inspector {
 
   runs(limit: number, offset = 0): RunSummary[] {
     const rows = this.db
-      .prepare('SELECT id, profile, status, started_at, ended_at, allowed_deletes, started_by FROM run WHERE profile <> ? ORDER BY id DESC LIMIT ? OFFSET ?')
+      .prepare(
+        'SELECT id, profile, status, started_at, ended_at, allowed_deletes, started_by, change_counts FROM run WHERE profile <> ? ORDER BY id DESC LIMIT ? OFFSET ?',
+      )
       .all('preview', limit, offset) as {
       id: number;
       profile: string;
@@ -546,13 +558,19 @@ export class Inspector {
       ended_at: string | null;
       allowed_deletes: number | null;
       started_by: string | null;
+      change_counts: string | null;
     }[];
     // The counts come from the change log, one entry per change made: a step's statistics count a
-    // delta-import-sync's import and sync together, so a person who left would be counted thrice.
+    // delta-import-sync's import and sync together, so a person who left would be counted thrice. A
+    // finished run has them stored; one in progress (or from before they were) is counted now.
     const byOperation = this.db.prepare('SELECT operation, COUNT(*) AS n FROM change_log WHERE run_id = ? GROUP BY operation');
     return rows.map((r) => {
       const steps = this.store.runSteps(r.id);
-      const counted = new Map((byOperation.all(r.id) as { operation: string; n: number }[]).map((c) => [c.operation, c.n]));
+      const counted = new Map<string, number>(
+        r.change_counts
+          ? Object.entries(JSON.parse(r.change_counts) as Record<string, number>)
+          : (byOperation.all(r.id) as { operation: string; n: number }[]).map((c) => [c.operation, c.n]),
+      );
       const n = (...operations: string[]): number => operations.reduce((sum, o) => sum + (counted.get(o) ?? 0), 0);
       const stat = (k: keyof StepStats): number => steps.reduce((sum, s) => sum + (s.stats[k] ?? 0), 0);
       return {
@@ -574,6 +592,16 @@ export class Inspector {
         allowedDeletes: r.allowed_deletes,
       };
     });
+  }
+
+  /**
+   * What changes whenever the store does: the newest run, its end and status (every write is a
+   * run's). Ends with "in-progress" while a run is writing.
+   */
+  storeGeneration(): string {
+    const r = this.db.prepare('SELECT id, ended_at, status FROM run ORDER BY id DESC LIMIT 1').get() as
+      { id: number; ended_at: string | null; status: string } | undefined;
+    return r ? `${r.id}:${r.ended_at ?? ''}:${r.status}` : 'empty';
   }
 
   /** How many runs the history holds (previews left out), for paging. */
@@ -620,13 +648,18 @@ export class Inspector {
   }
 
   /** Every contact dirbridge keeps (provisioned or joined), with the person it stands for. */
-  reportContacts(limit = -1, offset = 0): ReportContact[] {
-    const rows = this.db
-      .prepare(
-        `SELECT c.id, c.agent, c.dn, c.owned, c.link_kind, c.linked_run, c.linked_at, c.mv_id, c.attributes, m.object_type, m.attributes AS mv_attributes
-         FROM cs_object c JOIN mv_object m ON m.id = c.mv_id WHERE c.link_kind IN ('provisioning', 'join') ORDER BY c.agent, c.dn LIMIT ? OFFSET ?`,
-      )
-      .all(limit, offset) as {
+  /**
+   * Pages come in the agent's DN order; `afterCsId` reads in connector-space order from that object on
+   * instead (a download reads on from where it was: an offset would scan every row before it again).
+   */
+  reportContacts(limit = -1, offset = 0, afterCsId?: number): ReportContact[] {
+    const select = `SELECT c.id, c.agent, c.dn, c.owned, c.link_kind, c.linked_run, c.linked_at, c.mv_id, c.attributes, m.object_type, m.attributes AS mv_attributes
+         FROM cs_object c JOIN mv_object m ON m.id = c.mv_id WHERE c.link_kind IN ('provisioning', 'join')`;
+    const rows = (
+      afterCsId === undefined
+        ? this.db.prepare(`${select} ORDER BY c.agent, c.dn_key LIMIT ? OFFSET ?`).all(limit, offset)
+        : this.db.prepare(`${select} AND c.id > ? ORDER BY c.id LIMIT ?`).all(afterCsId, limit)
+    ) as {
       id: number;
       agent: string;
       dn: string;
@@ -644,6 +677,7 @@ export class Inspector {
       const mvAttributes = JSON.parse(r.mv_attributes) as AttributeMap;
       return {
         mvId: r.mv_id,
+        csId: r.id,
         agent: r.agent,
         contact: r.dn,
         mail: mvAttributes['mail']?.[0] ?? '',
@@ -662,16 +696,23 @@ export class Inspector {
    * the reason when the store knows it: an open address conflict, or else the provisioning rules
    * did not give one (out of scope of every rule, or a target not set up).
    */
-  reportUncovered(limit = -1, offset = 0): ReportUncovered[] {
+  reportUncovered(limit = -1, offset = 0, afterMvId = 0): ReportUncovered[] {
     const rows = this.db
       .prepare(
         `SELECT m.id, m.object_type, m.attributes, p.dn AS person, p.agent AS source,
            (SELECT group_concat(a.agent || ': ' || a.mail || ' also held by ' || a.others, '; ') FROM address_conflict a WHERE a.mv_id = m.id) AS conflict
          FROM mv_object m LEFT JOIN cs_object p ON p.mv_id = m.id AND p.link_kind = 'projection'
-         WHERE NOT EXISTS (SELECT 1 FROM cs_object c WHERE c.mv_id = m.id AND c.link_kind IN ('provisioning', 'join'))
+         WHERE m.id > ? AND NOT EXISTS (SELECT 1 FROM cs_object c WHERE c.mv_id = m.id AND c.link_kind IN ('provisioning', 'join'))
          ORDER BY m.id LIMIT ? OFFSET ?`,
       )
-      .all(limit, offset) as { id: number; object_type: string; attributes: string; person: string | null; source: string | null; conflict: string | null }[];
+      .all(afterMvId, limit, offset) as {
+      id: number;
+      object_type: string;
+      attributes: string;
+      person: string | null;
+      source: string | null;
+      conflict: string | null;
+    }[];
     return rows.map((r) => ({
       mvId: r.id,
       objectType: r.object_type,
@@ -727,11 +768,16 @@ export class Inspector {
   /** How many rows each report section has, and how many contacts dirbridge created and joined. */
   reportCounts(): { provisioned: number; joined: number; conflicts: number; orphans: number; uncovered: number } {
     const one = (sql: string): number => this.db.prepare(sql).pluck().get() as number;
+    // One pass over the connector spaces for three of the counts.
+    const cs = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(mv_id IS NOT NULL AND link_kind = 'provisioning'), 0) AS provisioned, COALESCE(SUM(mv_id IS NOT NULL AND link_kind = 'join'), 0) AS joined,
+           COALESCE(SUM(mv_id IS NULL AND owned = 1), 0) AS orphans FROM cs_object`,
+      )
+      .get() as { provisioned: number; joined: number; orphans: number };
     return {
-      provisioned: one("SELECT COUNT(*) FROM cs_object WHERE mv_id IS NOT NULL AND link_kind = 'provisioning'"),
-      joined: one("SELECT COUNT(*) FROM cs_object WHERE mv_id IS NOT NULL AND link_kind = 'join'"),
+      ...cs,
       conflicts: one('SELECT COUNT(*) FROM address_conflict'),
-      orphans: one('SELECT COUNT(*) FROM cs_object WHERE mv_id IS NULL AND owned = 1'),
       uncovered: one(
         "SELECT COUNT(*) FROM mv_object m WHERE NOT EXISTS (SELECT 1 FROM cs_object c WHERE c.mv_id = m.id AND c.link_kind IN ('provisioning', 'join'))",
       ),

@@ -257,6 +257,8 @@ INSERT OR IGNORE INTO full_import (agent, run_id, step_id, finished_at, seen) SE
     sql: `
 -- Who or what started a run (JSON: trigger, user, host, pid, command or schedule).
 ALTER TABLE run ADD COLUMN started_by TEXT;
+-- What a finished run changed, by change-log operation (JSON), counted once when it ends.
+ALTER TABLE run ADD COLUMN change_counts TEXT;
 -- The last image of each deleted metaverse object, so an auditor finds it by id, mail, DN or anchor
 -- (the DN and anchor through the lineage). Its id is never given to a new object.
 CREATE TABLE mv_tombstone (

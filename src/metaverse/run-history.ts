@@ -31,8 +31,14 @@ export class RunHistory {
     });
   }
 
+  /** Ends a run; its changes are counted by operation once, here, so the history need not count them again. */
   finishRun(runId: number, status: string): void {
-    this.q.prepare('UPDATE run SET ended_at = ?, status = ? WHERE id = ?').run(now(), status, runId);
+    const counts = Object.fromEntries(
+      (
+        this.q.prepare('SELECT operation, COUNT(*) AS n FROM change_log WHERE run_id = ? GROUP BY operation').all(runId) as { operation: string; n: number }[]
+      ).map((c) => [c.operation, c.n]),
+    );
+    this.q.prepare('UPDATE run SET ended_at = ?, status = ?, change_counts = ? WHERE id = ?').run(now(), status, json(counts), runId);
   }
 
   startStep(runId: number, seq: number, agent: string, stepType: string): number {

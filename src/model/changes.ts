@@ -43,3 +43,26 @@ export function changeRows(before: unknown, after: unknown): ChangeRow[] {
   });
   return keys.map((k) => ({ attribute: k, before: b.get(k) ?? '', after: a.get(k) ?? '' }));
 }
+
+/** The operations the change log records, for a search form (listing them from the log would read all of it). */
+export const CHANGE_OPERATIONS = [
+  'import-add',
+  'import-update',
+  'import-delete',
+  'cs-delete',
+  'mv-add',
+  'mv-update',
+  'mv-delete',
+  'address-conflict',
+  'address-conflict-resolved',
+  'provision',
+  'provision-update',
+  'provision-cancel',
+  'export-add',
+  'export-update',
+  'export-rename',
+  'export-delete',
+  'manual-join',
+  'manual-disconnect',
+  'deletion-discarded',
+] as const;

@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LoadedConfig } from '../config/load.js';
 import { nextScheduledRuns } from '../engine/scheduler.js';
+import { CHANGE_OPERATIONS } from '../model/changes.js';
 import { type ChangeEntry, Inspector, type MvSummary, searchConditions } from '../metaverse/inspect.js';
 import type { Store } from '../metaverse/store.js';
 import { toCsv } from '../util/csv.js';
@@ -31,6 +32,8 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
   const valid = (candidate: string | undefined): boolean => candidate !== undefined && timingSafeEqual(digest(candidate), expected);
   const inspector = new Inspector(store);
   const agents = Object.keys(loaded.config.agents);
+  /** The report's counts and first page of people with no contact, while the store is unchanged (see report()). */
+  let cached: { generation: string; counts: ReturnType<Inspector['reportCounts']>; uncoveredFirst: ReturnType<Inspector['reportUncovered']> } | undefined;
 
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const send = (status: number, html: string, extra: Record<string, string> = {}): void => {
@@ -86,8 +89,15 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
       const asked = ['type', 'mail', 'name', 'where'].some((k) => q[k]);
       const { conditions, invalid } = searchConditions({ mail: q.mail, name: q.name, where: q.where ? [q.where] : [] });
       if (invalid.length) throw new BadRequest(`Attribute takes attribute=pattern, not "${invalid[0]}".`);
-      const search = (limit: number, offset: number): MvSummary[] => inspector.searchMv({ ...(q.type ? { type: q.type } : {}), conditions, limit, offset });
-      if (q.format) return download(q, 'metaverse-search', search, ['id', 'objectType', 'cn', 'mail', 'sources', 'createdRun', 'updatedAt']);
+      const search = (limit: number, offset: number, afterId?: number): MvSummary[] =>
+        inspector.searchMv({ ...(q.type ? { type: q.type } : {}), conditions, limit, offset, ...(afterId === undefined ? {} : { afterId }) });
+      if (q.format)
+        return download(
+          q,
+          'metaverse-search',
+          keyset(search, (r) => r.id),
+          ['id', 'objectType', 'cn', 'mail', 'sources', 'createdRun', 'updatedAt'],
+        );
       const types = Object.keys(loaded.config.metaverse.objectTypes);
       if (!asked) return searchPage(q, types, undefined);
       const offset = Number(q.offset ?? 0);
@@ -142,7 +152,7 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
       const offset = Number(q.offset ?? 0);
       const r = inspector.run(id, { limit: CHANGES_PAGE, offset });
       if (!r) throw new NotFound(`no run ${run[1]} in the history`);
-      if (q.format) return changesDownload(q, `run-${id}-changes`, (limit, o) => inspector.runChanges(id, limit, o));
+      if (q.format) return changesDownload(q, `run-${id}-changes`, (limit, after) => inspector.runChanges(id, limit, 0, after ?? 0));
       const total = inspector.countRunChanges(id);
       return runPage(r, { total, paging: { url, offset, limit: CHANGES_PAGE, more: offset + CHANGES_PAGE < total } });
     }
@@ -159,8 +169,9 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
         excel: 'flag',
       });
       if (q.agent && !agents.includes(q.agent)) throw new BadRequest(`no agent named "${q.agent}"; agents are: ${agents.join(', ')}`);
-      const query = (limit: number, offset: number): ChangeEntry[] =>
+      const query = (limit: number, offset: number, afterId?: number): ChangeEntry[] =>
         inspector.searchChanges({
+          ...(afterId === undefined ? {} : { afterId }),
           ...(q.object ? { object: q.object } : {}),
           ...(q.agent ? { agent: q.agent } : {}),
           ...(q.run ? { runId: Number(q.run) } : {}),
@@ -170,12 +181,12 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
           limit,
           offset,
         }).entries;
-      if (q.format) return changesDownload(q, 'changes', query);
+      if (q.format) return changesDownload(q, 'changes', (limit, after) => query(limit, 0, after ?? 0));
       const asked = ['object', 'agent', 'run', 'since', 'until', 'operation'].some((k) => q[k]);
-      if (!asked) return changesPage(q, inspector.changeOperations(), agents, undefined);
+      if (!asked) return changesPage(q, [...CHANGE_OPERATIONS], agents, undefined);
       const offset = Number(q.offset ?? 0);
       const rows = query(CHANGES_PAGE + 1, offset);
-      return changesPage(q, inspector.changeOperations(), agents, {
+      return changesPage(q, [...CHANGE_OPERATIONS], agents, {
         changes: rows.slice(0, CHANGES_PAGE),
         paging: { url, offset, limit: CHANGES_PAGE, more: rows.length > CHANGES_PAGE },
       });
@@ -219,14 +230,27 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
         contacts: (limit: number, offset: number) => inspector.reportContacts(limit, offset),
         conflicts: (limit: number, offset: number) => inspector.conflicts().slice(offset, offset + limit),
         orphans: (limit: number, offset: number) => inspector.reportOrphans(limit, offset),
-        uncovered: (limit: number, offset: number) => inspector.reportUncovered(limit, offset),
+        uncovered: (limit: number, offset: number) => (offset === 0 ? report().uncoveredFirst : inspector.reportUncovered(limit, offset)).slice(0, limit),
+      };
+      // Downloads read on from the last row (an offset would scan every row before it again).
+      const whole = {
+        contacts: keyset(
+          (limit, _o, after?: number) => inspector.reportContacts(limit, 0, after ?? 0),
+          (r) => r.csId,
+        ),
+        conflicts: (limit: number, offset: number) => inspector.conflicts().slice(offset, offset + limit),
+        orphans: (limit: number, offset: number) => inspector.reportOrphans(limit, offset),
+        uncovered: keyset(
+          (limit, _o, after?: number) => inspector.reportUncovered(limit, 0, after ?? 0),
+          (r) => r.mvId,
+        ),
       };
       type Section = keyof typeof sections;
       if (q.section !== undefined && !(q.section in sections)) throw new BadRequest(`section is one of ${Object.keys(sections).join(', ')}`);
       const section = q.section as Section | undefined;
       if (q.format) {
         if (!section) throw new BadRequest(`a download is of one section: add section=${Object.keys(sections).join(', section=')}`);
-        return download(q, `report-${section}`, sections[section] as (l: number, o: number) => object[], undefined);
+        return download(q, `report-${section}`, whole[section] as (l: number, o: number) => object[], undefined);
       }
       const offset = Number(q.offset ?? 0);
       const shown: Partial<ReportSections> = {};
@@ -238,9 +262,22 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
           paging: { url: sectionUrl, offset: section ? offset : 0, limit: PAGE, more: rows.length > PAGE },
         };
       }
-      return reportPage(new Date().toISOString(), inspector.reportCounts(), shown);
+      return reportPage(new Date().toISOString(), report().counts, shown);
     }
     throw new NotFound(`nothing at ${p}`);
+  }
+
+  /**
+   * The report's counts and the first page of people with no contact each read the whole metaverse
+   * (over a second at 100,000 per side): kept until the store changes, which a run does. Nothing is
+   * kept while a run is in progress.
+   */
+  function report(): NonNullable<typeof cached> {
+    const generation = inspector.storeGeneration();
+    if (cached?.generation === generation) return cached;
+    const fresh = { generation, counts: inspector.reportCounts(), uncoveredFirst: inspector.reportUncovered(PAGE + 1) };
+    cached = generation.endsWith('in-progress') ? undefined : fresh;
+    return fresh;
   }
 
   function download<T extends object>(
@@ -252,14 +289,18 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
     return { filename: `${name}.${q.format}`, json: q.format === 'json', columns, pages: pagesOf(fetch), excel: q.excel === '1' };
   }
 
-  /** Changes for a spreadsheet: one line per attribute changed. */
-  function changesDownload(q: Record<string, string | undefined>, name: string, fetch: (limit: number, offset: number) => ChangeEntry[]): Download {
-    if (q.format === 'json') return download(q, name, fetch, undefined);
+  /** Changes for a spreadsheet: one line per attribute changed; read on after the last change, not by offset. */
+  function changesDownload(q: Record<string, string | undefined>, name: string, fetch: (limit: number, afterId?: number) => ChangeEntry[]): Download {
+    const entries = keyset(
+      (limit, _offset, after?: number) => fetch(limit, after),
+      (c) => c.id,
+    );
+    if (q.format === 'json') return download(q, name, entries, undefined);
     return download(
       q,
       name,
       (limit, offset) =>
-        fetch(limit, offset).flatMap((c) =>
+        entries(limit, offset).flatMap((c) =>
           (c.rows.length ? c.rows : [{ attribute: '', before: '', after: '' }]).map((r) => ({
             change: c.id,
             at: c.at,
@@ -278,7 +319,7 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
 /** Rows shown per page; downloads read this many at a time and let other requests in between. */
 const PAGE = 100;
 const RUNS_PAGE = 50;
-const CHANGES_PAGE = 200;
+const CHANGES_PAGE = 100;
 const DOWNLOAD_PAGE = 1000;
 
 interface Download {
@@ -287,6 +328,19 @@ interface Download {
   excel?: boolean;
   columns?: string[] | undefined;
   pages: Iterable<object[]>;
+}
+
+/**
+ * A fetch by offset made from one that reads on after a key: the download's pages (every call after
+ * the first) continue from the last row's key, so no page rescans the rows before it.
+ */
+function keyset<T>(fetch: (limit: number, offset: number, after?: number) => T[], keyOf: (row: T) => number): (limit: number, offset: number) => T[] {
+  let last: number | undefined;
+  return (limit, offset) => {
+    const rows = offset === 0 ? fetch(limit, 0) : fetch(limit, 0, last);
+    if (rows.length) last = keyOf(rows[rows.length - 1]!);
+    return rows;
+  };
 }
 
 function* pagesOf<T extends object>(fetch: (limit: number, offset: number) => T[]): Iterable<T[]> {

@@ -59,7 +59,7 @@ describe('an auditor asks about one contact', () => {
       expect.objectContaining({ agent: 'domino-contacts', personType: 'ExchangeUser', personSource: 'ad-mailboxes', createdRun: initialRun }),
     );
     const csv = d.cli(['report', '--section', 'contacts', '--csv']).stdout.split('\r\n');
-    expect(csv[0]).toBe('mvId,agent,contact,mail,origin,personType,person,personSource,createdRun,linkedAt');
+    expect(csv[0]).toBe('mvId,csId,agent,contact,mail,origin,personType,person,personSource,createdRun,linkedAt');
   });
 
   it('mv show by the contact DN: attributes with their source, connectors with lineage, every change with before and after', () => {

@@ -105,7 +105,7 @@ describe('a person who left', () => {
     expect(csv).toContain(`"title","","'=HYPERLINK(""http://evil.example"",""click"")"`);
     expect(csv).not.toMatch(/,"=HYPERLINK/);
     const excel = d.cli(['report', '--section', 'contacts', '--excel']).stdout;
-    expect(excel.startsWith('\uFEFFmvId,agent,contact')).toBe(true);
+    expect(excel.startsWith('\uFEFFmvId,csId,agent,contact')).toBe(true);
   });
 });
 

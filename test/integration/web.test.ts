@@ -125,7 +125,7 @@ describe('the read-only web view', () => {
     const bytes = Buffer.from(await csv.arrayBuffer());
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const text = bytes.subarray(3).toString('utf8');
-    expect(text.startsWith('mvId,agent,contact,mail')).toBe(true);
+    expect(text.startsWith('mvId,csId,agent,contact,mail')).toBe(true);
     expect(text).toContain('"CN=Wanda Webview,');
     const changes = (await (await fetch(`${base}/changes?object=lea.leaver%40notes.acme.test&format=json`, auth)).json()) as { operation: string }[];
     expect(changes.map((c) => c.operation)).toEqual(expect.arrayContaining(['mv-add', 'mv-delete', 'export-delete']));
