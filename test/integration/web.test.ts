@@ -133,6 +133,18 @@ describe('the read-only web view', () => {
       expect((await fetch(`${base}${bad}`, auth)).status, bad).toBe(400);
   });
 
+  it('SIGTERM during a download ends the server, which then refuses connections', async () => {
+    const own = await startServe(d.configFile, d.env, TOKEN);
+    const download = fetch(`${own.base}/changes?operation=import-add&format=csv`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
+    const exited = new Promise<number | null>((done) => own.process.once('exit', (code) => done(code)));
+    own.stop();
+    expect(await exited).toBe(0);
+    await download;
+    await expect(fetch(`${own.base}/runs`)).rejects.toThrow();
+  });
+
   it('shows markup in names as text', async () => {
     const html = await (await fetch(`${base}/?name=xeno*`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
     expect(html).toContain('&lt;b&gt;Markup&lt;/b&gt;');
