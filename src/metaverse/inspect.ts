@@ -127,6 +127,26 @@ export interface RunSummary {
   allowedDeletes: number | null;
 }
 
+/** The columns of a run in lists and downloads, in order. */
+export const RUN_SUMMARY_COLUMNS = [
+  'id',
+  'profile',
+  'status',
+  'startedAt',
+  'endedAt',
+  'seconds',
+  'startedBy',
+  'steps',
+  'imported',
+  'metaverseChanges',
+  'adds',
+  'updates',
+  'deletes',
+  'errors',
+  'warnings',
+  'allowedDeletes',
+] as const satisfies readonly (keyof RunSummary)[];
+
 export interface ReportContact {
   mvId: number;
   /** The contact's connector-space object. */

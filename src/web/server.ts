@@ -7,9 +7,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LoadedConfig } from '../config/load.js';
-import { nextScheduledRuns } from '../engine/scheduler.js';
+import { agentRow, agentView } from '../engine/agent-view.js';
 import { CHANGE_OPERATIONS } from '../model/changes.js';
-import { type ChangeEntry, Inspector, type MvSummary, searchConditions } from '../metaverse/inspect.js';
+import { type ChangeEntry, Inspector, type MvSummary, RUN_SUMMARY_COLUMNS, searchConditions } from '../metaverse/inspect.js';
 import type { Store } from '../metaverse/store.js';
 import { toCsv } from '../util/csv.js';
 import { parseTime } from '../util/time.js';
@@ -122,25 +122,7 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
     }
     if (p === '/runs') {
       const q = params(url, { offset: 'count', format: 'format', excel: 'flag' });
-      if (q.format)
-        return download(q, 'runs', (limit, offset) => inspector.runs(limit, offset), [
-          'id',
-          'profile',
-          'status',
-          'startedAt',
-          'endedAt',
-          'seconds',
-          'startedBy',
-          'steps',
-          'imported',
-          'metaverseChanges',
-          'adds',
-          'updates',
-          'deletes',
-          'errors',
-          'warnings',
-          'allowedDeletes',
-        ]);
+      if (q.format) return download(q, 'runs', (limit, offset) => inspector.runs(limit, offset), [...RUN_SUMMARY_COLUMNS]);
       const offset = Number(q.offset ?? 0);
       const runs = inspector.runs(RUNS_PAGE, offset);
       return runsPage(runs, { url, offset, limit: RUNS_PAGE, more: offset + RUNS_PAGE < inspector.countRuns(), total: inspector.countRuns() });
@@ -193,35 +175,9 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
     }
     if (p === '/agents') {
       const q = params(url, { format: 'format', excel: 'flag' });
-      const next = nextScheduledRuns(loaded);
-      const stats = inspector.agentStatistics(agents).map((s) => ({ ...s, type: loaded.config.agents[s.agent]!.type, nextRun: next.get(s.agent) ?? null }));
+      const stats = agentView(loaded, inspector, agents);
       if (q.format === 'json') return { filename: 'agents.json', json: true, pages: once(stats) };
-      if (q.format)
-        return {
-          filename: 'agents.csv',
-          json: false,
-          pages: once(
-            stats.map((s) => ({
-              agent: s.agent,
-              type: s.type,
-              objects: s.objects,
-              connectors: s.connectors,
-              disconnectors: s.disconnectors,
-              owned: s.owned,
-              pendingImports: s.pendingImports,
-              pendingAdds: s.pendingExports.add,
-              pendingModifies: s.pendingExports.modify,
-              pendingRenames: s.pendingExports.rename,
-              pendingDeletes: s.pendingExports.delete,
-              exportErrors: s.exportErrors,
-              watermarkUpdatedAt: s.watermark?.updatedAt ?? '',
-              lastFullImport: s.lastFullImport ?? '',
-              lastStep: s.lastStep ? `${s.lastStep.stepType} ${s.lastStep.status} (run ${s.lastStep.runId})` : '',
-              nextRun: s.nextRun?.at ?? '',
-            })),
-          ),
-          excel: q.excel === '1',
-        };
+      if (q.format) return { filename: 'agents.csv', json: false, pages: once(stats.map(agentRow)), excel: q.excel === '1' };
       return agentsPage(stats, url);
     }
     if (p === '/report') {

@@ -4,7 +4,7 @@
  * step and the next scheduled run. Read-only.
  */
 import type { Command } from 'commander';
-import { nextScheduledRuns } from '../../engine/scheduler.js';
+import { agentRow, agentView } from '../../engine/agent-view.js';
 import { Inspector } from '../../metaverse/inspect.js';
 import { type Format, formatOptions, out } from '../output.js';
 import { requireAgent, type withStoreOf } from '../shared.js';
@@ -22,31 +22,9 @@ export function registerAgents(program: Command, withStore: ReturnType<typeof wi
   ).action((name: string | undefined, o: Format) =>
     withStore((store, loaded) => {
       if (name) requireAgent(loaded, name);
-      const next = nextScheduledRuns(loaded);
-      const stats = new Inspector(store)
-        .agentStatistics(name ? [name] : Object.keys(loaded.config.agents))
-        .map((s) => ({ ...s, type: loaded.config.agents[s.agent]!.type, nextRun: next.get(s.agent) ?? null }));
+      const stats = agentView(loaded, new Inspector(store), name ? [name] : undefined);
       if (o.json) return out(JSON.stringify(stats, null, 2));
-      const flat = stats.map((s) => ({
-        agent: s.agent,
-        type: s.type,
-        objects: s.objects,
-        connectors: s.connectors,
-        disconnectors: s.disconnectors,
-        owned: s.owned,
-        pendingImports: s.pendingImports,
-        pendingAdds: s.pendingExports.add,
-        pendingModifies: s.pendingExports.modify,
-        pendingRenames: s.pendingExports.rename,
-        pendingDeletes: s.pendingExports.delete,
-        exportErrors: s.exportErrors,
-        watermarkAgeMinutes: s.watermark?.ageMinutes ?? '',
-        lastFullImport: s.lastFullImport ?? '',
-        lastStep: s.lastStep ? `${s.lastStep.stepType} ${s.lastStep.status} (run ${s.lastStep.runId})` : '',
-        lastStepEnded: s.lastStep?.endedAt ?? '',
-        lastRunProblems: s.lastRunProblems,
-        nextRun: s.nextRun ? `${s.nextRun.at} (${s.nextRun.profile})` : '',
-      }));
+      const flat = stats.map(agentRow);
       if (o.csv || o.excel) return void process.stdout.write(toCsv(Object.keys(flat[0] ?? { agent: '' }) as never, flat as never, { excel: o.excel === true }));
       out(
         table(

@@ -3,29 +3,11 @@
  * change log searched by object, agent, run, time and operation). Read-only.
  */
 import type { Command } from 'commander';
-import { describeOrigin, Inspector } from '../../metaverse/inspect.js';
+import { describeOrigin, Inspector, RUN_SUMMARY_COLUMNS } from '../../metaverse/inspect.js';
 import { changeText } from '../history-text.js';
 import { announceCut, emit, type Format, formatOptions, out } from '../output.js';
 import { NotFoundError, parseLimit, parseRunId, parseTimeOption, parseWhole, requireAgent, type withStoreOf } from '../shared.js';
 import { table } from '../table.js';
-
-const RUN_COLUMNS = [
-  'id',
-  'profile',
-  'status',
-  'startedAt',
-  'seconds',
-  'startedBy',
-  'steps',
-  'imported',
-  'metaverseChanges',
-  'adds',
-  'updates',
-  'deletes',
-  'errors',
-  'warnings',
-  'allowedDeletes',
-] as const;
 
 export function registerHistory(program: Command, withStore: ReturnType<typeof withStoreOf>): void {
   const history = formatOptions(
@@ -42,7 +24,7 @@ export function registerHistory(program: Command, withStore: ReturnType<typeof w
       const offset = parseWhole('--offset', o.offset, 'a number of runs');
       const inspector = new Inspector(store);
       const total = inspector.countRuns();
-      emit(o, inspector.runs(limit, offset), [...RUN_COLUMNS], 'no runs yet', {
+      emit(o, inspector.runs(limit, offset), [...RUN_SUMMARY_COLUMNS], 'no runs yet', {
         more: offset + limit < total,
         shown: limit,
         hint: `${total} runs in all; --limit or --offset to see others`,

@@ -16,6 +16,7 @@ export function registerPlan(program: Command, config: () => LoadedConfig): void
     .option('--agent <name>', 'only this agent')
     .option('--json', 'as JSON')
     .option('--csv', 'as CSV, one line per attribute change')
+    .addHelpText('after', '\nExamples:\n  dirbridge plan\n  dirbridge plan delta-cycle --csv > pending.csv\n  dirbridge plan --agent ad-contacts --json')
     .action((profileName: string | undefined, opts: { agent?: string; json?: boolean; csv?: boolean }) => {
       const loaded = config();
       let agents = profileName ? agentsExportedBy(loaded, profileName) : Object.keys(loaded.config.agents);

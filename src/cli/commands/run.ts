@@ -32,11 +32,16 @@ export function registerRun(program: Command, config: () => LoadedConfig): void 
   runOptions(
     program.command('run').description('run a run profile (a YAML file under run-profiles/, e.g. "initial")').argument('<profile>', 'profile name or path'),
     'stop each step after this many objects (stopped-object-limit), e.g. to try a new rule on a few',
-  ).action(async (name: string, opts: RunFlags) => {
-    const loaded = config();
-    const profile = loadProfile(loaded, name);
-    await execute(loaded, profile.name, profile.steps, opts);
-  });
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  dirbridge run initial                      first setup\n  dirbridge run delta-cycle                  the scheduled cycle\n  dirbridge run delta-cycle --staging        import and sync, export nothing (see plan)\n  dirbridge run full-cycle --allow-deletes 37   after reviewing 37 held deletions with plan\n\nExit: 0 success, 1 warnings, 2 per-object errors, 3-8 and 130 a stopped run (dirbridge --help lists them).',
+    )
+    .action(async (name: string, opts: RunFlags) => {
+      const loaded = config();
+      const profile = loadProfile(loaded, name);
+      await execute(loaded, profile.name, profile.steps, opts);
+    });
 
   runOptions(
     program

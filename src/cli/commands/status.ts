@@ -12,6 +12,10 @@ export function registerStatus(program: Command, config: () => LoadedConfig): vo
     .command('status')
     .description('when each profile last ran and succeeded; warns when the delta cycle is overdue or the rules changed since a full sync (exit 1 on a warning)')
     .option('--json', 'as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  dirbridge status || echo "dirbridge needs attention"\n  dirbridge status --json          for monitoring\n  dirbridge status --integrity     once a night, after full-cycle',
+    )
     .option(
       '--integrity',
       'also check every page of the store (SQLite quick_check: about a full read of the file, minutes at 1,000,000 per side); exit 74 if it is damaged',
