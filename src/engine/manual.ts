@@ -119,6 +119,10 @@ export function disconnectByHand(loaded: LoadedConfig, o: { agent: string; objec
       throw new ManualChangeRefused(
         `${cs.dn} is a source object of ${o.agent} (the agent projects): disconnecting it would delete its metaverse object; change the scope rules or the directory instead`,
       );
+    if (cs.provisioned)
+      throw new ManualChangeRefused(
+        `${cs.dn} is not in ${o.agent} yet (dirbridge created it and has not exported it): there is nothing to keep; change the rules instead`,
+      );
     const mvId = cs.mvId;
     const pending = store.getPendingExport(cs.id);
     if (pending) store.removePendingExport(cs.id);
