@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { Store } from '../metaverse/store.js';
 import { parseTime } from '../util/time.js';
+import { unknownAgent } from '../engine/agents.js';
 import { createLogger, type LogLevel } from './observers.js';
 
 /** A mistake in how the command was called (exit 64). */
@@ -44,8 +45,8 @@ export function openReadOnly(loaded: LoadedConfig, emptyMeaning: string): Store 
 
 /** An agent named on the command line: one the config lacks is a mistake in the call (exit 64). */
 export function requireAgent(loaded: LoadedConfig, agent: string): void {
-  if (!loaded.config.agents[agent])
-    throw new UsageError(`no agent named "${agent}" in ${loaded.file}; agents are: ${Object.keys(loaded.config.agents).join(', ')}`);
+  const problem = unknownAgent(loaded, agent);
+  if (problem) throw new UsageError(problem);
 }
 
 /** The store for a read-only command, closed when the command is done. */

@@ -3,11 +3,16 @@ import type { AgentHooks, Agent } from '../agents/types.js';
 import { createAgent, descriptorOf } from '../agents/registry.js';
 import { ConfigError, type LoadedConfig } from '../config/load.js';
 
-/** The config of an agent named on the command line or in a profile; a name the config lacks is a config error. */
+/** What is wrong with an agent's name the config lacks (undefined: the config has it); each caller says it in its own terms. */
+export function unknownAgent(loaded: LoadedConfig, name: string): string | undefined {
+  return loaded.config.agents[name] ? undefined : `no agent named "${name}" in ${loaded.file}; agents are: ${Object.keys(loaded.config.agents).join(', ')}`;
+}
+
+/** The config of an agent named in a profile or by the engine; a name the config lacks is a config error. */
 export function agentConfigOf(loaded: LoadedConfig, name: string) {
-  const config = loaded.config.agents[name];
-  if (!config) throw new ConfigError(loaded.file, [`agents: no agent named "${name}"; agents are: ${Object.keys(loaded.config.agents).join(', ')}`]);
-  return config;
+  const problem = unknownAgent(loaded, name);
+  if (problem) throw new ConfigError(loaded.file, [`agents: ${problem}`]);
+  return loaded.config.agents[name]!;
 }
 
 export function openAgent(loaded: LoadedConfig, name: string, hooks: AgentHooks = {}): Agent {

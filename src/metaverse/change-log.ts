@@ -57,11 +57,6 @@ export class ChangeLog {
       .run(step?.runId ?? null, step?.stepId ?? null, space, agent, objectId, objectRef, operation, before, after, now());
   }
 
-  /** Every change a run made, in order. */
-  changesOfRun(runId: number): ChangeLogEntry[] {
-    return this.changeLog('run_id = ?', runId);
-  }
-
   /** Every change of one metaverse or connector-space object, in order. */
   changesOf(space: 'mv' | 'cs', objectId: number): ChangeLogEntry[] {
     return this.changeLog('space = ? AND object_id = ?', space, objectId);

@@ -48,7 +48,6 @@ export class Store {
   readonly runErrors: RunHistory['runErrors'];
   readonly purgeHistoryBefore: RunHistory['purgeHistoryBefore'];
   readonly logChange: ChangeLog['logChange'];
-  readonly changesOfRun: ChangeLog['changesOfRun'];
   readonly changesOf: ChangeLog['changesOf'];
   readonly getCs: ConnectorSpace['getCs'];
   readonly countImportedCs: ConnectorSpace['countImportedCs'];
@@ -133,7 +132,6 @@ export class Store {
     this.runErrors = this.runs.runErrors.bind(this.runs);
     this.purgeHistoryBefore = this.runs.purgeHistoryBefore.bind(this.runs);
     this.logChange = this.changes.logChange.bind(this.changes);
-    this.changesOfRun = this.changes.changesOfRun.bind(this.changes);
     this.changesOf = this.changes.changesOf.bind(this.changes);
     this.getCs = this.cs.getCs.bind(this.cs);
     this.countImportedCs = this.cs.countImportedCs.bind(this.cs);

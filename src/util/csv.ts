@@ -6,10 +6,19 @@
  * without which Excel reads the file as the local code page and garbles non-ASCII names.
  */
 export function toCsv<T extends object>(columns: readonly (keyof T & string)[], rows: readonly T[], options: { excel?: boolean } = {}): string {
+  return `${options.excel ? '\uFEFF' : ''}${csvHeader(columns)}${csvLines(columns, rows)}`;
+}
+
+/** The header line alone. */
+export function csvHeader(columns: readonly string[]): string {
+  return `${columns.join(',')}\r\n`;
+}
+
+/** The lines of these rows alone (a download writes them a page at a time, under one header). */
+export function csvLines<T extends object>(columns: readonly (keyof T & string)[], rows: readonly T[]): string {
   const field = (v: unknown): string => {
     const s = String(v ?? '');
     return `"${(/^[=+\-@\t\r]/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"`;
   };
-  const body = [columns.join(','), ...rows.map((r) => columns.map((c) => field(r[c])).join(','))].join('\r\n') + '\r\n';
-  return options.excel ? `\uFEFF${body}` : body;
+  return rows.map((r) => `${columns.map((c) => field(r[c])).join(',')}\r\n`).join('');
 }

@@ -13,3 +13,8 @@ export function runOrigin(trigger: RunOrigin['trigger'], command: string): RunOr
   const sudo = process.env.SUDO_USER;
   return { trigger, user: sudo && sudo !== user ? `${user} (sudo by ${sudo})` : user, host: hostname(), pid: process.pid, command };
 }
+
+/** A run started from this command line: its arguments are what it was asked (dirbridge takes no secret as an argument). */
+export function commandLineOrigin(): RunOrigin {
+  return runOrigin('command line', process.argv.slice(2).join(' '));
+}

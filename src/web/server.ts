@@ -8,10 +8,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LoadedConfig } from '../config/load.js';
 import { agentRow, agentView } from '../engine/agent-view.js';
+import { unknownAgent } from '../engine/agents.js';
 import { CHANGE_OPERATIONS } from '../model/changes.js';
 import { type ChangeEntry, Inspector, type MvSummary, RUN_SUMMARY_COLUMNS, searchConditions } from '../metaverse/inspect.js';
 import type { Store } from '../metaverse/store.js';
-import { toCsv } from '../util/csv.js';
+import { csvHeader, csvLines } from '../util/csv.js';
 import { parseTime } from '../util/time.js';
 import { agentsPage, changesPage, messagePage, objectPage, type ReportSections, reportPage, runPage, runsPage, searchPage } from './pages.js';
 
@@ -150,7 +151,8 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
         format: 'format',
         excel: 'flag',
       });
-      if (q.agent && !agents.includes(q.agent)) throw new BadRequest(`no agent named "${q.agent}"; agents are: ${agents.join(', ')}`);
+      const problem = q.agent === undefined ? undefined : unknownAgent(loaded, q.agent);
+      if (problem) throw new BadRequest(problem);
       const query = (limit: number, offset: number, afterId?: number): ChangeEntry[] =>
         inspector.searchChanges({
           ...(afterId === undefined ? {} : { afterId }),
@@ -317,29 +319,31 @@ function* once<T extends object>(rows: T[]): Iterable<T[]> {
  * download of 100,000 contacts does not stop the view for everyone else.
  */
 async function stream(req: IncomingMessage, res: ServerResponse, d: Download): Promise<void> {
-  const type = d.json ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8';
-  let started = false;
   let columns = d.columns;
+  // The head goes out with the first page, so a failure reading it is still an error page.
+  const begin = (first: object[]): boolean => {
+    res.writeHead(200, {
+      ...HEADERS,
+      'Content-Type': d.json ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${d.filename}"`,
+    });
+    if (req.method === 'HEAD') return (void res.end(), false);
+    columns ??= Object.keys(first[0] ?? {});
+    res.write(d.json ? '[\n' : `${d.excel ? '\uFEFF' : ''}${columns.length ? csvHeader(columns) : ''}`);
+    return true;
+  };
+  let started = false;
   for (const rows of d.pages) {
-    if (!started) {
-      res.writeHead(200, { ...HEADERS, 'Content-Type': type, 'Content-Disposition': `attachment; filename="${d.filename}"` });
-      if (req.method === 'HEAD') return void res.end();
-      res.write(d.json ? '[\n' : d.excel ? '\uFEFF' : '');
-      columns ??= Object.keys(rows[0] ?? {});
-      if (!d.json) res.write(toCsv(columns as never, [] as never).replace(/^\uFEFF/, ''));
-    } else if (d.json) res.write(',\n');
+    if (!started && !begin(rows)) return;
+    if (started && d.json) res.write(',\n');
     started = true;
-    const chunk = d.json ? rows.map((r) => JSON.stringify(r)).join(',\n') : toCsv(columns as never, rows as never).replace(/^[^\r]*\r\n/, '');
+    const chunk = d.json ? rows.map((r) => JSON.stringify(r)).join(',\n') : csvLines(columns as never, rows as never);
     if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
     await new Promise((r) => setImmediate(r));
     if (res.destroyed) return;
   }
-  if (!started) {
-    res.writeHead(200, { ...HEADERS, 'Content-Type': type, 'Content-Disposition': `attachment; filename="${d.filename}"` });
-    if (req.method === 'HEAD') return void res.end();
-    return void res.end(d.json ? '[]\n' : `${d.excel ? '\uFEFF' : ''}${columns?.length ? toCsv(columns as never, [] as never) : ''}`);
-  }
-  res.end(d.json ? '\n]\n' : '');
+  if (!started && !begin([])) return;
+  res.end(d.json ? (started ? '\n]\n' : ']\n') : '');
 }
 
 type ParamKind = 'text' | 'count' | 'time' | 'format' | 'flag';

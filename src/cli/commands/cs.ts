@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
 import { disconnectByHand, discardDeletions, joinByHand, ManualChangeRefused, type ManualResult } from '../../engine/manual.js';
 import { type CsFilter, Inspector } from '../../metaverse/inspect.js';
-import { runOrigin } from '../../util/origin.js';
+import { commandLineOrigin } from '../../util/origin.js';
 import { changeText } from '../history-text.js';
 import { emit, type Format, formatOptions, out, page } from '../output.js';
 import { NotFoundError, parseLimit, requireAgent, UsageError, type withStoreOf } from '../shared.js';
@@ -110,7 +110,7 @@ export function registerCs(program: Command, config: () => LoadedConfig, withSto
     .action((agent: string, object: string, mv: string, o: { reason: string }) => {
       const loaded = config();
       requireAgent(loaded, agent);
-      manual(() => joinByHand(loaded, { agent, object, mv, reason: o.reason, origin: runOrigin('command line', process.argv.slice(2).join(' ')) }));
+      manual(() => joinByHand(loaded, { agent, object, mv, reason: o.reason, origin: commandLineOrigin() }));
     });
   cs.command('disconnect')
     .description('disconnect a contact from its metaverse object by hand: it stays in its directory and no rule joins or deletes it until it is joined by hand')
@@ -120,7 +120,7 @@ export function registerCs(program: Command, config: () => LoadedConfig, withSto
     .action((agent: string, object: string, o: { reason: string }) => {
       const loaded = config();
       requireAgent(loaded, agent);
-      manual(() => disconnectByHand(loaded, { agent, object, reason: o.reason, origin: runOrigin('command line', process.argv.slice(2).join(' ')) }));
+      manual(() => disconnectByHand(loaded, { agent, object, reason: o.reason, origin: commandLineOrigin() }));
     });
   program
     .command('discard-deletions')
@@ -137,7 +137,7 @@ export function registerCs(program: Command, config: () => LoadedConfig, withSto
     .action((agent: string, objects: string[], o: { reason: string }) => {
       const loaded = config();
       requireAgent(loaded, agent);
-      manual(() => discardDeletions(loaded, { agent, objects, reason: o.reason, origin: runOrigin('command line', process.argv.slice(2).join(' ')) }));
+      manual(() => discardDeletions(loaded, { agent, objects, reason: o.reason, origin: commandLineOrigin() }));
     });
   return cs;
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
 import { executeRun } from '../../engine/execute.js';
-import { runOrigin } from '../../util/origin.js';
+import { commandLineOrigin } from '../../util/origin.js';
 import { loadProfile, STEP_TYPES, type StepType } from '../../engine/profiles.js';
 import type { RunReport, StepSpec } from '../../engine/runner.js';
 import { EXIT_CODES } from '../../engine/status.js';
@@ -79,7 +79,7 @@ async function execute(loaded: LoadedConfig, profile: string, steps: StepSpec[],
       ...(flags.limit === undefined ? {} : { objectLimit: flags.limit }),
       observer,
       interrupt: interrupt.signal,
-      origin: runOrigin('command line', process.argv.slice(2).join(' ')),
+      origin: commandLineOrigin(),
     });
   } finally {
     process.off('SIGINT', onSignal);
