@@ -11,7 +11,8 @@ import type { ProblemCode } from '../model/problems.js';
 
 export type ExportOperation =
   | { kind: 'add'; dn: string; objectClasses: string[]; attributes: AttributeMap }
-  | { kind: 'update'; dn: string; newDn?: string; changes: AttributeChanges }
+  /** `changes` replace an attribute's values; `valueAdds` add values to an attribute others write too, leaving the rest alone. */
+  | { kind: 'update'; dn: string; newDn?: string; changes: AttributeChanges; valueAdds?: AttributeChanges }
   | { kind: 'delete'; dn: string };
 
 export interface ExportResult {

@@ -8,6 +8,7 @@ import { agentConfig } from '../agents/registry.js';
 
 export { agentConfig };
 import { attributeName, secretRef } from '../util/config-fields.js';
+import { ADDRESS_PARTS, placeholdersOf, withoutPlaceholders } from '../util/template.js';
 
 const flowValue = z.union([
   z.string(),
@@ -22,10 +23,12 @@ const attributeCondition = z
     equals: z.string().optional(),
     notEquals: z.string().optional(),
     present: z.boolean().optional(),
+    /** A value ends with this text (case-insensitive): an address in a routing domain, "@exchange.acme.com". */
+    endsWith: z.string().min(1).optional(),
   })
   .strict()
-  .refine((c) => [c.equals, c.notEquals, c.present].filter((v) => v !== undefined).length === 1, {
-    message: 'give exactly one of equals, notEquals, present',
+  .refine((c) => [c.equals, c.notEquals, c.present, c.endsWith].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of equals, notEquals, present, endsWith',
   });
 
 const scopeCondition = z.union([
@@ -57,6 +60,19 @@ const agentRules = z
         objectClasses: z.array(z.string()).optional(),
         /** MV attributes without which no contact is created (the object gets an error instead). */
         require: z.array(z.string()).default(['mail']),
+        /**
+         * Reply-ability: each object created gets a stable legacyExchangeDN under this prefix (the
+         * organisation and administrative group, "/o=Acme/ou=Exchange Administrative Group
+         * (FYDIBOHF23SPDLT)/cn=Recipients") and an X500: proxy address for it.
+         */
+        legacyExchangeDN: z
+          .object({
+            prefix: z
+              .string()
+              .regex(/^\/o=[^/]+(\/(ou|cn)=[^/]+)*\/?$/i, 'an X.500 path such as "/o=Acme/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients"'),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -114,6 +130,31 @@ const safety = z
   })
   .strict()
   .prefault({});
+
+/**
+ * People moving from one side to the other (Domino to Exchange): when the source document of a person
+ * says they moved, and a mailbox of theirs is found, their contact goes, their document stands for the
+ * mailbox on its side, and the contact's X500 addresses go to the mailbox where that may be written.
+ */
+const migration = z
+  .object({
+    /** The metaverse type people move from (their contacts go) and the one they move to (the mailbox). */
+    from: z.string(),
+    to: z.string(),
+    /** Conditions on the person's own document (the agent that projects `from`) that say the person moved. */
+    movedWhen: z.array(attributeCondition).min(1),
+    /** Which object of `to` is the person's mailbox: these attributes of both are equal (the first rule that finds one wins). */
+    match: z
+      .array(z.object({ from: z.string(), to: z.string() }).strict())
+      .min(1)
+      .default([{ from: 'mail', to: 'mail' }]),
+    /**
+     * Agents whose mailboxes dirbridge may add X500: proxy addresses to (off by default: writing to
+     * mailboxes is a permission of its own). It adds values only, and only ever takes away what it added.
+     */
+    writeX500: z.array(z.string()).default([]),
+  })
+  .strict();
 
 const logLevel = z.enum(['debug', 'info', 'warn', 'error', 'silent']);
 
@@ -190,6 +231,7 @@ export const configSchema = z
     serve,
     agents: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and hyphens'), agentConfig),
     rules: z.record(z.string(), agentRules),
+    migration: migration.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -234,6 +276,12 @@ export const configSchema = z
         for (const ref of referencedAttributes(v)) {
           if (!mvAttrs.has(ref)) issue(at('exportFlows', csAttr), `refers to "${ref}", which is not an attribute of ${r.objectType}`);
         }
+        const part = flowTemplate(v) && templatePartProblem(flowTemplate(v)!);
+        if (part) issue(at('exportFlows', csAttr), part);
+      }
+      for (const [mvAttr, v] of Object.entries(r.importFlows)) {
+        const part = flowTemplate(v) && templatePartProblem(flowTemplate(v)!);
+        if (part) issue(at('importFlows', mvAttr), part);
       }
       r.join.forEach((j, i) => {
         if (!mvAttrs.has(j.mv)) issue(at('join', i, 'mv'), `"${j.mv}" is not an attribute of ${r.objectType}`);
@@ -242,7 +290,7 @@ export const configSchema = z
         for (const ref of templateReferences(r.provision.dn)) {
           if (!mvAttrs.has(ref)) issue(at('provision', 'dn'), `refers to "{${ref}}", which is not an attribute of ${r.objectType}`);
         }
-        const templateProblem = dnTemplateProblem(r.provision.dn);
+        const templateProblem = dnTemplateProblem(r.provision.dn) ?? templatePartProblem(r.provision.dn);
         if (templateProblem) issue(at('provision', 'dn'), templateProblem);
         if (!r.ownership) issue(at('ownership'), 'an agent that provisions must stamp what it creates: add ownership: { attribute: ..., value: ... }');
       }
@@ -251,14 +299,51 @@ export const configSchema = z
       if (agentCfg && 'attributes' in agentCfg) {
         // What dirbridge writes must also be read back, or every sync would see a difference.
         const read = new Set(agentCfg.attributes.map((a) => a.toLowerCase()));
-        for (const csAttr of [...Object.keys(r.exportFlows), ...(r.ownership ? [r.ownership.attribute] : [])]) {
+        const stamped = r.provision?.legacyExchangeDN ? ['legacyExchangeDN', 'proxyAddresses'] : [];
+        for (const csAttr of [...Object.keys(r.exportFlows), ...(r.ownership ? [r.ownership.attribute] : []), ...stamped]) {
           if (!read.has(csAttr.toLowerCase())) issue(['agents', agent, 'attributes'], `must include "${csAttr}", which the rules of ${agent} write`);
         }
       }
     }
+    if (cfg.migration) checkMigration(cfg.migration, cfg, issue, noAgent);
   });
 
+/** The migration section against the types, rules and agents it names. */
+function checkMigration(
+  m: z.infer<typeof migration>,
+  cfg: { metaverse: { objectTypes: Record<string, { attributes: string[] }> }; rules: Record<string, AgentRules>; agents: Record<string, unknown> },
+  issue: (path: (string | number)[], message: string) => void,
+  noAgent: (name: string) => string,
+): void {
+  const types = cfg.metaverse.objectTypes;
+  for (const side of ['from', 'to'] as const) {
+    const type = types[m[side]];
+    if (!type) {
+      issue(['migration', side], `unknown metaverse object type "${m[side]}"; types are: ${Object.keys(types).join(', ')}`);
+      continue;
+    }
+    if (!Object.values(cfg.rules).some((r) => r.project && r.objectType === m[side]))
+      issue(['migration', side], `no agent projects ${m[side]}: people can only move between types that agents project`);
+    m.match.forEach((rule, i) => {
+      if (!type.attributes.includes(rule[side])) issue(['migration', 'match', i, side], `"${rule[side]}" is not an attribute of ${m[side]}`);
+    });
+  }
+  if (m.from === m.to) issue(['migration', 'to'], 'people move between two different types: from and to are the same');
+  m.writeX500.forEach((agent, i) => {
+    const at = ['migration', 'writeX500', i];
+    const agentCfg = cfg.agents[agent] as { type?: string; attributes?: string[] } | undefined;
+    if (!agentCfg) return issue(at, noAgent(agent));
+    if (cfg.rules[agent]?.objectType !== m.to || !cfg.rules[agent]?.project)
+      return issue(at, `${agent} does not project ${m.to}: X500 addresses are written to the mailboxes people move to`);
+    if (!['ad-ldap', 'ldif'].includes(agentCfg.type ?? ''))
+      return issue(at, `${agent} is a ${agentCfg.type} agent: X500 addresses can be written to Active Directory (ad-ldap) or an LDIF file only`);
+    if (agentCfg.attributes && !agentCfg.attributes.some((a) => a.toLowerCase() === 'proxyaddresses'))
+      issue(['agents', agent, 'attributes'], `must include "proxyAddresses", which migration.writeX500 adds to`);
+  });
+}
+
 export type DirbridgeConfig = z.infer<typeof configSchema>;
+export type MigrationConfig = z.infer<typeof migration>;
 // Each agent type's config is described with its agent (src/agents/*/descriptor.ts).
 export type { AgentConfig } from '../agents/registry.js';
 export type { LdapAgentConfig, DeltaStrategyName } from '../agents/ldap/config.js';
@@ -280,13 +365,13 @@ export type JoinRule = z.infer<typeof joinRule>;
  * placeholders are filled.
  */
 export function dnTemplateProblem(template: string): string | undefined {
-  const stripped = template.replace(/\{[A-Za-z][A-Za-z0-9-]*\}/g, 'x');
+  const stripped = withoutPlaceholders(template);
   if (/[{}]/.test(stripped)) return `"${template}" has a "{" or "}" that is not a placeholder such as {cn}; check the braces`;
   const rdns = splitUnescaped(stripped, ',');
   const bad = rdns.find((r) => !/^\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*\S/.test(r));
   if (bad !== undefined || rdns.length < 2)
     return `"${template}" is not a DN template: it needs RDNs of the form attribute=value, the first naming the new object ("CN={cn},OU=Contacts,DC=acme,DC=example")`;
-  if (!/\{[A-Za-z][A-Za-z0-9-]*\}/.test(splitUnescaped(template, ',')[0]!))
+  if (placeholdersOf(splitUnescaped(template, ',')[0]!).length === 0)
     return `"${template}": its first RDN must hold a placeholder (e.g. CN={cn}), or every object would get the same DN`;
   return undefined;
 }
@@ -308,7 +393,17 @@ function splitUnescaped(text: string, separator: string): string[] {
 }
 
 export function templateReferences(template: string): string[] {
-  return [...template.matchAll(/\{([A-Za-z][A-Za-z0-9-]*)\}/g)].map((m) => m[1]!);
+  return placeholdersOf(template).map((p) => p.attribute);
+}
+
+/** A placeholder with a part that is not an address part ({mail.host}), if the template has one. */
+export function templatePartProblem(template: string): string | undefined {
+  const bad = placeholdersOf(template).find((p) => p.unknownPart !== undefined);
+  return bad ? `${bad.text}: "${bad.unknownPart}" is not a part of an address; use {${bad.attribute}.${ADDRESS_PARTS.join(`} or {${bad.attribute}.`)}}` : undefined;
+}
+
+function flowTemplate(v: FlowValue): string | undefined {
+  return typeof v === 'object' && 'template' in v ? v.template : undefined;
 }
 
 export function referencedAttributes(v: FlowValue): string[] {

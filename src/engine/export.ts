@@ -217,8 +217,15 @@ function adopt(ctx: StepContext, pe: PendingExport, result: ExportResult, anchor
 function toOperation(pe: PendingExport): ExportOperation {
   if (pe.operation === 'add') return { kind: 'add', dn: pe.dn, objectClasses: pe.objectClasses, attributes: pe.attributes };
   if (pe.operation === 'delete') return { kind: 'delete', dn: pe.dn };
-  const changes = Object.fromEntries(Object.entries(pe.changes).map(([k, v]) => [k, v.after]));
-  return { kind: 'update', dn: pe.dn, ...(pe.newDn ? { newDn: pe.newDn } : {}), changes };
+  const replaced = Object.entries(pe.changes).filter(([, v]) => !v.added);
+  const added = Object.entries(pe.changes).flatMap(([k, v]) => (v.added ? [[k, v.added] as const] : []));
+  return {
+    kind: 'update',
+    dn: pe.dn,
+    ...(pe.newDn ? { newDn: pe.newDn } : {}),
+    changes: Object.fromEntries(replaced.map(([k, v]) => [k, v.after])),
+    ...(added.length ? { valueAdds: Object.fromEntries(added) } : {}),
+  };
 }
 
 /** Writes what the directory accepted into the connector space, so the next sync sees no difference. */
@@ -251,7 +258,9 @@ function recordExported(ctx: StepContext, pe: PendingExport, result: ExportResul
     attributes[rdn.attribute.toLowerCase()] = [rdn.value];
   }
   store.updateCsImage(ref, cs, { dn: result.dn, objectClasses: cs.objectClasses, attributes }, pe.newDn ? 'export-rename' : 'export-update');
-  store.expectExported(ref, cs.id, cs.agent, result.dn, Object.fromEntries(Object.entries(pe.changes).map(([k, v]) => [k, v.after])));
+  // Values added to a shared attribute are not an expectation of the whole attribute: others write it too.
+  const replaced = Object.entries(pe.changes).filter(([, v]) => !v.added);
+  store.expectExported(ref, cs.id, cs.agent, result.dn, Object.fromEntries(replaced.map(([k, v]) => [k, v.after])));
   if (pe.newDn) stats.renames++;
   if (Object.keys(pe.changes).length) stats.updates++;
 }

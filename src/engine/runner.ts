@@ -41,6 +41,18 @@ export interface RunReport {
   profile: string;
   status: RunStatus;
   steps: StepReport[];
+  /** People who moved to the other side in this run (a Domino person now an Exchange mailbox). */
+  moves: RunMove[];
+}
+
+export interface RunMove {
+  person: string;
+  mailbox: string;
+  /** The person's own document, which now stands for the mailbox on its side. */
+  entry: string;
+  contactsDeleted: string[];
+  x500: string[];
+  x500Written: boolean;
 }
 
 export function openStore(loaded: LoadedConfig): Store {
@@ -62,6 +74,18 @@ export function indexPlan(loaded: LoadedConfig): IndexPlan {
     const list = mv.get(rules.objectType) ?? [];
     for (const j of rules.join) if (!list.includes(j.mv)) list.push(j.mv);
     mv.set(rules.objectType, list);
+  }
+  // A move finds the mailbox of a person, and the person of a mailbox, by the migration's match.
+  const migration = loaded.config.migration;
+  for (const rule of migration?.match ?? []) {
+    for (const [type, attribute] of [
+      [migration!.from, rule.from],
+      [migration!.to, rule.to],
+    ] as const) {
+      const list = mv.get(type) ?? [];
+      if (!list.includes(attribute)) list.push(attribute);
+      mv.set(type, list);
+    }
   }
   return { cs, mv };
 }
@@ -161,7 +185,15 @@ export async function runSteps(loaded: LoadedConfig, store: Store, profile: stri
     for (const spec of more) if (!(going = await runOne(spec))) break;
   }
   store.finishRun(runId, status);
-  const report = { runId, profile, status, steps: reports };
+  const moves = store.moves.movesOfRun(runId).map((m) => ({
+    person: m.personLabel,
+    mailbox: m.mailboxLabel,
+    entry: `${m.docDn} (${m.docAgent})`,
+    contactsDeleted: m.contacts.map((c) => `${c.dn} (${c.agent})`),
+    x500: m.x500,
+    x500Written: m.x500Written,
+  }));
+  const report = { runId, profile, status, steps: reports, moves };
   observer.runFinished?.(report);
   return report;
 }
@@ -197,6 +229,9 @@ export function configFingerprint(loaded: LoadedConfig): string {
 async function runStep(ctx: StepContext, spec: StepSpec): Promise<void> {
   if (spec.type === 'full-sync') return runFullSync(ctx);
   if (spec.type === 'delta-sync') return runDeltaSync(ctx);
+  // Nothing to export: the directory is not even connected to (the mailboxes' export, in the shipped
+  // profiles, has work only when people move and migration.writeX500 names that agent).
+  if (spec.type === 'export' && ctx.store.countPendingExports(spec.agent) === 0) return;
   const agent = openAgent(ctx.loaded, spec.agent, { onRetry: (object, message) => ctx.warning(object, undefined, 'retried', message) });
   warnIfTlsUnverified(ctx, spec.agent);
   await agent.open();

@@ -78,6 +78,8 @@ export interface MvDetail {
     owned: boolean;
   }[];
   lineage: ReturnType<Store['lineageOf']>;
+  /** Moves it took part in: as the person who moved (then it was deleted by the move), or as their mailbox. */
+  moves: ReturnType<Store['movesOf']>;
   history: ChangeEntry[];
   /** Set when the object was deleted: its attributes are its last image. */
   deleted?: { at: string; runId: number | null; reason: string | null };
@@ -348,6 +350,7 @@ export class Inspector {
       attributes: Object.entries(t.attributes).map(([attribute, values]) => ({ attribute, values, source: '' })),
       connectors: [],
       lineage,
+      moves: this.store.movesOf(id),
       history,
       deleted: { at: t.deletedAt, runId: t.runId, reason: t.reason },
     };
@@ -381,6 +384,7 @@ export class Inspector {
         owned: c.owned,
       })),
       lineage: this.store.lineageOf(id),
+      moves: this.store.movesOf(id),
       history,
     };
   }

@@ -21,10 +21,12 @@ export class Links {
     owned: boolean,
     detail?: string,
     synchronized = false,
+    /** The lineage event, when it says more than the link's kind (a person's document joined to their mailbox: "migrated"). */
+    event: string = kind,
   ): void {
     const t = now();
     this.q.prepare(synchronized ? LINK_SYNCHRONIZED : LINK).run(mvId, kind, step?.runId ?? null, t, owned ? 1 : 0, cs.id);
-    this.lineage(step, cs, mvId, kind, owned, detail);
+    this.lineage(step, cs, mvId, event, owned, detail);
   }
 
   unlink(step: StepRef | undefined, cs: CsRow, event: string, detail: string): void {

@@ -283,4 +283,34 @@ INSERT OR REPLACE INTO mv_tombstone (mv_id, object_type, attributes, mail, reaso
     AND NOT EXISTS (SELECT 1 FROM mv_object m WHERE m.id = c.object_id) ORDER BY c.id;
 `,
   },
+  {
+    version: 11,
+    description: 'moves of people from Domino to Exchange (migrations), with the X500 addresses carried',
+    sql: `
+-- One row per move: a person's Domino document now stands for their Exchange mailbox; their contact
+-- went, and its X500 addresses were carried to the mailbox. x500_written: they were staged for the
+-- mailbox (migration.writeX500), and this row is dirbridge's record of having put them there.
+CREATE TABLE person_move (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER REFERENCES run(id),
+  at TEXT NOT NULL,
+  person_mv INTEGER,
+  person_label TEXT NOT NULL,
+  doc_agent TEXT NOT NULL,
+  doc_cs INTEGER NOT NULL,
+  doc_dn TEXT NOT NULL,
+  doc_anchor TEXT,
+  mailbox_mv INTEGER NOT NULL,
+  mailbox_label TEXT NOT NULL,
+  mailbox_agent TEXT,
+  mailbox_cs INTEGER,
+  contacts TEXT NOT NULL,
+  x500 TEXT NOT NULL,
+  x500_written INTEGER NOT NULL
+);
+CREATE INDEX person_move_person ON person_move(person_mv);
+CREATE INDEX person_move_mailbox ON person_move(mailbox_mv);
+CREATE INDEX person_move_run ON person_move(run_id);
+`,
+  },
 ];

@@ -14,6 +14,7 @@ import { ChangeLog } from './change-log.js';
 import { ConnectorSpace } from './connector-space.js';
 import { Expectations } from './expectations.js';
 import { Links } from './links.js';
+import { PersonMoves } from './moves.js';
 import { LookupIndex } from './lookup-index.js';
 import { MetaverseObjects } from './metaverse-objects.js';
 import { PendingExports } from './pending-exports.js';
@@ -24,6 +25,7 @@ export { StoreUnusableError } from './db.js';
 export { type ChangeLogEntry } from './change-log.js';
 export { type IndexPlan, indexValues } from './lookup-index.js';
 export { sameStoredImage } from './rows.js';
+export type { PersonMove, PersonMoveRow } from './moves.js';
 
 export class Store {
   readonly runs: RunHistory;
@@ -36,6 +38,7 @@ export class Store {
   readonly watermarks: Watermarks;
   readonly expectations: Expectations;
   readonly index: LookupIndex;
+  readonly moves: PersonMoves;
 
   readonly startRun: RunHistory['startRun'];
   readonly closeAbandonedRuns: RunHistory['closeAbandonedRuns'];
@@ -108,6 +111,9 @@ export class Store {
   readonly clearExpectation: Expectations['clearExpectation'];
   readonly setIndexPlan: LookupIndex['setIndexPlan'];
   readonly findCsByIndex: LookupIndex['findCsByIndex'];
+  readonly recordMove: PersonMoves['recordMove'];
+  readonly movesOf: PersonMoves['movesOf'];
+  readonly x500WrittenTo: PersonMoves['x500WrittenTo'];
 
   private constructor(private readonly file: Db) {
     const db = file;
@@ -121,6 +127,7 @@ export class Store {
     this.conflicts = new AddressConflicts(db, this.changes);
     this.watermarks = new Watermarks(db);
     this.expectations = new Expectations(db);
+    this.moves = new PersonMoves(db, this.changes);
     this.startRun = this.runs.startRun.bind(this.runs);
     this.closeAbandonedRuns = this.runs.closeAbandonedRuns.bind(this.runs);
     this.finishRun = this.runs.finishRun.bind(this.runs);
@@ -192,6 +199,9 @@ export class Store {
     this.clearExpectation = this.expectations.clearExpectation.bind(this.expectations);
     this.setIndexPlan = this.index.setIndexPlan.bind(this.index);
     this.findCsByIndex = this.index.findCsByIndex.bind(this.index);
+    this.recordMove = this.moves.recordMove.bind(this.moves);
+    this.movesOf = this.moves.movesOf.bind(this.moves);
+    this.x500WrittenTo = this.moves.x500WrittenTo.bind(this.moves);
   }
 
   /**

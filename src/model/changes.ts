@@ -65,4 +65,5 @@ export const CHANGE_OPERATIONS = [
   'manual-join',
   'manual-disconnect',
   'deletion-discarded',
+  'person-move',
 ] as const;

@@ -62,7 +62,11 @@ export type PendingExport =
       operation: 'update';
       dn: string;
       newDn: string | null;
-      changes: Record<string, { before: string[]; after: string[] }>;
+      /**
+       * `added`: written as these values added, not as a replace of the whole attribute: the attribute
+       * is shared with others (a mailbox's proxy addresses), so nothing else in it is touched.
+       */
+      changes: Record<string, { before: string[]; after: string[]; added?: string[] }>;
       attempts: number;
       lastError: string | null;
       sentAt?: string | null;
@@ -88,6 +92,8 @@ export interface StepStats {
   disconnects: number;
   exportsStaged: number;
   filtered: number;
+  /** People moved to the other side (a mailbox found for a person whose document says they moved). */
+  moves: number;
   /** Anchors a delta import's deletion check read (0 when it did not run). */
   deletionCheckRead: number;
   /** Objects the deletion check found gone from the agent's view (counted in deletes too). */
@@ -111,6 +117,7 @@ export function emptyStats(): StepStats {
     disconnects: 0,
     exportsStaged: 0,
     filtered: 0,
+    moves: 0,
     deletionCheckRead: 0,
     deletionCheckGone: 0,
     deletionCheckMs: 0,

@@ -6,8 +6,10 @@
  */
 export type ProblemCode =
   | 'address-conflict'
+  | 'x500-not-written'
   | 'already-exists'
   | 'ambiguous-join'
+  | 'ambiguous-move'
   | 'control-characters'
   | 'delta-not-supported'
   | 'delta-unavailable'

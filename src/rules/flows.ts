@@ -2,6 +2,7 @@
 import type { AttributeChanges, AttributeMap } from '../model/objects.js';
 import type { FlowValue } from '../config/schema.js';
 import { sameValues } from '../model/values.js';
+import { fillTemplate } from '../util/template.js';
 
 export type ValueSource = (attribute: string) => string[];
 
@@ -16,13 +17,8 @@ export function evaluateFlow(flow: FlowValue, source: ValueSource): string[] {
     return [];
   }
   if ('template' in flow) {
-    let missing = false;
-    const text = flow.template.replace(/\{([A-Za-z][A-Za-z0-9-]*)\}/g, (_m, name: string) => {
-      const v = source(name)[0];
-      if (v === undefined || v === '') missing = true;
-      return v ?? '';
-    });
-    return missing ? [] : [text];
+    const filled = fillTemplate(flow.template, (name) => source(name)[0]);
+    return filled.missing ? [] : [filled.text];
   }
   return [flow.constant];
 }

@@ -5,22 +5,21 @@ import type { AgentRules } from '../config/schema.js';
 import { escapeDnValue, parseDn } from '../util/dn.js';
 import { smtpAddressProblem } from '../util/smtp.js';
 import { desiredExportAttributes } from './flows.js';
+import { fillTemplate } from '../util/template.js';
+import { isX500Proxy, stableLegacyExchangeDn, x500Proxy } from '../util/legacy-dn.js';
 
 /** What a provisioning rule found wrong with a metaverse object. */
 export type Problem = RuleProblem;
 
 /** Builds a DN from a template; every substituted value is escaped, so names cannot inject RDNs. */
 export function buildDn(template: string, mvAttributes: AttributeMap): { dn: string } | { problem: Problem } {
-  let problem: Problem | undefined;
-  const dn = template.replace(/\{([A-Za-z][A-Za-z0-9-]*)\}/g, (_m, name: string) => {
-    const v = mvAttributes[name]?.[0];
-    if (v === undefined || v.trim() === '') {
-      problem ??= { attribute: name, code: 'missing-attribute', message: `has no ${name}, which the DN template needs` };
-      return '';
-    }
-    return escapeDnValue(v);
-  });
-  if (problem) return { problem };
+  const filled = fillTemplate(template, (name) => mvAttributes[name]?.[0], escapeDnValue);
+  if (filled.missing) {
+    const { attribute, part, text } = filled.missing;
+    const what = part ? `no ${attribute} with a ${part} part (an address local@domain)` : `no ${attribute}`;
+    return { problem: { attribute, code: 'missing-attribute', message: `has ${what}, which the DN template needs for ${text}` } };
+  }
+  const dn = filled.text;
   try {
     parseDn(dn);
   } catch (e) {
@@ -48,6 +47,8 @@ export function provisioningProblem(mvAttributes: AttributeMap, required: readon
 export interface AddressHolder {
   label: string;
   sameType: boolean;
+  /** A source object not synchronized yet (not yet a metaverse object). */
+  unsynchronized?: boolean;
 }
 
 const CONFLICT_FOLLOW_UP = 'Reported once; "dirbridge conflicts" lists open conflicts, and the contact follows by itself when the address is no longer shared';
@@ -89,8 +90,12 @@ export interface ProvisionPlan {
   attributes: AttributeMap;
 }
 
-/** The full object to add: export flows plus the ownership stamp, without empty attributes. */
-export function planNewObject(mvAttributes: AttributeMap, rules: AgentRules): { plan: ProvisionPlan } | { problem: Problem } {
+/**
+ * The full object to add: export flows plus the ownership stamp, without empty attributes, and the
+ * object's legacyExchangeDN when the rule gives one (`seed` names the person for good: see
+ * stableLegacyExchangeDn).
+ */
+export function planNewObject(mvAttributes: AttributeMap, rules: AgentRules, seed = ''): { plan: ProvisionPlan } | { problem: Problem } {
   if (!rules.provision) return { problem: { code: 'no-provisioning-rule', message: 'the agent has no provisioning rule' } };
   const problem = provisioningProblem(mvAttributes, rules.provision.require);
   if (problem) return { problem };
@@ -98,11 +103,38 @@ export function planNewObject(mvAttributes: AttributeMap, rules: AgentRules): { 
   if ('problem' in built) return built;
   const attributes = withoutEmpty(desiredExportAttributes(mvAttributes, rules.exportFlows));
   if (rules.ownership) attributes[rules.ownership.attribute.toLowerCase()] = [rules.ownership.value];
+  Object.assign(attributes, replyAddresses(rules, seed, attributes));
   // The RDN value must be among the attribute values, or the directory rejects the add.
   const rdn = parseDn(built.dn)[0]!;
   const rdnAttr = rdn.attribute.toLowerCase();
   attributes[rdnAttr] = [rdn.value, ...(attributes[rdnAttr] ?? []).filter((v) => v !== rdn.value)].slice(0, 1);
   return { plan: { dn: built.dn, objectClasses: rules.provision.objectClasses, attributes } };
+}
+
+/**
+ * The legacyExchangeDN and its X500: proxy address for an object the rule creates, added to the
+ * proxy addresses the flows give (`current`); nothing when the rule stamps none.
+ */
+export function replyAddresses(rules: AgentRules, seed: string, current: AttributeMap): AttributeMap {
+  const prefix = rules.provision?.legacyExchangeDN?.prefix;
+  if (!prefix) return {};
+  const legacyDn = stableLegacyExchangeDn(prefix, seed);
+  const proxies = current['proxyaddresses'] ?? [];
+  const x500 = x500Proxy(legacyDn);
+  return {
+    legacyexchangedn: [legacyDn],
+    proxyaddresses: proxies.some((p) => p.toLowerCase() === x500.toLowerCase()) ? proxies : [...proxies, x500],
+  };
+}
+
+/**
+ * Proxy addresses for an update: what the flows want, plus the X500: addresses the object already
+ * has. They are how replies to old mail find it (its own, or those of a contact it replaced, put
+ * there by dirbridge or by an administrator), so no flow takes one away.
+ */
+export function keepX500(current: readonly string[], desired: readonly string[]): string[] {
+  const wanted = new Set(desired.map((v) => v.toLowerCase()));
+  return [...desired, ...current.filter((v) => isX500Proxy(v) && !wanted.has(v.toLowerCase()))];
 }
 
 function withoutEmpty(a: AttributeMap): AttributeMap {

@@ -39,6 +39,8 @@ export function evaluateScope(
     }
     if (c.equals !== undefined && !values.includes(c.equals.toLowerCase())) return { inScope: false, reason: `${c.attribute} is not "${c.equals}"` };
     if (c.notEquals !== undefined && values.includes(c.notEquals.toLowerCase())) return { inScope: false, reason: `${c.attribute} is "${c.notEquals}"` };
+    if (c.endsWith !== undefined && !values.some((v) => v.endsWith(c.endsWith!.toLowerCase())))
+      return { inScope: false, reason: `${c.attribute} does not end with "${c.endsWith}"` };
   }
   return { inScope: true, reason: 'all scope conditions hold' };
 }

@@ -288,7 +288,8 @@ describe('sync decisions', () => {
       sn: ['Archer'],
       mail: ['ann.archer@notes.acme.test'],
       targetaddress: ['SMTP:ann.archer@notes.acme.test'],
-      proxyaddresses: ['SMTP:ann.archer@notes.acme.test'],
+      proxyaddresses: ['SMTP:ann.archer@notes.acme.test', 'X500:/o=Acme/cn=Recipients/cn=ann'],
+      legacyexchangedn: ['/o=Acme/cn=Recipients/cn=ann'],
       admindescription: ['dirbridge:managed'],
     };
     const contact = view.addCs({
@@ -331,5 +332,192 @@ describe('sync decisions', () => {
       ]),
     );
     expect(sync(view, ann).kinds).not.toContain('explain');
+  });
+});
+
+describe('reply-ability: legacyExchangeDN and X500 addresses on the contacts dirbridge makes', () => {
+  const contactOf = (decisions: Decision[]) => decisions.find((d): d is Extract<Decision, { kind: 'provision' }> => d.kind === 'provision');
+
+  it('a new contact gets a legacyExchangeDN under the configured prefix and its X500 proxy; the same person gets the same one again', () => {
+    const first = new MemoryView();
+    const a = contactOf(sync(first, person(first, 'Ann Archer', { anchor: 'UNID-ANN' })).decisions)!;
+    const legacyDn = a.attributes['legacyexchangedn']![0]!;
+    expect(legacyDn).toMatch(/^\/o=Acme\/ou=Exchange Administrative Group \(FYDIBOHF23SPDLT\)\/cn=Recipients\/cn=[0-9a-f]{32}$/);
+    expect(a.attributes['proxyaddresses']).toEqual(['SMTP:ann.archer@notes.acme.test', `X500:${legacyDn}`]);
+    // A new metaverse object for the same document (a move undone, a rebuilt metaverse): the same value.
+    const again = new MemoryView();
+    again.addMv('DominoUser', {});
+    const b = contactOf(sync(again, person(again, 'Ann Archer', { anchor: 'UNID-ANN' })).decisions)!;
+    expect(b.attributes['legacyexchangedn']).toEqual([legacyDn]);
+    // Another person: another value.
+    const other = new MemoryView();
+    const c = contactOf(sync(other, person(other, 'Ann Archer', { anchor: 'UNID-OTHER' })).decisions)!;
+    expect(c.attributes['legacyexchangedn']).not.toEqual([legacyDn]);
+  });
+
+  function contactFor(view: MemoryView, attrs: Record<string, string[]>, owned = true): { mv: MvRow; contact: CsRow; doc: CsRow } {
+    const mv = view.addMv('DominoUser', { cn: ['Ann Archer'], givenName: ['Ann'], sn: ['Archer'], mail: ['ann.archer@notes.acme.test'] });
+    mv.sources = Object.fromEntries(Object.keys(mv.attributes).map((a) => [a, 'domino-people']));
+    const doc = person(view, 'Ann Archer', { mvId: mv.id, pendingImport: null, linkKind: 'projection', anchor: 'UNID-ANN' });
+    const contact = view.addCs({
+      agent: 'ad-contacts',
+      dn: `CN=Ann Archer,${CONTACTS_OU}`,
+      attributes: {
+        cn: ['Ann Archer'],
+        displayname: ['Ann Archer'],
+        givenname: ['Ann'],
+        sn: ['Archer'],
+        mail: ['ann.archer@notes.acme.test'],
+        targetaddress: ['SMTP:ann.archer@notes.acme.test'],
+        admindescription: ['dirbridge:managed'],
+        ...attrs,
+      },
+      mvId: mv.id,
+      owned,
+      linkKind: owned ? 'provisioning' : 'join',
+    });
+    return { mv, contact, doc };
+  }
+  const updateOf = (decisions: Decision[]) =>
+    decisions.flatMap((d) => (d.kind === 'stage-export' && d.export.operation === 'update' ? [d.export] : []))[0] as Extract<PendingExport, { operation: 'update' }> | undefined;
+
+  it('X500 addresses already on a contact are kept by every update, and a rename keeps its legacyExchangeDN', () => {
+    const view = new MemoryView();
+    const { doc } = contactFor(view, {
+      proxyaddresses: ['SMTP:ann.archer@notes.acme.test', 'X500:/o=Acme/cn=Recipients/cn=ann', 'x500:/o=Old/cn=by-hand'],
+      legacyexchangedn: ['/o=Acme/cn=Recipients/cn=ann'],
+    });
+    // Renamed and readdressed in Domino.
+    doc.attributes = { ...doc.attributes, cn: ['Ann Baker'], sn: ['Baker'], internetaddress: ['ann.baker@notes.acme.test'] };
+    doc.pendingImport = 'update';
+    const staged = updateOf(sync(view, doc).decisions)!;
+    expect(staged.newDn).toBe(`CN=Ann Baker,${CONTACTS_OU}`);
+    expect(staged.changes['proxyaddresses']!.after).toEqual(['SMTP:ann.baker@notes.acme.test', 'X500:/o=Acme/cn=Recipients/cn=ann', 'x500:/o=Old/cn=by-hand']);
+    expect(staged.changes['legacyexchangedn']).toBeUndefined();
+  });
+
+  it("a contact dirbridge made before it stamped one gets its legacyExchangeDN once; a joined hand-made contact keeps its own", () => {
+    const view = new MemoryView();
+    const { doc } = contactFor(view, { proxyaddresses: ['SMTP:ann.archer@notes.acme.test'] });
+    doc.pendingImport = 'update';
+    const staged = updateOf(sync(view, doc).decisions)!;
+    const legacyDn = staged.changes['legacyexchangedn']!.after[0]!;
+    expect(legacyDn).toMatch(/\/cn=Recipients\/cn=[0-9a-f]{32}$/);
+    expect(staged.changes['proxyaddresses']!.after).toEqual(['SMTP:ann.archer@notes.acme.test', `X500:${legacyDn}`]);
+
+    const handMade = new MemoryView();
+    const joined = contactFor(handMade, { proxyaddresses: ['SMTP:ann.archer@notes.acme.test'] }, false);
+    joined.doc.pendingImport = 'update';
+    expect(updateOf(sync(handMade, joined.doc).decisions)).toBeUndefined();
+  });
+});
+
+describe('the move of a person to Exchange', () => {
+  const migrated = { mailaddress: ['ann.archer@exchange.acme.example'] };
+  function world(): { view: MemoryView; person: MvRow; doc: CsRow; contact: CsRow } {
+    const view = new MemoryView();
+    const mv = view.addMv('DominoUser', { cn: ['Ann Archer'], givenName: ['Ann'], sn: ['Archer'], mail: ['ann.archer@acme.example'] });
+    mv.sources = Object.fromEntries(Object.keys(mv.attributes).map((a) => [a, 'domino-people']));
+    const doc = view.addCs({
+      agent: 'domino-people',
+      dn: `cn=Ann Archer,${PEOPLE_OU}`,
+      attributes: { cn: ['Ann Archer'], givenname: ['Ann'], sn: ['Archer'], internetaddress: ['ann.archer@acme.example'], mailsystem: ['1'] },
+      mvId: mv.id,
+      linkKind: 'projection',
+    });
+    const contact = view.addCs({
+      agent: 'ad-contacts',
+      dn: `CN=Ann Archer,${CONTACTS_OU}`,
+      attributes: {
+        mail: ['ann.archer@acme.example'],
+        proxyaddresses: ['SMTP:ann.archer@acme.example', 'X500:/o=Acme/cn=Recipients/cn=ann'],
+        legacyexchangedn: ['/o=Acme/cn=Recipients/cn=ann'],
+        admindescription: ['dirbridge:managed'],
+      },
+      mvId: mv.id,
+      owned: true,
+      linkKind: 'provisioning',
+    });
+    return { view, person: mv, doc, contact };
+  }
+  const mailbox = (view: MemoryView, extra: Partial<CsRow> = {}) =>
+    view.addCs({
+      agent: 'ad-mailboxes',
+      dn: 'CN=Ann Archer,OU=Mailboxes,DC=acme,DC=example',
+      attributes: { cn: ['Ann Archer'], sn: ['Archer'], mail: ['ann.archer@acme.example'], proxyaddresses: ['SMTP:ann.archer@acme.example'], msexchrecipienttypedetails: ['1'] },
+      pendingImport: 'add',
+      ...extra,
+    });
+
+  it('a mailbox appears for a person whose document says they moved: contact deleted, document joined, X500 named, one move recorded', () => {
+    const { view, doc, contact, person: before } = world();
+    doc.attributes = { ...doc.attributes, ...migrated };
+    const { decisions, overlay, stats } = sync(view, mailbox(view));
+    const kinds = decisions.map((d) => (d.kind === 'link' ? `link:${d.event ?? d.linkKind}` : d.kind === 'stage-export' ? `stage-${d.export.operation}` : d.kind));
+    expect(kinds).toEqual(['create-mv', 'link:projection', 'unlink', 'unlink', 'stage-delete', 'delete-mv', 'link:migrated', 'report', 'record-move']);
+    expect(decisions.find((d) => d.kind === 'stage-export')).toMatchObject({ export: { csId: contact.id, operation: 'delete' } });
+    expect(decisions.find((d) => d.kind === 'delete-mv')).toMatchObject({ mv: { id: before.id }, reason: expect.stringMatching(/moved to ExchangeUser/) });
+    // The quickstart does not allow writing to mailboxes: the X500 address is named for an administrator.
+    expect(overlay.problems).toEqual([
+      expect.objectContaining({ code: 'x500-not-written', severity: 'warning', message: expect.stringContaining('X500:/o=Acme/cn=Recipients/cn=ann') }),
+    ]);
+    expect(decisions.find((d) => d.kind === 'record-move')).toMatchObject({ move: { x500: ['X500:/o=Acme/cn=Recipients/cn=ann'], x500Written: false, docCs: doc.id } });
+    expect(stats.moves).toBe(1);
+    // No Domino contact for the mailbox: the person's own document stands for it.
+    expect(decisions.some((d) => d.kind === 'provision')).toBe(false);
+  });
+
+  it('with migration.writeX500 the X500 addresses are added to the mailbox as values, nothing else in proxyAddresses touched', () => {
+    const { view, doc } = world();
+    doc.attributes = { ...doc.attributes, ...migrated };
+    const box = mailbox(view);
+    const overlay = new Overlay(view);
+    const decisions = new Decisions({ config: { ...config, migration: { ...config.migration!, writeX500: ['ad-mailboxes'] } }, view: overlay, sink: overlay, stats: emptyStats(), tracing: false });
+    decisions.syncObject(box.id);
+    const staged = overlay.decisions.flatMap((d) => (d.kind === 'stage-export' && d.export.csId === box.id ? [d.export] : []));
+    expect(staged).toEqual([
+      expect.objectContaining({
+        operation: 'update',
+        changes: { proxyaddresses: { before: ['SMTP:ann.archer@acme.example'], after: ['SMTP:ann.archer@acme.example', 'X500:/o=Acme/cn=Recipients/cn=ann'], added: ['X500:/o=Acme/cn=Recipients/cn=ann'] } },
+      }),
+    ]);
+    expect(overlay.problems).toEqual([]);
+  });
+
+  it('the document changes after the mailbox came (mailbox first, an address conflict meanwhile): the move is made by the document\'s sync', () => {
+    const { view, doc, person: before } = world();
+    const box = mailbox(view);
+    const first = sync(view, box);
+    expect(first.overlay.problems.map((p) => p.code)).toEqual(['address-conflict']);
+    // The mailbox and its conflict as the store would now hold them.
+    const projected = first.decisions.find((d) => d.kind === 'create-mv') as Extract<Decision, { kind: 'create-mv' }>;
+    const e = view.addMv('ExchangeUser', projected.attributes);
+    box.mvId = e.id;
+    box.pendingImport = null;
+    view.conflicts = [{ mvId: e.id, agent: 'domino-contacts', mail: 'ann.archer@acme.example' }];
+    doc.attributes = { ...doc.attributes, ...migrated, mailsystem: ['5'] }; // out of the people's scope too
+    doc.pendingImport = 'update';
+    const { decisions } = sync(view, doc);
+    expect(decisions.find((d) => d.kind === 'delete-mv')).toMatchObject({ mv: { id: before.id } });
+    expect(decisions.find((d) => d.kind === 'link')).toMatchObject({ cs: { id: doc.id }, mvId: e.id, event: 'migrated' });
+    expect(decisions.find((d) => d.kind === 'close-conflict')).toMatchObject({ mv: { id: e.id }, agent: 'domino-contacts' });
+    expect(decisions.some((d) => d.kind === 'provision')).toBe(false);
+  });
+
+  it('a document that says its person moved, with no mailbox yet, stays that person and keeps its contact, also out of the scope', () => {
+    const { view, doc } = world();
+    doc.attributes = { ...doc.attributes, ...migrated, mailsystem: ['5'] };
+    doc.pendingImport = 'update';
+    const { decisions } = sync(view, doc);
+    expect(decisions.filter((d) => ['unlink', 'delete-mv', 'record-move', 'remove-cs'].includes(d.kind))).toEqual([]);
+    expect(decisions.some((d) => d.kind === 'stage-export' && d.export.operation === 'delete')).toBe(false);
+    expect(decisions.map((d) => d.kind)).toContain('settle-import');
+  });
+
+  it('the same address without the migration signal stays an address conflict: nothing moves', () => {
+    const { view } = world();
+    const { decisions, overlay } = sync(view, mailbox(view));
+    expect(decisions.some((d) => d.kind === 'delete-mv' || d.kind === 'record-move')).toBe(false);
+    expect(overlay.problems.map((p) => p.code)).toEqual(['address-conflict']);
   });
 });

@@ -22,7 +22,7 @@ import {
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { type ConnectionSettings, connect, isConnectionFailure } from './connection.js';
 import { checkLdapAgent } from './check.js';
-import { isLimitResult, isNoSuchObject, isRefusal, isTimeLimit, isTransientResult } from './results.js';
+import { isLimitResult, isNoSuchObject, isRefusal, isTimeLimit, isTransientResult, isValueExists } from './results.js';
 import { AccesslogStrategy } from './delta/accesslog.js';
 import { TimestampStrategy } from './delta/timestamp.js';
 import type { DeltaStrategy, LdapView } from './delta/types.js';
@@ -300,6 +300,17 @@ export abstract class LdapAgent implements Agent, LdapView {
       }
       const changes = Object.entries(op.changes).map(([type, values]) => new Change({ operation: 'replace', modification: new Attribute({ type, values }) }));
       if (changes.length) await this.ldap.modify(dn, changes);
+      // One value per request: a value already there (put there by someone else meanwhile) is what we
+      // wanted, and must not fail the others.
+      for (const [type, values] of Object.entries(op.valueAdds ?? {})) {
+        for (const value of values) {
+          try {
+            await this.ldap.modify(dn, [new Change({ operation: 'add', modification: new Attribute({ type, values: [value] }) })]);
+          } catch (e) {
+            if (!isValueExists(e)) throw e;
+          }
+        }
+      }
       return { dn };
     } catch (e) {
       this.noteFailure(e, client);

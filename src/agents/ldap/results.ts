@@ -12,7 +12,11 @@ import {
   TimeLimitExceededError,
   UnavailableError,
   UnwillingToPerformError,
+  TypeOrValueExistsError,
 } from 'ldapts';
+
+/** An added value the attribute already holds (20). */
+export const isValueExists = (e: unknown): boolean => e instanceof TypeOrValueExistsError;
 
 /** The entry is not there (32). */
 export const isNoSuchObject = (e: unknown): boolean => e instanceof NoSuchObjectError;

@@ -331,10 +331,15 @@ export class LdifAgent implements Agent {
         lines.push('changetype: modrdn', ldifLine('newrdn', rdn!), 'deleteoldrdn: 1', ldifLine('newsuperior', parent.join(',')));
         if (Object.keys(op.changes).length) lines.push('', ldifLine('dn', op.newDn));
       }
-      if (Object.keys(op.changes).length) {
+      if (Object.keys(op.changes).length || op.valueAdds) {
         lines.push('changetype: modify');
         for (const [k, v] of Object.entries(op.changes)) {
           lines.push(`replace: ${k}`);
+          for (const x of this.encode(k, v)) lines.push(ldifLine(k, x));
+          lines.push('-');
+        }
+        for (const [k, v] of Object.entries(op.valueAdds ?? {})) {
+          lines.push(`add: ${k}`);
           for (const x of this.encode(k, v)) lines.push(ldifLine(k, x));
           lines.push('-');
         }
@@ -412,6 +417,12 @@ export class LdifAgent implements Agent {
         const existing = Object.keys(entry.attributes).find((a) => a.toLowerCase() === k) ?? k;
         if (v.length) entry.attributes[existing] = this.encode(k, v);
         else delete entry.attributes[existing];
+      }
+      for (const [k, v] of Object.entries(op.valueAdds ?? {})) {
+        const existing = Object.keys(entry.attributes).find((a) => a.toLowerCase() === k) ?? k;
+        const held = entry.attributes[existing] ?? [];
+        const fresh = this.encode(k, v).filter((x) => !held.some((h) => String(h).toLowerCase() === String(x).toLowerCase()));
+        entry.attributes[existing] = [...held, ...fresh];
       }
       if (op.newDn && !sameDn(op.newDn, op.dn)) {
         const rdn = parseDn(op.newDn)[0]!;

@@ -75,6 +75,23 @@ function mvText(d: MvDetail): string {
         d.connectors.map((c) => [c.agent, c.dn, c.anchor ?? '', c.link ?? '', c.linkedRun ?? '', c.linkedAt ?? '', c.owned ? 'yes' : 'no']),
       ),
     );
+  if (d.moves.length)
+    lines.push(
+      '\nmoves (a person who moved to the other side):',
+      table(
+        ['at', 'run', 'person', 'mailbox', 'now stands for it', 'contacts deleted', 'X500 carried', 'X500 on the mailbox'],
+        d.moves.map((m) => [
+          m.at,
+          m.runId ?? '',
+          m.personLabel,
+          m.mailboxLabel,
+          `${m.docDn} (${m.docAgent})`,
+          m.contacts.map((c) => `${c.dn} (${c.agent})`).join('; ') || 'none',
+          m.x500.join(' | ') || 'none',
+          m.x500.length ? (m.x500Written ? 'added by dirbridge' : 'not written (migration.writeX500)') : '',
+        ]),
+      ),
+    );
   lines.push(
     '\nlineage:',
     table(

@@ -118,6 +118,14 @@ function printReport(r: RunReport): void {
       ]),
     ),
   );
+  if (r.moves.length) {
+    out.push('', `people who moved (${r.moves.length}):`);
+    for (const m of r.moves.slice(0, 20)) {
+      const x500 = m.x500.length ? `; X500 ${m.x500Written ? 'added to the mailbox' : 'NOT written (see the warning)'}: ${m.x500.join(', ')}` : '';
+      out.push(`  ${m.person} -> ${m.mailbox}; now stands for it: ${m.entry}; contacts deleted: ${m.contactsDeleted.join('; ') || 'none'}${x500}`);
+    }
+    if (r.moves.length > 20) out.push(`  ... and ${r.moves.length - 20} more (see --json)`);
+  }
   for (const s of r.steps) {
     if (s.message) out.push('', `step ${s.seq} (${s.agent} ${s.type}): ${s.message}`);
     const shown = s.problems.slice(0, 20);

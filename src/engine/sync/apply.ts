@@ -20,7 +20,7 @@ export class StoreApplier implements DecisionSink {
       case 'remove-cs':
         return store.deleteCs(ref, d.cs, d.operation);
       case 'link':
-        return store.link(ref, d.cs, d.mvId, d.linkKind, d.owned, d.detail, d.settlesImport);
+        return store.link(ref, d.cs, d.mvId, d.linkKind, d.owned, d.detail, d.settlesImport, d.event);
       case 'unlink':
         return store.unlink(ref, d.cs, d.event, d.detail);
       case 'create-mv':
@@ -42,6 +42,8 @@ export class StoreApplier implements DecisionSink {
         return;
       case 'close-conflict':
         return store.closeAddressConflict(ref, d.mv, d.agent, d.why);
+      case 'record-move':
+        return store.recordMove(ref, d.move);
       case 'report':
         return d.severity === 'error' ? this.ctx.error(d.object, d.attribute, d.code, d.message) : this.ctx.warning(d.object, d.attribute, d.code, d.message);
     }

@@ -12,6 +12,7 @@
 import type { AttributeMap } from '../../model/objects.js';
 import type { CsRow, MvRow, PendingExport } from '../../model/objects.js';
 import type { ProblemCode } from '../../model/problems.js';
+import type { PersonMove } from '../../model/moves.js';
 import type { TraceLine } from '../context.js';
 
 /** A connector-space object is gone (its directory no longer holds it) or was never exported. */
@@ -26,7 +27,8 @@ export type Decision =
   | { kind: 'settle-import'; cs: CsRow }
   | { kind: 'remove-cs'; cs: CsRow; operation: CsRemoval }
   /** `settlesImport`: the link is what the sync makes of the object's imported change. */
-  | { kind: 'link'; cs: CsRow; mvId: number; linkKind: 'join' | 'projection'; owned: boolean; detail: string; settlesImport: boolean }
+  /** `event`: the lineage's word for it when it says more than the link's kind ("migrated"). */
+  | { kind: 'link'; cs: CsRow; mvId: number; linkKind: 'join' | 'projection'; owned: boolean; detail: string; settlesImport: boolean; event?: string }
   | { kind: 'unlink'; cs: CsRow; event: UnlinkEvent; detail: string }
   | { kind: 'create-mv'; objectType: string; attributes: AttributeMap; sources: Record<string, string> }
   | { kind: 'update-mv'; before: MvRow; attributes: AttributeMap; sources: Record<string, string> }
@@ -39,6 +41,8 @@ export type Decision =
   | { kind: 'withdraw-export'; csId: number }
   | { kind: 'open-conflict'; mv: MvRow; agent: string; mail: string; others: string[] }
   | { kind: 'close-conflict'; mv: MvRow; agent: string; why: string }
+  /** A person moved to the other side: recorded for auditors, and as dirbridge's record of the X500 addresses it carried. */
+  | { kind: 'record-move'; move: PersonMove }
   | { kind: 'report'; severity: 'error' | 'warning'; object: string; attribute?: string | undefined; code: ProblemCode; message: string };
 
 /** Decisions that make a new object answer with its id. */

@@ -10,6 +10,7 @@ import { applyImportFlows, removeContributions } from '../../rules/flows.js';
 import { decideJoin, joinValues } from '../../rules/join.js';
 import { carriesStamp } from '../../rules/scope.js';
 import type { Deciding } from './deciding.js';
+import type { Moves } from './migration.js';
 import { type Outbound, shown } from './outbound.js';
 import { classify } from './situation.js';
 
@@ -17,6 +18,7 @@ export class Inbound {
   constructor(
     private readonly d: Deciding,
     private readonly outbound: Outbound,
+    private readonly moves: Moves,
   ) {}
 
   sync(cs: CsRow): void {
@@ -24,6 +26,9 @@ export class Inbound {
     const { stats } = d;
     const rules = d.config.rules[cs.agent];
     const situation = classify(cs, rules, () => d.view.pendingExportOperation(cs.id), d.stamps);
+    if ((situation.kind === 'linked' || situation.kind === 'unlinked' || situation.kind === 'out-of-scope') && this.moves.isSourceOfMoves(cs.agent)) {
+      if (this.syncPersonWhoMayMove(cs, rules!, situation.kind === 'out-of-scope')) return;
+    }
     switch (situation.kind) {
       case 'gone':
         d.explain(
@@ -75,19 +80,81 @@ export class Inbound {
       }
       case 'unlinked': {
         d.explain(cs.dn, cs.agent, 'scope', () => `in scope: ${situation.scope.reason}`);
-        if (d.view.isExplicitDisconnect(cs.id)) {
-          d.explain(cs.dn, cs.agent, 'join', () => 'disconnected by hand (dirbridge cs disconnect): no rule joins it until it is joined by hand');
-          return this.settle(cs);
-        }
-        const joined = this.joinOrProject(cs, rules!);
-        if (joined === null) return this.settle(cs);
-        // A projection is created with its flowed values: nothing is left to update. Its only
-        // connector is this one, of an agent that projects, which outbound passes over.
-        if (joined.projected) return this.outbound.sync(joined.projected, [cs]);
-        this.flowIn(cs, rules!, d.view.getMv(joined.mvId)!, true);
-        return;
+        return this.syncUnlinked(cs, rules!);
       }
     }
+  }
+
+  private syncUnlinked(cs: CsRow, rules: AgentRules): void {
+    const { d } = this;
+    if (d.view.isExplicitDisconnect(cs.id)) {
+      d.explain(cs.dn, cs.agent, 'join', () => 'disconnected by hand (dirbridge cs disconnect): no rule joins it until it is joined by hand');
+      return this.settle(cs);
+    }
+    const joined = this.joinOrProject(cs, rules);
+    if (joined === null) return this.settle(cs);
+    // A projection is created with its flowed values: nothing is left to update. Its only
+    // connector is this one, of an agent that projects, which outbound passes over.
+    if (joined.projected) return this.outbound.sync(joined.projected, [cs]);
+    this.flowIn(cs, rules, d.view.getMv(joined.mvId)!, true);
+  }
+
+  /**
+   * A person's document in an agent whose people may move (see migration.ts). True when it was dealt
+   * with here: it stands for a mailbox (and still says its person moved, or no longer does), or it
+   * says its person moved and their mailbox is known (the move). A document that says its person
+   * moved while no mailbox of theirs is known yet stays that person, also where the scope would leave
+   * it out (its MailSystem changed with the move): its contact keeps the address reachable until the
+   * mailbox is there, and the move then finds the person to move.
+   */
+  private syncPersonWhoMayMove(cs: CsRow, rules: AgentRules, outOfScope: boolean): boolean {
+    const { d, moves } = this;
+    const linked = cs.mvId !== null ? d.view.getMv(cs.mvId) : undefined;
+    const moved = moves.hasMoved(cs);
+    if (linked && linked.objectType !== rules.objectType) {
+      if (moved) {
+        d.explain(cs.dn, cs.agent, 'migration', () => `stands for ${d.label(linked)}, the mailbox its person moved to (${moves.because()})`);
+        this.settle(cs);
+        d.stats.unchanged++;
+        return true;
+      }
+      // The move was undone on this side: the document is a person again, and the mailbox needs another entry here.
+      d.unlink(cs, 'disconnect', `no longer says its person moved (${moves.because()}): it is a ${rules.objectType} again`);
+      d.stats.disconnects++;
+      this.outbound.sync(linked.id);
+      this.sync(d.view.getCs(cs.id)!);
+      return true;
+    }
+    if (!moved || (!linked && d.view.isExplicitDisconnect(cs.id))) return false;
+    const person = linked ?? {
+      attributes: applyImportFlows({ attributes: {}, sources: {} }, cs.agent, cs.attributes, rules.importFlows, (a) => d.precedence(a)).attributes,
+    };
+    const found = moves.mailboxOf(person);
+    if (found && 'mailbox' in found) {
+      const entry = moves.entryOf(found.mailbox, d.view.connectorsOf(found.mailbox.id));
+      if (!entry) {
+        moves.move(cs, linked, found.mailbox);
+        this.outbound.sync(found.mailbox.id);
+        return true;
+      }
+      d.error(
+        cs.dn,
+        undefined,
+        'ambiguous-move',
+        `says its person moved (${moves.because()}), but their mailbox ${d.label(found.mailbox)} already stands here as ${entry.dn}; nothing moved`,
+      );
+    } else if (found) {
+      d.error(
+        cs.dn,
+        undefined,
+        'ambiguous-move',
+        `says its person moved (${moves.because()}), and ${found.ambiguous.length} objects could be their mailbox (${found.ambiguous.map((m) => d.label(m)).join('; ')}); nothing moved`,
+      );
+    } else d.explain(cs.dn, cs.agent, 'migration', () => `says its person moved (${moves.because()}), but no mailbox of theirs is known yet: it stays a ${rules.objectType}`);
+    if (!outOfScope) return false;
+    if (linked) this.flowIn(cs, rules, linked, false);
+    else this.syncUnlinked(cs, rules);
+    return true;
   }
 
   /** Import flows of a linked object into its metaverse object, then that object's outbound flows. */
@@ -212,9 +279,10 @@ export class Inbound {
     this.outbound.sync(mvId);
   }
 
-  private deleteMvObject(mv: MvRow, reason: string): void {
+  deleteMvObject(mv: MvRow, reason: string): void {
     const { d } = this;
-    for (const c of d.view.connectorsOf(mv.id)) {
+    const connectors = d.view.connectorsOf(mv.id);
+    for (const c of connectors) {
       const rules = d.config.rules[c.agent];
       if (c.provisioned) {
         const add = d.view.getPendingExport(c.id);
@@ -251,5 +319,13 @@ export class Inbound {
     for (const agent of Object.keys(d.config.rules)) d.endAddressConflict(mv, agent, 'the object itself is gone');
     d.decide({ kind: 'delete-mv', mv, reason });
     d.stats.deletes++;
+    // A person's own document that stood for this mailbox since they moved (the mailbox is gone: the
+    // move undone) is that person again: synchronized now, it gets its contact back in this cycle.
+    for (const c of connectors) {
+      if (c.mvId === mv.id && this.moves.isSourceOfMoves(c.agent) && d.config.rules[c.agent]?.objectType !== mv.objectType) {
+        const now = d.view.getCs(c.id);
+        if (now && now.mvId === null) this.sync(now);
+      }
+    }
   }
 }

@@ -10,6 +10,7 @@ import { StoreApplier } from './apply.js';
 import { Deciding } from './deciding.js';
 import type { DecisionSink } from './effects.js';
 import { Inbound } from './inbound.js';
+import { Moves } from './migration.js';
 import { Outbound } from './outbound.js';
 import type { SyncView } from './view.js';
 
@@ -50,8 +51,10 @@ export class Decisions {
 
   constructor(input: ConstructorParameters<typeof Deciding>[0]) {
     this.deciding = new Deciding(input);
-    this.outbound = new Outbound(this.deciding);
-    this.inbound = new Inbound(this.deciding, this.outbound);
+    const moves = new Moves(this.deciding);
+    this.outbound = new Outbound(this.deciding, moves);
+    this.inbound = new Inbound(this.deciding, this.outbound, moves);
+    moves.removePerson = (mv, reason) => this.inbound.deleteMvObject(mv, reason);
   }
 
   /** One connector-space object, by id. */

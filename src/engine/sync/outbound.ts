@@ -7,16 +7,29 @@ import type { AgentRules } from '../../config/schema.js';
 import type { CsRow, MvRow } from '../../model/objects.js';
 import { desiredExportAttributes, exportChanges } from '../../rules/flows.js';
 import { csIndexKey } from '../../rules/join.js';
-import { type AddressHolder, addressConflictProblem, buildDn, mailSourceAttributes, planNewObject, provisioningProblem } from '../../rules/provisioning.js';
+import {
+  type AddressHolder,
+  addressConflictProblem,
+  buildDn,
+  keepX500,
+  mailSourceAttributes,
+  planNewObject,
+  provisioningProblem,
+  replyAddresses,
+} from '../../rules/provisioning.js';
 import { carriesStamp, evaluateScope } from '../../rules/scope.js';
 import { parseDn, sameDn } from '../../util/dn.js';
 import type { Deciding } from './deciding.js';
+import type { Moves } from './migration.js';
 
 /** Values as preview shows them: quoted, several joined with " | ", none as (none). */
 export const shown = (values: readonly string[] | undefined): string => (values?.length ? `"${values.join(' | ')}"` : '(none)');
 
 export class Outbound {
-  constructor(private readonly d: Deciding) {}
+  constructor(
+    private readonly d: Deciding,
+    private readonly moves: Moves,
+  ) {}
 
   /**
    * Provisioning and export flows of one MV object (by id, or as just loaded) into every agent that
@@ -31,6 +44,7 @@ export class Outbound {
       if (rules.objectType !== mv.objectType || rules.project) continue;
       const mine = connectors.filter((c) => c.agent === agent);
       if (mine.length === 0) {
+        if (this.standsThereSinceMove(mv, connectors, agent)) continue;
         if (rules.provision) this.provision(mv, agent, rules);
         else
           d.explain(
@@ -44,6 +58,45 @@ export class Outbound {
       d.endAddressConflict(mv, agent, `it is now connected to ${mine[0]!.dn} in ${agent}`);
       for (const c of mine) this.stageUpdate(mv, c, rules);
     }
+  }
+
+  /**
+   * A mailbox whose person moved from the side `agent` writes to is represented there by the person's
+   * own document: no contact is provisioned for it. Its person moves here when their document says so
+   * and the move has not been made yet (the mailbox is newer than the document's change).
+   */
+  private standsThereSinceMove(mv: MvRow, connectors: readonly CsRow[], agent: string): boolean {
+    const { d, moves } = this;
+    if (!moves.migration || mv.objectType !== moves.migration.to) return false;
+    let entry = moves.entryOf(mv, connectors);
+    if (!entry) {
+      const moved = moves.movedPersonOf(mv);
+      if (!moved) return false;
+      moves.move(moved.doc, moved.person, mv);
+      entry = d.view.getCs(moved.doc.id);
+    }
+    if (!entry) return false;
+    const { dn, agent: entryAgent } = entry;
+    d.explain(
+      () => d.label(mv),
+      agent,
+      'migration',
+      () => `its person moved: ${dn} (${entryAgent}), their own document, stands for it, so no object is provisioned in ${agent}`,
+    );
+    d.endAddressConflict(mv, agent, `its person moved, and ${dn} stands for it`);
+    return true;
+  }
+
+  /**
+   * A person whose document says they moved, while the only others with the address are mailboxes
+   * not synchronized yet: not a conflict but a move about to be made (their sync makes it, later in
+   * this run), so it is not reported.
+   */
+  private waitsForMove(mv: MvRow, others: readonly AddressHolder[]): boolean {
+    const { moves } = this;
+    if (!moves.migration || mv.objectType !== moves.migration.from || others.some((o) => o.sameType || !o.unsynchronized)) return false;
+    const doc = this.d.view.connectorsOf(mv.id).find((c) => moves.isSourceOfMoves(c.agent));
+    return doc !== undefined && moves.hasMoved(doc);
   }
 
   /**
@@ -87,6 +140,15 @@ export class Outbound {
       'address-conflict',
       () => (conflict ? conflict.message : `no other object holds ${mail ?? 'its address'}`),
     );
+    if (conflict && this.waitsForMove(mv, others)) {
+      d.explain(
+        () => d.label(mv),
+        agent,
+        'migration',
+        () => `its document says its person moved, and ${others.map((o) => o.label).join('; ')} has the address: the move is made when that mailbox is synchronized`,
+      );
+      return;
+    }
     if (conflict) {
       if (
         d.openAddressConflict(
@@ -100,7 +162,7 @@ export class Outbound {
       return;
     }
     d.endAddressConflict(mv, agent, mail ? 'no other object holds the address any more' : 'it has no address any more');
-    const planned = planNewObject(mv.attributes, rules);
+    const planned = planNewObject(mv.attributes, rules, this.seed(mv, agent));
     d.explain(
       () => d.label(mv),
       agent,
@@ -217,11 +279,21 @@ export class Outbound {
         for (const c of d.view.findDisconnectors(agent, attr.toLowerCase(), mail)) {
           if (!evaluateScope(c.attributes, rules.scope, d.stamps).inScope) continue;
           const label = `${rules.objectType} ${c.dn} (${agent}, not yet synchronized)`;
-          found.set(label, { label, sameType: rules.objectType === mv.objectType });
+          found.set(label, { label, sameType: rules.objectType === mv.objectType, unsynchronized: true });
         }
       }
     }
     return [...found.values()];
+  }
+
+  /**
+   * What names the person an object is provisioned for, for good: the target agent and the anchor of
+   * the person's own document in its source (a new metaverse object for the same person gives the
+   * same). The metaverse id only when no source is linked (never for a projected person).
+   */
+  private seed(mv: MvRow, agent: string): string {
+    const source = this.d.view.connectorsOf(mv.id).find((c) => this.d.config.rules[c.agent]?.project);
+    return source ? `${agent}\u0000${source.agent}\u0000${source.anchor ?? source.dn}` : `${agent}\u0000mv\u0000${mv.id}`;
   }
 
   stageUpdate(mv: MvRow, c: CsRow, rules: AgentRules): void {
@@ -233,7 +305,7 @@ export class Outbound {
       // export settle it first; later changes follow as updates.
       if (pending?.sentAt) return;
       // Still waiting for its add: re-plan the add with the latest values.
-      const planned = planNewObject(mv.attributes, rules);
+      const planned = planNewObject(mv.attributes, rules, this.seed(mv, c.agent));
       d.explain(c.dn, c.agent, 'provisioning', () =>
         'problem' in planned
           ? `waiting for its first export, and can no longer be planned: ${planned.problem.message}`
@@ -249,6 +321,10 @@ export class Outbound {
       if (problem) return d.report(mv, problem);
     }
     const desired = desiredExportAttributes(mv.attributes, rules.exportFlows);
+    if (desired['proxyaddresses']) desired['proxyaddresses'] = keepX500(c.attributes['proxyaddresses'] ?? [], desired['proxyaddresses']);
+    // A contact dirbridge made before its rule stamped a legacyExchangeDN gets one now; one that has
+    // one keeps it for good (renames included), and a joined hand-made contact keeps its own.
+    if (c.owned && !c.attributes['legacyexchangedn']?.length) Object.assign(desired, replyAddresses(rules, this.seed(mv, c.agent), desired));
     // The RDN attribute changes only through a rename.
     const skip = new Set([parseDn(c.dn)[0]!.attribute.toLowerCase()]);
     let newDn: string | null = null;
