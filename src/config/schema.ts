@@ -399,7 +399,9 @@ export function templateReferences(template: string): string[] {
 /** A placeholder with a part that is not an address part ({mail.host}), if the template has one. */
 export function templatePartProblem(template: string): string | undefined {
   const bad = placeholdersOf(template).find((p) => p.unknownPart !== undefined);
-  return bad ? `${bad.text}: "${bad.unknownPart}" is not a part of an address; use {${bad.attribute}.${ADDRESS_PARTS.join(`} or {${bad.attribute}.`)}}` : undefined;
+  return bad
+    ? `${bad.text}: "${bad.unknownPart}" is not a part of an address; use {${bad.attribute}.${ADDRESS_PARTS.join(`} or {${bad.attribute}.`)}}`
+    : undefined;
 }
 
 function flowTemplate(v: FlowValue): string | undefined {

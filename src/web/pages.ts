@@ -152,23 +152,23 @@ export function objectPage(d: MvDetail): string {
     'connectors',
   )}
 ${
-    d.moves.length
-      ? `<h2>Moves</h2>${table(
-          ['when', 'run', 'person', 'mailbox', 'now stands for it', 'contacts deleted', 'X500 carried', 'X500 on the mailbox'],
-          d.moves.map((m) => [
-            esc(m.at),
-            runLink(m.runId),
-            esc(m.personLabel),
-            esc(m.mailboxLabel),
-            esc(`${m.docDn} (${m.docAgent})`),
-            esc(m.contacts.map((c) => `${c.dn} (${c.agent})`).join('; ') || 'none'),
-            esc(m.x500.join(' | ') || 'none'),
-            m.x500.length ? (m.x500Written ? 'added by dirbridge' : 'not written (migration.writeX500)') : '',
-          ]),
-          'moves',
-        )}`
-      : ''
-  }
+  d.moves.length
+    ? `<h2>Moves</h2>${table(
+        ['when', 'run', 'person', 'mailbox', 'now stands for it', 'contacts deleted', 'X500 carried', 'X500 on the mailbox'],
+        d.moves.map((m) => [
+          esc(m.at),
+          runLink(m.runId),
+          esc(m.personLabel),
+          esc(m.mailboxLabel),
+          esc(`${m.docDn} (${m.docAgent})`),
+          esc(m.contacts.map((c) => `${c.dn} (${c.agent})`).join('; ') || 'none'),
+          esc(m.x500.join(' | ') || 'none'),
+          m.x500.length ? (m.x500Written ? 'added by dirbridge' : 'not written (migration.writeX500)') : '',
+        ]),
+        'moves',
+      )}`
+    : ''
+}
 <h2>Lineage</h2>${table(
     ['when', 'run', 'agent', 'event', 'DN', 'why'],
     d.lineage.map((l) => [esc(l.at), runLink(l.runId), esc(l.agent), esc(l.event), esc(l.dn), esc(l.detail)]),

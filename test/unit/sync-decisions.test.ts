@@ -379,7 +379,8 @@ describe('reply-ability: legacyExchangeDN and X500 addresses on the contacts dir
     return { mv, contact, doc };
   }
   const updateOf = (decisions: Decision[]) =>
-    decisions.flatMap((d) => (d.kind === 'stage-export' && d.export.operation === 'update' ? [d.export] : []))[0] as Extract<PendingExport, { operation: 'update' }> | undefined;
+    decisions.flatMap((d) => (d.kind === 'stage-export' && d.export.operation === 'update' ? [d.export] : []))[0] as
+      Extract<PendingExport, { operation: 'update' }> | undefined;
 
   it('X500 addresses already on a contact are kept by every update, and a rename keeps its legacyExchangeDN', () => {
     const view = new MemoryView();
@@ -396,7 +397,7 @@ describe('reply-ability: legacyExchangeDN and X500 addresses on the contacts dir
     expect(staged.changes['legacyexchangedn']).toBeUndefined();
   });
 
-  it("a contact dirbridge made before it stamped one gets its legacyExchangeDN once; a joined hand-made contact keeps its own", () => {
+  it('a contact dirbridge made before it stamped one gets its legacyExchangeDN once; a joined hand-made contact keeps its own', () => {
     const view = new MemoryView();
     const { doc } = contactFor(view, { proxyaddresses: ['SMTP:ann.archer@notes.acme.test'] });
     doc.pendingImport = 'update';
@@ -444,7 +445,13 @@ describe('the move of a person to Exchange', () => {
     view.addCs({
       agent: 'ad-mailboxes',
       dn: 'CN=Ann Archer,OU=Mailboxes,DC=acme,DC=example',
-      attributes: { cn: ['Ann Archer'], sn: ['Archer'], mail: ['ann.archer@acme.example'], proxyaddresses: ['SMTP:ann.archer@acme.example'], msexchrecipienttypedetails: ['1'] },
+      attributes: {
+        cn: ['Ann Archer'],
+        sn: ['Archer'],
+        mail: ['ann.archer@acme.example'],
+        proxyaddresses: ['SMTP:ann.archer@acme.example'],
+        msexchrecipienttypedetails: ['1'],
+      },
       pendingImport: 'add',
       ...extra,
     });
@@ -453,7 +460,9 @@ describe('the move of a person to Exchange', () => {
     const { view, doc, contact, person: before } = world();
     doc.attributes = { ...doc.attributes, ...migrated };
     const { decisions, overlay, stats } = sync(view, mailbox(view));
-    const kinds = decisions.map((d) => (d.kind === 'link' ? `link:${d.event ?? d.linkKind}` : d.kind === 'stage-export' ? `stage-${d.export.operation}` : d.kind));
+    const kinds = decisions.map((d) =>
+      d.kind === 'link' ? `link:${d.event ?? d.linkKind}` : d.kind === 'stage-export' ? `stage-${d.export.operation}` : d.kind,
+    );
     expect(kinds).toEqual(['create-mv', 'link:projection', 'unlink', 'unlink', 'stage-delete', 'delete-mv', 'link:migrated', 'report', 'record-move']);
     expect(decisions.find((d) => d.kind === 'stage-export')).toMatchObject({ export: { csId: contact.id, operation: 'delete' } });
     expect(decisions.find((d) => d.kind === 'delete-mv')).toMatchObject({ mv: { id: before.id }, reason: expect.stringMatching(/moved to ExchangeUser/) });
@@ -461,7 +470,9 @@ describe('the move of a person to Exchange', () => {
     expect(overlay.problems).toEqual([
       expect.objectContaining({ code: 'x500-not-written', severity: 'warning', message: expect.stringContaining('X500:/o=Acme/cn=Recipients/cn=ann') }),
     ]);
-    expect(decisions.find((d) => d.kind === 'record-move')).toMatchObject({ move: { x500: ['X500:/o=Acme/cn=Recipients/cn=ann'], x500Written: false, docCs: doc.id } });
+    expect(decisions.find((d) => d.kind === 'record-move')).toMatchObject({
+      move: { x500: ['X500:/o=Acme/cn=Recipients/cn=ann'], x500Written: false, docCs: doc.id },
+    });
     expect(stats.moves).toBe(1);
     // No Domino contact for the mailbox: the person's own document stands for it.
     expect(decisions.some((d) => d.kind === 'provision')).toBe(false);
@@ -472,19 +483,31 @@ describe('the move of a person to Exchange', () => {
     doc.attributes = { ...doc.attributes, ...migrated };
     const box = mailbox(view);
     const overlay = new Overlay(view);
-    const decisions = new Decisions({ config: { ...config, migration: { ...config.migration!, writeX500: ['ad-mailboxes'] } }, view: overlay, sink: overlay, stats: emptyStats(), tracing: false });
+    const decisions = new Decisions({
+      config: { ...config, migration: { ...config.migration!, writeX500: ['ad-mailboxes'] } },
+      view: overlay,
+      sink: overlay,
+      stats: emptyStats(),
+      tracing: false,
+    });
     decisions.syncObject(box.id);
     const staged = overlay.decisions.flatMap((d) => (d.kind === 'stage-export' && d.export.csId === box.id ? [d.export] : []));
     expect(staged).toEqual([
       expect.objectContaining({
         operation: 'update',
-        changes: { proxyaddresses: { before: ['SMTP:ann.archer@acme.example'], after: ['SMTP:ann.archer@acme.example', 'X500:/o=Acme/cn=Recipients/cn=ann'], added: ['X500:/o=Acme/cn=Recipients/cn=ann'] } },
+        changes: {
+          proxyaddresses: {
+            before: ['SMTP:ann.archer@acme.example'],
+            after: ['SMTP:ann.archer@acme.example', 'X500:/o=Acme/cn=Recipients/cn=ann'],
+            added: ['X500:/o=Acme/cn=Recipients/cn=ann'],
+          },
+        },
       }),
     ]);
     expect(overlay.problems).toEqual([]);
   });
 
-  it('the document changes after the mailbox came (mailbox first, an address conflict meanwhile): the move is made by the document\'s sync', () => {
+  it("the document changes after the mailbox came (mailbox first, an address conflict meanwhile): the move is made by the document's sync", () => {
     const { view, doc, person: before } = world();
     const box = mailbox(view);
     const first = sync(view, box);

@@ -150,7 +150,13 @@ export class Inbound {
         'ambiguous-move',
         `says its person moved (${moves.because()}), and ${found.ambiguous.length} objects could be their mailbox (${found.ambiguous.map((m) => d.label(m)).join('; ')}); nothing moved`,
       );
-    } else d.explain(cs.dn, cs.agent, 'migration', () => `says its person moved (${moves.because()}), but no mailbox of theirs is known yet: it stays a ${rules.objectType}`);
+    } else
+      d.explain(
+        cs.dn,
+        cs.agent,
+        'migration',
+        () => `says its person moved (${moves.because()}), but no mailbox of theirs is known yet: it stays a ${rules.objectType}`,
+      );
     if (!outOfScope) return false;
     if (linked) this.flowIn(cs, rules, linked, false);
     else this.syncUnlinked(cs, rules);

@@ -145,7 +145,8 @@ export class Outbound {
         () => d.label(mv),
         agent,
         'migration',
-        () => `its document says its person moved, and ${others.map((o) => o.label).join('; ')} has the address: the move is made when that mailbox is synchronized`,
+        () =>
+          `its document says its person moved, and ${others.map((o) => o.label).join('; ')} has the address: the move is made when that mailbox is synchronized`,
       );
       return;
     }
@@ -277,7 +278,8 @@ export class Outbound {
       for (const attr of mailSourceAttributes(rules)) {
         // Only disconnectors: a linked object is already a metaverse object, found above.
         for (const c of d.view.findDisconnectors(agent, attr.toLowerCase(), mail)) {
-          if (!evaluateScope(c.attributes, rules.scope, d.stamps).inScope) continue;
+          // Not one the directory no longer holds (a mailbox deleted, its removal being synchronized).
+          if (c.pendingImport === 'delete' || !evaluateScope(c.attributes, rules.scope, d.stamps).inScope) continue;
           const label = `${rules.objectType} ${c.dn} (${agent}, not yet synchronized)`;
           found.set(label, { label, sameType: rules.objectType === mv.objectType, unsynchronized: true });
         }

@@ -248,7 +248,15 @@ export class Overlay implements SyncView, DecisionSink {
         return;
       }
       case 'record-move':
-        this.change('mv', null, d.move.mailboxMv, d.move.mailboxLabel, 'person-move', { person: d.move.personLabel }, { entry: d.move.docDn, x500: d.move.x500 });
+        this.change(
+          'mv',
+          null,
+          d.move.mailboxMv,
+          d.move.mailboxLabel,
+          'person-move',
+          { person: d.move.personLabel },
+          { entry: d.move.docDn, x500: d.move.x500 },
+        );
         return;
       case 'report':
         this.problems.push({ severity: d.severity, object: d.object, code: d.code, message: d.message, ...(d.attribute ? { attribute: d.attribute } : {}) });

@@ -72,6 +72,10 @@ export interface DeployOptions {
   safety?: Record<string, unknown>;
   /** More delta settings for domino-people (its deletion check: deletions, sweepEveryMinutes). */
   dominoPeopleDelta?: Record<string, unknown>;
+  /** Settings laid over the quickstart's migration section (writeX500, movedWhen, match). */
+  migration?: Record<string, unknown>;
+  /** Changes to the quickstart's rules before they are written (another routing design). */
+  editRules?: (rules: Record<string, any>) => void;
 }
 
 /** A private slapd and a deployment on the Samba DC the global setup started: one test file's world. */
@@ -105,12 +109,14 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
   rules['domino-contacts'].provision.dn = `cn={cn},${dominoContactsOu}`;
   // On a Domino agent the agent itself writes MailSystem (contactMailSystem); the file example needed a flow.
   delete rules['domino-contacts'].exportFlows.mailsystem;
+  options.editRules?.(rules);
 
   const dominoAttrs = ['cn', 'givenname', 'sn', 'uid', 'internetaddress', 'mailaddress', 'mailsystem', 'title', 'telephonenumber', 'description'];
   const config = {
     metaverse: { ...quickstart.metaverse, file: join(dir, 'metaverse.db') },
     runProfiles: join(ROOT, 'run-profiles'),
     ...(options.safety ? { safety: options.safety } : {}),
+    ...(quickstart.migration ? { migration: { ...quickstart.migration, ...options.migration } } : {}),
     agents: {
       // The whole directory, dirbridge's own contacts included: the server-side filter leaves out contacts
       // (MailSystem 5), as an administrator would configure it; the rules' scope is the second line.
@@ -170,6 +176,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
           'mailNickname',
           'targetAddress',
           'proxyAddresses',
+          'legacyExchangeDN',
           'title',
           'telephoneNumber',
           'adminDescription',
