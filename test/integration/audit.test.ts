@@ -187,7 +187,7 @@ describe('health and logs', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { event: string; runId: number; level: number; msg: string });
     const mine = lines.filter((l) => l.runId === r.report!.runId);
-    expect(mine.map((l) => l.event)).toEqual(['run-started', ...Array(6).fill('step-finished'), 'run-finished']);
+    expect(mine.map((l) => l.event)).toEqual(['run-started', ...Array(7).fill('step-finished'), 'run-finished']);
     expect(mine.at(-1)!.msg).toBe(`run ${r.report!.runId} (delta-cycle): success`);
     const text = readFileSync(join(d.dir, 'dirbridge.log'), 'utf8');
     expect(text).not.toContain(d.env.AD_PW!);

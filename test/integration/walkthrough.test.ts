@@ -72,7 +72,9 @@ describe('coexistence walkthrough (slapd as Domino, Samba as AD)', () => {
     const anna = byMail.get('anna.mueller@notes.acme.test')!;
     expect(anna.cn).toBe('Anna, "AJ" Müller+Schmidt\\Ø;<x>=#1');
     expect(anna.targetAddress).toBe('SMTP:anna.mueller@notes.acme.test');
-    expect(str(anna.proxyAddresses)).toEqual(['SMTP:anna.mueller@notes.acme.test']);
+    // Reply-ability: a stable legacyExchangeDN, and the same value as an X500 address.
+    expect(anna.legacyExchangeDN).toMatch(/^\/o=Acme\/.*\/cn=Recipients\/cn=[0-9a-f]{32}$/);
+    expect(str(anna.proxyAddresses).sort()).toEqual(['SMTP:anna.mueller@notes.acme.test', `X500:${String(anna.legacyExchangeDN)}`]);
     expect(anna.adminDescription).toBe('dirbridge:managed');
     expect(byMail.get('sean.obrien@notes.acme.test')!.cn).toBe("#Seán O'Brien");
     const hand = byMail.get('hand.made@notes.acme.test')!;

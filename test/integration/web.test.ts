@@ -74,7 +74,7 @@ describe('the read-only web view', () => {
     expect(await page.locator('#changes-chart rect').count()).toBeGreaterThan(0);
     expect(await page.locator('#runs tbody tr').count()).toBe(2);
     await page.click(`#runs >> text="${changedBy}"`);
-    expect(await page.locator('#steps tbody tr').count()).toBe(6);
+    expect(await page.locator('#steps tbody tr').count()).toBe(7);
 
     await page.click('nav >> text=Report');
     const contacts = await page.locator('#contacts tbody tr').allTextContents();
