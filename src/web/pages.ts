@@ -163,7 +163,7 @@ ${
           esc(`${m.docDn} (${m.docAgent})`),
           esc(m.contacts.map((c) => `${c.dn} (${c.agent})`).join('; ') || 'none'),
           esc(m.x500.join(' | ') || 'none'),
-          m.x500.length ? (m.x500Written ? 'added by dirbridge' : 'not written (migration.writeX500)') : '',
+          m.x500.length ? (m.x500Written ? 'added by dirbridge' : 'not written by dirbridge: add by hand') : '',
         ]),
         'moves',
       )}`

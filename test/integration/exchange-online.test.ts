@@ -99,6 +99,47 @@ describe('coexistence walkthrough with Exchange Online (local Graph server) and 
     expect((await d.dominoContacts()).map((c) => c.cn)).not.toContain('Neil New');
   });
 
+  it('a person who moves to Exchange Online: in one cycle the contact goes, the Person document stands for the cloud mailbox, the X500 to add is named', async () => {
+    d.addDominoPerson({ given: 'Mia', sn: 'Mover', mail: 'mia.mover@acme.example', extra: { uid: 'mmover' } });
+    expect((await d.cli(['run', 'delta-cycle', '--json'])).report?.status).toBe('success');
+    const contact = d.cloud.contacts().find((c) => c.ExternalEmailAddress === 'SMTP:mia.mover@acme.example')!;
+    expect(contact.LegacyExchangeDN).toMatch(/^\/o=ExchangeLabs\//);
+
+    // The migration: the Person document forwards to the tenant's routing domain, and a cloud mailbox has her address.
+    d.slapd.modify(`dn: cn=Mia Mover,${d.dominoPeopleOu}\nchangetype: modify\nreplace: mailaddress\nmailaddress: mia.mover@acme.mail.onmicrosoft.com\n`);
+    mailbox('Mia', 'Mover');
+    const r = await d.cli(['run', 'delta-cycle', '--json']);
+    expect(r.report?.status).toBe('completed-warnings');
+    expect(r.report?.moves).toEqual([
+      expect.objectContaining({
+        person: expect.stringContaining('Mia Mover'),
+        entry: `cn=Mia Mover,${d.dominoPeopleOu} (domino-people)`,
+        contactsDeleted: [expect.stringMatching(/^CN=Mia Mover,.* \(exo-contacts\)$/)],
+        x500: [`X500:${contact.LegacyExchangeDN}`],
+        x500Written: false,
+      }),
+    ]);
+    // Graph cannot write a mailbox's proxy addresses: the warning names the address and the command that adds it.
+    expect(r.report?.steps.flatMap((s) => s.problems)).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        code: 'x500-not-written',
+        attribute: 'proxyAddresses',
+        message: expect.stringContaining(`Set-Mailbox -Identity mia.mover@acme.onmicrosoft.com -EmailAddresses @{Add='X500:${contact.LegacyExchangeDN}'}`),
+      }),
+    ]);
+    // One recipient per directory: no cloud contact beside the mailbox, no Domino contact beside her Person document.
+    expect(d.cloud.contacts().filter((c) => /mia\.mover/.test(c.ExternalEmailAddress))).toEqual([]);
+    expect((await d.dominoContacts()).map((c) => c.cn)).not.toContain('Mia Mover');
+    const shown = await d.cli(['mv', 'show', 'mia.mover@acme.example']);
+    expect(shown.stdout).toMatch(/migrated/);
+    expect(shown.stdout).toContain('not written by dirbridge');
+
+    // The next cycle has nothing to do and says nothing more.
+    const next = await d.cli(['run', 'delta-cycle', '--json']);
+    expect({ status: next.report?.status, moves: next.report?.moves }).toEqual({ status: 'success', moves: [] });
+  });
+
   it('a mailbox that goes away (licence removed) loses its contact; a deleted Domino person loses the Exchange Online contact', async () => {
     const sam = d.cloud.upsertUser({ userPrincipalName: 'sam.shared@acme.onmicrosoft.com', mailbox: false });
     void sam;

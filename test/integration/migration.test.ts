@@ -16,12 +16,11 @@ import type { Slapd } from './harness/slapd.js';
 
 const EXCHANGE_ROUTING = '@exchange.acme.test';
 type Cli = ReturnType<Deployment['cli']>;
-type Move = { person: string; mailbox: string; entry: string; contactsDeleted: string[]; x500: string[]; x500Written: boolean };
 
-function succeeded(r: Cli): RunReportJson & { moves: Move[] } {
+function succeeded(r: Cli): RunReportJson {
   const problems = r.report?.steps.flatMap((s) => s.problems.map((p) => `${p.code}: ${p.object}: ${p.message}`)) ?? [];
   expect({ code: r.code, status: r.report?.status, stderr: r.stderr, problems }).toEqual({ code: 0, status: 'success', stderr: '', problems: [] });
-  return r.report as RunReportJson & { moves: Move[] };
+  return r.report!;
 }
 
 const text = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);

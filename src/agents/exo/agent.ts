@@ -10,6 +10,8 @@
  * Exchange Online has no DNs: a contact appears as CN=<Name>,<baseDn>; its anchor is its Guid. The
  * attributes it manages are the cmdlets' parameters: cn (Name), displayName, alias,
  * externalEmailAddress (SMTP:...), and customAttribute1-15 (one of them carries the ownership stamp).
+ * It also reads, never writes, legacyExchangeDN: Exchange Online assigns every contact its own, which
+ * Outlook caches, and a person who moves to a cloud mailbox needs it as an X500 address there.
  */
 import type { ExoContactsAgentConfig } from './descriptor.js';
 import { escapeDnValue, parseDn } from '../../util/dn.js';
@@ -27,6 +29,8 @@ const PARAMETERS: Record<string, string> = {
   externalemailaddress: 'ExternalEmailAddress',
   ...Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`customattribute${i + 1}`, `CustomAttribute${i + 1}`])),
 };
+/** Properties Get-MailContact returns that Exchange assigns itself: imported, never written. */
+const READ_ONLY: Record<string, string> = { legacyexchangedn: 'LegacyExchangeDN' };
 /** Parameters every mail contact has: Exchange refuses to clear them. */
 const REQUIRED = new Set(['Name', 'Alias', 'DisplayName', 'ExternalEmailAddress']);
 /** What New-MailContact takes; the rest of an add follows with Set-MailContact. */
@@ -161,7 +165,7 @@ export class ExoContactsAgent implements Agent {
     const anchor = typeof v.Guid === 'string' ? v.Guid : undefined;
     if (!anchor) throw new ObjectError(dn, 'Guid', 'Get-MailContact returned a contact without a Guid', 'missing-anchor');
     const attributes: AttributeMap = { guid: [anchor] };
-    for (const [attr, param] of Object.entries(PARAMETERS)) {
+    for (const [attr, param] of Object.entries({ ...PARAMETERS, ...READ_ONLY })) {
       const value = v[param];
       if (typeof value !== 'string' || value === '') continue;
       const problem = controlCharacterProblem(value);

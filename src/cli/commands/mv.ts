@@ -88,7 +88,7 @@ function mvText(d: MvDetail): string {
           `${m.docDn} (${m.docAgent})`,
           m.contacts.map((c) => `${c.dn} (${c.agent})`).join('; ') || 'none',
           m.x500.join(' | ') || 'none',
-          m.x500.length ? (m.x500Written ? 'added by dirbridge' : 'not written (migration.writeX500)') : '',
+          m.x500.length ? (m.x500Written ? 'added by dirbridge' : 'not written by dirbridge: add by hand') : '',
         ]),
       ),
     );

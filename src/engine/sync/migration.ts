@@ -109,13 +109,7 @@ export class Moves {
     });
 
     if (x500.length && box) this.stageX500(box, x500);
-    else if (x500.length)
-      d.warning(
-        mailboxLabel,
-        'proxyAddresses',
-        'x500-not-written',
-        `moved from ${personLabel}: replies to their old mail are addressed to ${x500.join(', ')}, and bounce unless the mailbox has these proxy addresses. migration.writeX500 does not name the mailbox's agent, so dirbridge did not add them: add them by hand, or name the agent there`,
-      );
+    else if (x500.length) this.warnX500NotWritten(mailbox, personLabel, x500);
     d.decide({
       kind: 'record-move',
       move: {
@@ -135,6 +129,27 @@ export class Moves {
       },
     });
     d.stats.moves++;
+  }
+
+  /**
+   * The X500 addresses the mailbox lacks and dirbridge may not add, for an administrator to add by hand:
+   * the words differ for a cloud mailbox, where dirbridge cannot write them at all.
+   */
+  private warnX500NotWritten(mailbox: MvRow, personLabel: string, x500: string[]): void {
+    const { d } = this;
+    const source = d.view.connectorsOf(mailbox.id).find((c) => d.config.rules[c.agent]?.project);
+    const missing = missingX500(source?.attributes['proxyaddresses'] ?? [], x500);
+    if (!missing.length) return;
+    const cloud = source && d.config.agents[source.agent]?.type === 'graph';
+    const how = cloud
+      ? `dirbridge cannot write the proxy addresses of Exchange Online mailboxes (Graph does not let them be written): add them with Set-Mailbox -Identity ${source.attributes['userprincipalname']?.[0] ?? source.anchor} -EmailAddresses @{Add='${missing.join("','")}'}, or, in a hybrid organisation, on the on-premises remote mailbox`
+      : "migration.writeX500 does not name the mailbox's agent, so dirbridge did not add them: add them by hand, or name the agent there";
+    d.warning(
+      d.label(mailbox),
+      'proxyAddresses',
+      'x500-not-written',
+      `moved from ${personLabel}: replies to their old mail are addressed to ${missing.join(', ')}, and bounce unless the mailbox has these proxy addresses. ${how}`,
+    );
   }
 
   /** The X500 addresses as values added to the mailbox's proxy addresses: nothing else in them is touched. */

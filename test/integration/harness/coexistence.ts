@@ -58,6 +58,8 @@ export interface RunReportJson {
     stats: Record<string, number>;
     problems: { severity: string; object: string; attribute?: string; code: string; message: string }[];
   }[];
+  /** The people who moved in the run (migration). */
+  moves: { person: string; mailbox: string; entry: string; contactsDeleted: string[]; x500: string[]; x500Written: boolean }[];
 }
 
 export interface DeployOptions {

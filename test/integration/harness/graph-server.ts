@@ -36,6 +36,8 @@ export interface MailContact {
   DisplayName: string;
   Alias: string;
   ExternalEmailAddress: string;
+  /** Assigned by Exchange Online when the contact is made, as the real service does. */
+  LegacyExchangeDN: string;
   [custom: `CustomAttribute${number}`]: string;
 }
 
@@ -210,12 +212,15 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
     if (name === 'New-MailContact') {
       if (typeof p.Name !== 'string' || typeof p.ExternalEmailAddress !== 'string')
         return send(res, 400, { error: { code: 'ParameterBindingException', message: 'Name and ExternalEmailAddress are mandatory' } });
+      const guid = randomUUID();
+      const alias = String(p.Alias ?? p.Name.replace(/\W/g, ''));
       const fresh = {
-        Guid: randomUUID(),
+        Guid: guid,
         Name: p.Name,
         DisplayName: String(p.DisplayName ?? p.Name),
-        Alias: String(p.Alias ?? p.Name.replace(/\W/g, '')),
+        Alias: alias,
         ExternalEmailAddress: p.ExternalEmailAddress,
+        LegacyExchangeDN: `/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=${guid.replace(/-/g, '')}-${alias}`,
       } as MailContact;
       const why = conflict(fresh);
       if (why) return send(res, 400, { error: { code: 'ProxyAddressExistsException', message: why } });
