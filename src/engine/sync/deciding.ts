@@ -89,8 +89,18 @@ export class Deciding {
   }
 
   label(mv: MvRow): string {
-    const source = this.view.connectorsOf(mv.id).find((c) => this.config.rules[c.agent]?.project);
+    const source = this.sourceOf(mv);
     return source ? `${mv.objectType} ${source.dn} (${source.agent})` : `${mv.objectType} #${mv.id}`;
+  }
+
+  /**
+   * The object's own source: the connector of an agent that projects its type (after a move, the
+   * Domino document of a mailbox is linked too, but the mailbox is the source), else any projecting one.
+   */
+  sourceOf(mv: MvRow): CsRow | undefined {
+    const connectors = this.view.connectorsOf(mv.id);
+    const projects = (c: CsRow): boolean => Boolean(this.config.rules[c.agent]?.project);
+    return connectors.find((c) => projects(c) && this.config.rules[c.agent]!.objectType === mv.objectType) ?? connectors.find(projects);
   }
 
   precedence(mvAttribute: string): readonly string[] {

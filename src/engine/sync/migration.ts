@@ -137,7 +137,7 @@ export class Moves {
    */
   private warnX500NotWritten(mailbox: MvRow, personLabel: string, x500: string[]): void {
     const { d } = this;
-    const source = d.view.connectorsOf(mailbox.id).find((c) => d.config.rules[c.agent]?.project);
+    const source = d.sourceOf(mailbox);
     const missing = missingX500(source?.attributes['proxyaddresses'] ?? [], x500);
     if (!missing.length) return;
     const cloud = source && d.config.agents[source.agent]?.type === 'graph';
