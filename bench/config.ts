@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Slapd } from '../test/integration/harness/slapd.js';
-import { AD_CONTACTS, AD_MAILBOXES, DOMINO_CONTACTS, DOMINO_PEOPLE } from './data.js';
+import { AD_CONTACTS, AD_GROUP_CONTACTS, AD_MAILBOXES, DOMINO_CONTACTS, DOMINO_GROUP_CONTACTS, DOMINO_PEOPLE, DOMINO_SUFFIX } from './data.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** dirbridge's default export concurrency for LDAP agents, which the raw ldapadd measurement matches. */
@@ -16,7 +16,10 @@ export function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
   const rules = quickstart.rules;
   rules['ad-contacts'].provision.dn = `cn={cn},${AD_CONTACTS}`;
   rules['domino-contacts'].provision.dn = `cn={cn},${DOMINO_CONTACTS}`;
+  rules['ad-group-contacts'].provision.dn = `cn={cn},${AD_GROUP_CONTACTS}`;
+  rules['domino-group-contacts'].provision.dn = `cn={cn},${DOMINO_GROUP_CONTACTS}`;
   delete rules['domino-contacts'].exportFlows.mailsystem; // the domino-ldap agent writes MailSystem itself
+  delete rules['domino-group-contacts'].exportFlows.mailsystem;
   const dominoAttrs = ['cn', 'givenname', 'sn', 'uid', 'internetaddress', 'mailaddress', 'mailsystem', 'title', 'telephonenumber', 'description'];
   const adAttrs = ['cn', 'displayName', 'givenName', 'sn', 'mail', 'mailNickname', 'proxyAddresses', 'title', 'telephoneNumber'];
   // slapd's access log stands in for each side's change stream. Domino has none: its agents also run
@@ -70,6 +73,45 @@ export function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
         anchor: 'entryUUID',
         binaryAttributes: [],
         attributes: [...adAttrs, 'targetAddress', 'adminDescription'],
+      },
+      // The shipped profiles carry groups too; this benchmark has none, so these steps find nothing.
+      'domino-groups': {
+        type: 'domino-ldap',
+        ...common(domino, 'DOMINO_PW'),
+        baseDn: DOMINO_SUFFIX,
+        filter: '(objectClass=dominoGroup)',
+        objectClasses: ['dominoGroup'],
+        anchor: 'dominoUNID',
+        attributes: ['cn', 'displayname', 'internetaddress', 'grouptype', 'description'],
+      },
+      'domino-group-contacts': {
+        type: 'domino-ldap',
+        ...common(domino, 'DOMINO_PW'),
+        baseDn: DOMINO_GROUP_CONTACTS,
+        filter: '(objectClass=dominoPerson)',
+        objectClasses: ['dominoPerson'],
+        anchor: 'entryUUID',
+        attributes: [...dominoAttrs, 'displayname'],
+      },
+      'ad-groups': {
+        type: 'ad-ldap',
+        ...common(ad, 'AD_PW'),
+        baseDn: AD_MAILBOXES,
+        filter: '(objectClass=groupOfNames)',
+        objectClasses: ['groupOfNames'],
+        anchor: 'entryUUID',
+        binaryAttributes: [],
+        attributes: ['cn', 'displayName', 'mail', 'mailNickname', 'proxyAddresses', 'description'],
+      },
+      'ad-group-contacts': {
+        type: 'ad-ldap',
+        ...common(ad, 'AD_PW'),
+        baseDn: AD_GROUP_CONTACTS,
+        filter: '(objectClass=contact)',
+        objectClasses: ['contact'],
+        anchor: 'entryUUID',
+        binaryAttributes: [],
+        attributes: [...adAttrs, 'targetAddress', 'adminDescription', 'description', 'msExchRecipientDisplayType'],
       },
     },
     rules,

@@ -28,6 +28,11 @@ export interface Deployment {
   adContactsOu: string;
   dominoPeopleOu: string;
   dominoContactsOu: string;
+  /** Where the tests' Domino Group documents and AD groups are, and where their contacts are written. */
+  dominoGroupsOu: string;
+  adGroupsOu: string;
+  adGroupContactsOu: string;
+  dominoGroupContactsOu: string;
   /** Outside every agent's base: where a test moves people out of scope. */
   dominoAwayOu: string;
   adAwayOu: string;
@@ -36,6 +41,10 @@ export interface Deployment {
   /** Adds a person to the Domino people OU; `extra` attributes are written as raw bytes (any value a directory may hold). */
   addDominoPerson(p: { given: string; sn: string; mail?: string; unid?: string; extra?: Record<string, string | Buffer> }): string;
   addAdMailbox(p: { given: string; sn: string; mail: string; nickname?: string }): Promise<string>;
+  /** A Domino Group document (GroupType 1, Mail only, unless given); returns its DN. */
+  addDominoGroup(g: { cn: string; mail?: string; groupType?: string; members?: string[] }): string;
+  /** An AD group: a universal distribution group with mail, or a security group (with mail only if given). */
+  addAdGroup(g: { cn: string; mail?: string; security?: boolean; members?: string[] }): Promise<string>;
   adSearch(base: string, filter: string, attributes?: string[]): Promise<Record<string, unknown>[]>;
   adDelete(dn: string): Promise<void>;
   adAdd(dn: string, attrs: Record<string, string | string[]>): Promise<void>;
@@ -98,19 +107,31 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
   const dominoContactsOu = `ou=Exchange Contacts,${slapd.suffix}`;
   const dominoAwayOu = `ou=Departed,${slapd.suffix}`;
   const adAwayOu = `OU=t-${tag}-away,${samba.baseDn}`;
+  const dominoGroupsOu = `ou=Groups,${slapd.suffix}`;
+  const dominoGroupContactsOu = `ou=Exchange Groups,${slapd.suffix}`;
+  const adGroupsOu = `OU=Groups,${adRoot}`;
+  const adGroupContactsOu = `OU=Domino Groups,${adRoot}`;
 
   slapd.add(
-    `dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n\ndn: ${dominoAwayOu}\nobjectClass: organizationalUnit\nou: Departed\n`,
+    `dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n\ndn: ${dominoAwayOu}\nobjectClass: organizationalUnit\nou: Departed\n` +
+      `\ndn: ${dominoGroupsOu}\nobjectClass: organizationalUnit\nou: Groups\n\ndn: ${dominoGroupContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Groups\n`,
   );
   const adAuth = ['-x', '-H', samba.url, '-D', samba.bindDn, '-w', samba.password];
-  run('ldapadd', adAuth, [adRoot, adPeopleOu, adContactsOu, adAwayOu].map((dn) => `dn: ${dn}\nobjectClass: organizationalUnit\n`).join('\n'));
+  run(
+    'ldapadd',
+    adAuth,
+    [adRoot, adPeopleOu, adContactsOu, adAwayOu, adGroupsOu, adGroupContactsOu].map((dn) => `dn: ${dn}\nobjectClass: organizationalUnit\n`).join('\n'),
+  );
 
   const quickstart = parse(readFileSync(join(ROOT, 'examples/quickstart/dirbridge.yaml'), 'utf8')) as Record<string, any>;
   const rules = quickstart.rules;
   rules['ad-contacts'].provision.dn = `CN={cn},${adContactsOu}`;
   rules['domino-contacts'].provision.dn = `cn={cn},${dominoContactsOu}`;
+  rules['ad-group-contacts'].provision.dn = `CN={cn},${adGroupContactsOu}`;
+  rules['domino-group-contacts'].provision.dn = `cn={cn},${dominoGroupContactsOu}`;
   // On a Domino agent the agent itself writes MailSystem (contactMailSystem); the file example needed a flow.
   delete rules['domino-contacts'].exportFlows.mailsystem;
+  delete rules['domino-group-contacts'].exportFlows.mailsystem;
   options.editRules?.(rules);
 
   const dominoAttrs = ['cn', 'givenname', 'sn', 'uid', 'internetaddress', 'mailaddress', 'mailsystem', 'title', 'telephonenumber', 'description'];
@@ -197,6 +218,63 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
         anchor: 'entryUUID',
         attributes: dominoAttrs,
       },
+      'domino-groups': {
+        type: 'domino-ldap',
+        url: slapd.url,
+        bindDn: slapd.rootDn,
+        password: { env: 'DOMINO_PW' },
+        baseDn: slapd.suffix,
+        ...delta(options.dominoDelta),
+        filter: '(objectClass=dominoGroup)',
+        objectClasses: ['dominoGroup'],
+        anchor: 'dominoUNID',
+        attributes: ['cn', 'displayname', 'internetaddress', 'grouptype', 'description'],
+      },
+      'ad-groups': {
+        type: 'ad-ldap',
+        url: samba.url,
+        bindDn: samba.bindDn,
+        password: { env: 'AD_PW' },
+        baseDn: adRoot,
+        ...delta(options.adDelta),
+        filter: '(objectClass=group)',
+        objectClasses: ['group'],
+        attributes: ['cn', 'displayName', 'mail', 'mailNickname', 'proxyAddresses', 'description', 'groupType'],
+      },
+      'ad-group-contacts': {
+        type: 'ad-ldap',
+        url: samba.url,
+        bindDn: samba.bindDn,
+        password: { env: 'AD_PW' },
+        baseDn: adGroupContactsOu,
+        ...delta(options.adDelta),
+        filter: '(objectClass=contact)',
+        objectClasses: ['contact'],
+        attributes: [
+          'cn',
+          'displayName',
+          'mail',
+          'mailNickname',
+          'targetAddress',
+          'proxyAddresses',
+          'legacyExchangeDN',
+          'description',
+          'msExchRecipientDisplayType',
+          'adminDescription',
+        ],
+      },
+      'domino-group-contacts': {
+        type: 'domino-ldap',
+        url: slapd.url,
+        bindDn: slapd.rootDn,
+        password: { env: 'DOMINO_PW' },
+        baseDn: dominoGroupContactsOu,
+        ...delta(options.dominoDelta),
+        filter: '(objectClass=dominoPerson)',
+        objectClasses: ['dominoPerson'],
+        anchor: 'entryUUID',
+        attributes: [...dominoAttrs, 'displayname'],
+      },
     },
     rules,
   };
@@ -227,8 +305,43 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
     dominoContactsOu,
     dominoAwayOu,
     adAwayOu,
+    dominoGroupsOu,
+    adGroupsOu,
+    adGroupContactsOu,
+    dominoGroupContactsOu,
     ...runners(configFile, env),
     addDominoPerson: dominoPersonAdder(slapd, dominoPeopleOu),
+    addDominoGroup({ cn, mail, groupType = '1', members = [] }) {
+      const dn = `cn=${escapeDnValue(cn)},${dominoGroupsOu}`;
+      const b64 = (k: string, v: string): string => `${k}:: ${Buffer.from(v).toString('base64')}`;
+      slapd.add(
+        [
+          b64('dn', dn),
+          'objectClass: dominoGroup',
+          b64('cn', cn),
+          `dominoUNID: ${randomBytes(16).toString('hex').toUpperCase()}`,
+          `grouptype: ${groupType}`,
+          ...(mail ? [b64('internetaddress', mail)] : []),
+          ...members.map((m) => b64('member', m)),
+          '',
+        ].join('\n'),
+      );
+      return dn;
+    },
+    async addAdGroup({ cn, mail, security = false, members = [] }) {
+      const dn = `CN=${escapeDnValue(cn)},${adGroupsOu}`;
+      await withAd((c) =>
+        c.add(dn, {
+          objectClass: ['top', 'group'],
+          sAMAccountName: `g${randomBytes(6).toString('hex')}`,
+          // Universal: distribution 8, security 0x80000008.
+          groupType: security ? '-2147483640' : '8',
+          ...(mail ? { mail, mailNickname: mail.split('@')[0]!, proxyAddresses: [`SMTP:${mail}`] } : {}),
+          ...(members.length ? { member: members } : {}),
+        }),
+      );
+      return dn;
+    },
     async addAdMailbox({ given, sn, mail, nickname }) {
       const cn = `${given} ${sn}`;
       const dn = `CN=${escapeDnValue(cn)},${adPeopleOu}`;
@@ -267,6 +380,12 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
     watermark: watermarkReader(dir),
     adAdd: (dn, attrs) => withAd((c) => c.add(dn, attrs)),
   };
+}
+
+/** A shipped run profile's steps as "agent type" (what a run's report lists when the engine adds none). */
+export function shippedSteps(profile: string): string[] {
+  const { steps } = parse(readFileSync(join(ROOT, 'run-profiles', `${profile}.yaml`), 'utf8')) as { steps: { agent: string; type: string }[] };
+  return steps.map((s) => `${s.agent} ${s.type}`);
 }
 
 /** The CLI against one config file, in the foreground (with the --json report parsed) or the background. */

@@ -115,8 +115,9 @@ function exchangeSchema(schema: string): string {
     attr('ms-Exch-Mailbox-Guid', 'msExchMailboxGuid', '1.2.840.113556.1.4.7000.102.11058', '2.5.5.10', 4, 'rangeLower: 16\nrangeUpper: 16\n'),
     attr('ms-Exch-Home-MDB', 'homeMDB', '1.2.840.113556.1.2.44', '2.5.5.1', 127),
     attr('ms-Exch-Recipient-Type-Details', 'msExchRecipientTypeDetails', '1.2.840.113556.1.4.7000.102.50', '2.5.5.16', 65),
+    attr('ms-Exch-Recipient-Display-Type', 'msExchRecipientDisplayType', '1.2.840.113556.1.4.7000.102.50730', '2.5.5.9', 2),
     'dn:\nchangetype: modify\nadd: schemaUpdateNow\nschemaUpdateNow: 1\n-\n',
-    `dn: CN=Mail-Recipient,${schema}\nchangetype: modify\nadd: mayContain\nmayContain: mailNickname\nmayContain: targetAddress\nmayContain: msExchMailboxGuid\nmayContain: homeMDB\nmayContain: msExchRecipientTypeDetails\n-\n`,
+    `dn: CN=Mail-Recipient,${schema}\nchangetype: modify\nadd: mayContain\nmayContain: mailNickname\nmayContain: targetAddress\nmayContain: msExchMailboxGuid\nmayContain: homeMDB\nmayContain: msExchRecipientTypeDetails\nmayContain: msExchRecipientDisplayType\n-\n`,
     'dn:\nchangetype: modify\nadd: schemaUpdateNow\nschemaUpdateNow: 1\n-\n',
   ].join('\n');
 }
