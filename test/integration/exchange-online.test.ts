@@ -140,6 +140,27 @@ describe('coexistence walkthrough with Exchange Online (local Graph server) and 
     expect({ status: next.report?.status, moves: next.report?.moves }).toEqual({ status: 'success', moves: [] });
   });
 
+  it('an Exchange Online distribution list is addressable from Domino after one delta cycle, and goes with its group', async () => {
+    const dl = d.cloud.upsertGroup({
+      displayName: 'Cloud Sales',
+      mail: 'cloud.sales@acme.example',
+      mailNickname: 'cloud.sales',
+      proxyAddresses: ['SMTP:cloud.sales@acme.example'],
+    });
+    d.cloud.upsertGroup({ displayName: 'Readers', mailEnabled: false, securityEnabled: true, mailNickname: 'readers' }); // a security group: no mail
+    const r = await d.cli(['run', 'delta-cycle', '--json']);
+    expect({ status: r.report?.status, problems: r.report?.steps.flatMap((s) => s.problems) }).toEqual({ status: 'success', problems: [] });
+    expect(await d.dominoGroupContacts()).toEqual([{ cn: 'Cloud Sales', mailaddress: 'cloud.sales@acme.example' }]);
+
+    d.cloud.upsertGroup({ ...dl, displayName: 'Cloud Sales EMEA' });
+    expect((await d.cli(['run', 'delta-cycle', '--json'])).report?.status).toBe('success');
+    expect(await d.dominoGroupContacts()).toEqual([{ cn: 'Cloud Sales EMEA', mailaddress: 'cloud.sales@acme.example' }]);
+
+    d.cloud.removeGroup(dl.id);
+    expect((await d.cli(['run', 'delta-cycle', '--json'])).report?.status).toBe('success');
+    expect(await d.dominoGroupContacts()).toEqual([]);
+  });
+
   it('a mailbox that goes away (licence removed) loses its contact; a deleted Domino person loses the Exchange Online contact', async () => {
     const sam = d.cloud.upsertUser({ userPrincipalName: 'sam.shared@acme.onmicrosoft.com', mailbox: false });
     void sam;

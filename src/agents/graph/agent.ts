@@ -1,5 +1,5 @@
 /**
- * Exchange Online mailbox users through Microsoft Graph. Full and delta imports both walk
+ * Exchange Online mailbox users, or groups, through Microsoft Graph. Full and delta imports both walk
  * /users/delta: a full import is a round from the start, whose final deltaLink becomes the watermark;
  * a delta import follows the stored link, and each page is committed with the link to the next one,
  * so an interrupted round resumes where it stopped instead of losing or repeating changes. `@removed`
@@ -8,10 +8,11 @@
  * Graph has no DNs: a user appears in the connector space as CN=<userPrincipalName>,OU=Users,DC=...,
  * its anchor is its object id. Whether a user has an Exchange Online mailbox is read for each user a
  * round returns (see mailbox.ts) and kept as the attribute `mailboxpurpose`, which the exchangeMailbox
- * scope condition reads.
+ * scope condition reads. With `objects: groups` it walks /groups/delta the same way: a group appears
+ * as CN=<mailNickname>,OU=Groups,DC=exchange-online, and its mailEnabled says whether it takes mail.
  */
 import PQueue from 'p-queue';
-import type { GraphAgentConfig } from './descriptor.js';
+import { GRAPH_GROUP_SELECT, GRAPH_USER_SELECT, type GraphAgentConfig } from './descriptor.js';
 import { escapeDnValue } from '../../util/dn.js';
 import { controlCharacterProblem } from '../../util/text.js';
 import { EntraTokens } from '../entra/auth.js';
@@ -36,6 +37,7 @@ interface GraphWatermark {
 }
 
 export const GRAPH_USERS_BASE = 'OU=Users,DC=exchange-online';
+export const GRAPH_GROUPS_BASE = 'OU=Groups,DC=exchange-online';
 
 export class GraphAgent implements Agent {
   readonly anchorAttribute = 'id';
@@ -53,9 +55,13 @@ export class GraphAgent implements Agent {
     const tokens = new EntraTokens(name, config, secret, `${new URL(config.graphUrl).origin}/.default`);
     this.graph = new GraphClient(config.graphUrl, tokens, config.timeoutMs);
     this.retry = { agent: name, settings, renewToken: () => tokens.renew(), ...(hooks.onRetry ? { onRetry: hooks.onRetry } : {}) };
-    const select = new Set(['id', ...config.select]);
-    if (config.mailboxDetection === 'assignedPlans') select.add('assignedPlans');
+    const select = new Set(['id', ...(config.select ?? (this.groups ? GRAPH_GROUP_SELECT : GRAPH_USER_SELECT))]);
+    if (!this.groups && config.mailboxDetection === 'assignedPlans') select.add('assignedPlans');
     this.select = [...select];
+  }
+
+  private get groups(): boolean {
+    return this.config.objects === 'groups';
   }
 
   async open(): Promise<void> {}
@@ -66,7 +72,7 @@ export class GraphAgent implements Agent {
   }
 
   private get startUrl(): string {
-    return `${this.graph.origin}/v1.0/users/delta?$select=${this.select.join(',')}`;
+    return `${this.graph.origin}/v1.0/${this.config.objects}/delta?$select=${this.select.join(',')}`;
   }
 
   private watermarkFor(link: string): string {
@@ -110,7 +116,7 @@ export class GraphAgent implements Agent {
       const at = link;
       let body: DeltaPage;
       try {
-        body = await requestWithRetries(this.retry, this.name, 'GET /users/delta', () => this.graph.get<DeltaPage>(at));
+        body = await requestWithRetries(this.retry, this.name, `GET /${this.config.objects}/delta`, () => this.graph.get<DeltaPage>(at));
       } catch (e) {
         if (delta && e instanceof HttpError && isExpiredToken(e)) {
           throw new DeltaUnavailableError(
@@ -124,7 +130,7 @@ export class GraphAgent implements Agent {
       const next = body['@odata.nextLink'];
       const deltaLink = body['@odata.deltaLink'];
       if (!next && !deltaLink)
-        throw new HttpError({ status: 502, code: 'noLink', message: 'a /users/delta page had neither @odata.nextLink nor @odata.deltaLink' });
+        throw new HttpError({ status: 502, code: 'noLink', message: `a /${this.config.objects}/delta page had neither @odata.nextLink nor @odata.deltaLink` });
       yield { page, ...(next ? { next } : {}), ...(deltaLink ? { delta: deltaLink } : {}) };
       link = next;
     }
@@ -139,6 +145,7 @@ export class GraphAgent implements Agent {
         queue.add(async (): Promise<Converted> => {
           if (v['@removed']) return { gone: { anchor: v.id } };
           try {
+            if (this.groups) return { object: this.toGroup(v) };
             const purpose = await mailboxPurpose(this.graph, this.retry, this.config.mailboxDetection, v);
             return { object: this.toObject(v, purpose) };
           } catch (e) {
@@ -159,6 +166,19 @@ export class GraphAgent implements Agent {
   private toObject(v: Record<string, unknown> & { id: string }, purpose: string | undefined): ConnectorObject {
     const upn = typeof v.userPrincipalName === 'string' && v.userPrincipalName ? v.userPrincipalName : v.id;
     const dn = `CN=${escapeDnValue(upn)},${GRAPH_USERS_BASE}`;
+    const attributes = this.attributesOf(v, dn);
+    if (purpose) attributes['mailboxpurpose'] = [purpose];
+    return { anchor: v.id, dn, objectClasses: ['user'], attributes };
+  }
+
+  private toGroup(v: Record<string, unknown> & { id: string }): ConnectorObject {
+    const name = [v.mailNickname, v.displayName].find((x): x is string => typeof x === 'string' && x !== '') ?? v.id;
+    const dn = `CN=${escapeDnValue(name)},${GRAPH_GROUPS_BASE}`;
+    return { anchor: v.id, dn, objectClasses: ['group'], attributes: this.attributesOf(v, dn) };
+  }
+
+  /** Graph's properties as connector attributes (lower case), scalar values only; control characters refused. */
+  private attributesOf(v: Record<string, unknown> & { id: string }, dn: string): AttributeMap {
     const attributes: AttributeMap = {};
     for (const [key, raw] of Object.entries(v)) {
       if (key.startsWith('@') || key === 'assignedPlans' || raw === null || raw === undefined) continue;
@@ -169,8 +189,7 @@ export class GraphAgent implements Agent {
       }
       if (values.length) attributes[key.toLowerCase()] = values;
     }
-    if (purpose) attributes['mailboxpurpose'] = [purpose];
-    return { anchor: v.id, dn, objectClasses: ['user'], attributes };
+    return attributes;
   }
 }
 

@@ -1,4 +1,4 @@
-/** The graph agent type: Microsoft Graph users (Exchange Online mailboxes in; it writes nothing). */
+/** The graph agent type: Microsoft Graph users (Exchange Online mailboxes) or groups, read only. */
 import { z } from 'zod';
 import { httpsUrl } from '../../util/config-fields.js';
 import { agentType } from '../descriptor.js';
@@ -19,16 +19,22 @@ export const GRAPH_USER_SELECT = [
   'accountEnabled',
 ];
 
+/** The Graph attributes a group is read with (distribution lists, mail-enabled security and Microsoft 365 groups). */
+export const GRAPH_GROUP_SELECT = ['displayName', 'mail', 'mailNickname', 'proxyAddresses', 'mailEnabled', 'securityEnabled', 'groupTypes', 'description'];
+
 export const graphAgentSchema = z
   .object({
     type: z.literal('graph'),
     ...entraFields,
     /** https://graph.microsoft.com; national clouds: graph.microsoft.us, microsoftgraph.chinacloudapi.cn. */
     graphUrl: httpsUrl.default('https://graph.microsoft.com'),
+    /** What the agent reads: users (/users/delta) or groups (/groups/delta; needs GroupMember.Read.All or Group.Read.All). */
+    objects: z.enum(['users', 'groups']).default('users'),
+    /** The properties read; by default GRAPH_USER_SELECT or GRAPH_GROUP_SELECT. */
     select: z
       .array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'a Graph property name'))
       .min(1)
-      .default(GRAPH_USER_SELECT),
+      .optional(),
     /**
      * How a user is known to have an Exchange Online mailbox: mailboxSettings (asked for each user a
      * round returns; exact; needs MailboxSettings.Read) or assignedPlans (an enabled Exchange plan; no extra

@@ -24,8 +24,11 @@ export interface ExoDeployment extends Pick<Deployment, 'watermark' | 'addDomino
   cloud: FakeMicrosoft;
   dominoPeopleOu: string;
   dominoContactsOu: string;
+  dominoGroupContactsOu: string;
+  /** The Domino contacts of Exchange Online groups (cn and forwarding address), read from slapd. */
+  dominoGroupContacts(): Promise<{ cn: string; mailaddress: string }[]>;
   /** The Domino contacts (cn and forwarding address), read from slapd. */
-  dominoContacts(): Promise<{ cn: string; mailaddress: string; title?: string }[]>;
+  dominoContacts(base?: string): Promise<{ cn: string; mailaddress: string; title?: string }[]>;
   stop(): Promise<void>;
 }
 
@@ -37,8 +40,10 @@ export async function deployExchangeOnline(
   const dir = mkdtempSync(join(tmpdir(), 'dirbridge-exo-'));
   const dominoPeopleOu = `ou=People,${slapd.suffix}`;
   const dominoContactsOu = `ou=Exchange Contacts,${slapd.suffix}`;
+  const dominoGroupContactsOu = `ou=Exchange Groups,${slapd.suffix}`;
   slapd.add(
-    `dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n`,
+    `dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n` +
+      `\ndn: ${dominoGroupContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Groups\n`,
   );
 
   const config = parse(readFileSync(join(ROOT, 'examples/exchange-online/dirbridge.yaml'), 'utf8')) as Record<string, any>;
@@ -51,6 +56,9 @@ export async function deployExchangeOnline(
   Object.assign(config.agents['domino-contacts'], domino, { baseDn: dominoContactsOu, anchor: 'entryUUID' });
   const entra = { tenantId: cloud.tenantId, clientId: cloud.clientId, authorityHost: cloud.origin };
   Object.assign(config.agents['exo-mailboxes'], entra, { graphUrl: cloud.origin });
+  Object.assign(config.agents['exo-groups'], entra, { graphUrl: cloud.origin });
+  Object.assign(config.agents['domino-group-contacts'], domino, { baseDn: dominoGroupContactsOu, anchor: 'entryUUID' });
+  config.rules['domino-group-contacts'].provision.dn = `cn={cn},${dominoGroupContactsOu}`;
   Object.assign(config.agents['exo-contacts'], entra, { adminUrl: cloud.origin });
   config.rules['domino-contacts'].provision.dn = `cn={cn},${dominoContactsOu}`;
   for (const a of Object.values(config.agents) as { tls?: unknown }[]) if (a.tls === undefined) delete a.tls;
@@ -60,6 +68,23 @@ export async function deployExchangeOnline(
   // as an administrator behind a TLS-inspecting proxy would do; verification stays on.
   const env = { ...process.env, DOMINO_PW: slapd.password, ENTRA_SECRET: cloud.clientSecret, NODE_EXTRA_CA_CERTS: cloud.caFile, DIRBRIDGE_LOG_LEVEL: 'silent' };
 
+  async function readContacts(base = dominoContactsOu): Promise<{ cn: string; mailaddress: string; title?: string }[]> {
+    const c = new Client({ url: slapd.url });
+    await c.bind(slapd.rootDn, slapd.password);
+    try {
+      const { searchEntries } = await c.search(base, {
+        scope: 'one',
+        filter: '(objectClass=dominoPerson)',
+        attributes: ['cn', 'mailaddress', 'title'],
+      });
+      return searchEntries
+        .map((e) => ({ cn: String(e.cn), mailaddress: String(e.mailaddress), ...(e.title ? { title: String(e.title) } : {}) }))
+        .sort((a, b) => a.cn.localeCompare(b.cn));
+    } finally {
+      await c.unbind();
+    }
+  }
+
   return {
     dir,
     configFile,
@@ -68,28 +93,15 @@ export async function deployExchangeOnline(
     cloud,
     dominoPeopleOu,
     dominoContactsOu,
+    dominoGroupContactsOu,
     async cli(args) {
       const r = await runners(configFile, env).cliAsync(args);
       return args.includes('--json') && r.stdout.trim().startsWith('{') ? { ...r, report: JSON.parse(r.stdout) as RunReportJson } : r;
     },
     watermark: watermarkReader(dir),
     addDominoPerson: dominoPersonAdder(slapd, dominoPeopleOu),
-    async dominoContacts() {
-      const c = new Client({ url: slapd.url });
-      await c.bind(slapd.rootDn, slapd.password);
-      try {
-        const { searchEntries } = await c.search(dominoContactsOu, {
-          scope: 'one',
-          filter: '(objectClass=dominoPerson)',
-          attributes: ['cn', 'mailaddress', 'title'],
-        });
-        return searchEntries
-          .map((e) => ({ cn: String(e.cn), mailaddress: String(e.mailaddress), ...(e.title ? { title: String(e.title) } : {}) }))
-          .sort((a, b) => a.cn.localeCompare(b.cn));
-      } finally {
-        await c.unbind();
-      }
-    },
+    dominoContacts: readContacts,
+    dominoGroupContacts: async () => (await readContacts(dominoGroupContactsOu)).map(({ cn, mailaddress }) => ({ cn, mailaddress })),
     async stop() {
       await cloud.stop();
       await slapd.stop();

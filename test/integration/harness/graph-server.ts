@@ -1,8 +1,8 @@
 /**
  * A local HTTPS server that speaks the Microsoft protocols the cloud agents use, faithfully enough to
  * test them for real: the Entra ID token endpoint (client credentials, tokens that expire), Graph's
- * /users/delta (pages linked by @odata.nextLink, a final @odata.deltaLink, @removed for deletions,
- * 410 Gone for an expired token), /users/{id}/mailboxSettings (404 MailboxNotEnabledForRESTAPI
+ * /users/delta and /groups/delta (pages linked by @odata.nextLink, a final @odata.deltaLink, @removed
+ * for deletions, 410 Gone for an expired token), /users/{id}/mailboxSettings (404 MailboxNotEnabledForRESTAPI
  * without a mailbox), and Exchange Online's admin InvokeCommand for the mail-contact cmdlets. Faults
  * are injected per request: throttling with Retry-After, 5xx, a token that expires early.
  */
@@ -28,6 +28,19 @@ export interface GraphUser {
   accountEnabled?: boolean;
   /** Not a Graph property: whether the user has an Exchange Online mailbox (and which purpose). */
   mailbox?: 'user' | 'shared' | 'room' | 'equipment' | false;
+}
+
+/** A Microsoft 365 group or distribution list, as /groups/delta returns it. */
+export interface GraphGroup {
+  id: string;
+  displayName: string;
+  mail?: string | null;
+  mailNickname?: string;
+  mailEnabled: boolean;
+  securityEnabled: boolean;
+  groupTypes: string[];
+  proxyAddresses?: string[];
+  description?: string | null;
 }
 
 export interface MailContact {
@@ -67,6 +80,8 @@ export interface FakeMicrosoft {
   tokenLifetimeMs: number;
   upsertUser(user: Partial<GraphUser> & { userPrincipalName: string }): GraphUser;
   removeUser(id: string): void;
+  upsertGroup(group: Partial<GraphGroup> & { displayName: string }): GraphGroup;
+  removeGroup(id: string): void;
   /** Every delta token issued so far is refused with 410 Gone from now on. */
   expireDeltaTokens(): void;
   fail(fault: { path: string; status: number; retryAfter?: number; code?: string; after?: number; times?: number }): void;
@@ -90,9 +105,11 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
   const clientId = randomUUID();
   const clientSecret = randomBytes(18).toString('base64url');
   const users = new Map<string, GraphUser>();
+  const groups = new Map<string, GraphGroup>();
   /** Change sequence: each user's last change; a delta token is a position in it. */
   const changed = new Map<string, number>();
   const removed = new Map<string, number>();
+  const removedKind = new Map<string, 'users' | 'groups'>();
   let seq = 0;
   /** Delta tokens of an older generation are expired. */
   let epoch = 0;
@@ -125,13 +142,15 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   };
-  const select = (u: GraphUser, fields: string[]): Record<string, unknown> => {
+  const select = (u: GraphUser | GraphGroup, fields: string[]): Record<string, unknown> => {
     const out: Record<string, unknown> = { id: u.id };
     for (const f of fields) if (f !== 'id') out[f] = (u as unknown as Record<string, unknown>)[f] ?? null;
     return out;
   };
 
-  function delta(url: URL, res: ServerResponse): void {
+  /** One delta feed: users or groups share the change sequence, as Graph's tokens are positions in time. */
+  function delta(url: URL, res: ServerResponse, kind: 'users' | 'groups'): void {
+    const feed: Map<string, GraphUser | GraphGroup> = kind === 'users' ? users : groups;
     const skip = url.searchParams.get('$skiptoken');
     let roundId: string;
     let offset = 0;
@@ -150,15 +169,16 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
           res,
           410,
           { error: { code: 'resyncRequired', message: 'Resync required: the delta token is expired.' } },
-          { Location: `${origin}/v1.0/users/delta?$deltatoken=` },
+          { Location: `${origin}/v1.0/${kind}/delta?$deltatoken=` },
         );
       }
       // A round is a snapshot: changes made while it is read belong to the next round.
       const items: Record<string, unknown>[] = [];
-      for (const u of [...users.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+      for (const u of [...feed.values()].sort((a, b) => a.id.localeCompare(b.id))) {
         if (since === undefined || (changed.get(u.id) ?? 0) > since) items.push(select(u, fields));
       }
-      if (since !== undefined) for (const [id, at] of removed) if (at > since) items.push({ id, '@removed': { reason: 'deleted' } });
+      if (since !== undefined)
+        for (const [id, at] of removed) if (at > since && removedKind.get(id) === kind) items.push({ id, '@removed': { reason: 'deleted' } });
       roundId = randomBytes(6).toString('hex');
       rounds.set(roundId, { items, until: seq, select: selected });
     }
@@ -166,11 +186,11 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
     const page = round.items.slice(offset, offset + pageSize);
     const next = offset + pageSize < round.items.length;
     send(res, 200, {
-      '@odata.context': `${origin}/v1.0/$metadata#users(${round.select})`,
+      '@odata.context': `${origin}/v1.0/$metadata#${kind}(${round.select})`,
       value: page,
       ...(next
-        ? { '@odata.nextLink': `${origin}/v1.0/users/delta?$skiptoken=${roundId}.${offset + pageSize}` }
-        : { '@odata.deltaLink': `${origin}/v1.0/users/delta?$deltatoken=${round.until}.${epoch}.${Buffer.from(round.select).toString('base64url')}` }),
+        ? { '@odata.nextLink': `${origin}/v1.0/${kind}/delta?$skiptoken=${roundId}.${offset + pageSize}` }
+        : { '@odata.deltaLink': `${origin}/v1.0/${kind}/delta?$deltatoken=${round.until}.${epoch}.${Buffer.from(round.select).toString('base64url')}` }),
     });
   }
 
@@ -319,7 +339,8 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
           );
         }
       }
-      if (url.pathname === '/v1.0/users/delta' && req.method === 'GET') return delta(url, res);
+      if (url.pathname === '/v1.0/users/delta' && req.method === 'GET') return delta(url, res, 'users');
+      if (url.pathname === '/v1.0/groups/delta' && req.method === 'GET') return delta(url, res, 'groups');
       const settings = /^\/v1\.0\/users\/([^/]+)\/mailboxSettings$/.exec(url.pathname);
       if (settings && req.method === 'GET') {
         const u = users.get(decodeURIComponent(settings[1]!));
@@ -354,6 +375,21 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
       users.delete(id);
       changed.delete(id);
       removed.set(id, ++seq);
+      removedKind.set(id, 'users');
+    },
+    upsertGroup(partial) {
+      const existing = [...groups.values()].find((g) => g.id === partial.id);
+      const group: GraphGroup = { id: randomUUID(), mailEnabled: true, securityEnabled: false, groupTypes: [], ...existing, ...partial } as GraphGroup;
+      groups.set(group.id, group);
+      removed.delete(group.id);
+      changed.set(group.id, ++seq);
+      return group;
+    },
+    removeGroup(id) {
+      groups.delete(id);
+      changed.delete(id);
+      removed.set(id, ++seq);
+      removedKind.set(id, 'groups');
     },
     expireDeltaTokens() {
       epoch++;
