@@ -3,7 +3,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Slapd } from '../test/integration/harness/slapd.js';
-import { AD_CONTACTS, AD_GROUP_CONTACTS, AD_MAILBOXES, DOMINO_CONTACTS, DOMINO_GROUP_CONTACTS, DOMINO_PEOPLE, DOMINO_SUFFIX } from './data.js';
+import {
+  AD_CONTACTS,
+  AD_GROUP_CONTACTS,
+  AD_MAILIN_CONTACTS,
+  AD_MAILBOXES,
+  DOMINO_CONTACTS,
+  DOMINO_GROUP_CONTACTS,
+  DOMINO_PEOPLE,
+  DOMINO_SUFFIX,
+} from './data.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** dirbridge's default export concurrency for LDAP agents, which the raw ldapadd measurement matches. */
@@ -17,6 +26,7 @@ export function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
   rules['ad-contacts'].provision.dn = `cn={cn},${AD_CONTACTS}`;
   rules['domino-contacts'].provision.dn = `cn={cn},${DOMINO_CONTACTS}`;
   rules['ad-group-contacts'].provision.dn = `cn={cn},${AD_GROUP_CONTACTS}`;
+  rules['ad-mailin-contacts'].provision.dn = `cn={cn},${AD_MAILIN_CONTACTS}`;
   rules['domino-group-contacts'].provision.dn = `cn={cn},${DOMINO_GROUP_CONTACTS}`;
   delete rules['domino-contacts'].exportFlows.mailsystem; // the domino-ldap agent writes MailSystem itself
   delete rules['domino-group-contacts'].exportFlows.mailsystem;
@@ -74,7 +84,7 @@ export function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
         binaryAttributes: [],
         attributes: [...adAttrs, 'targetAddress', 'adminDescription'],
       },
-      // The shipped profiles carry groups too; this benchmark has none, so these steps find nothing.
+      // The shipped profiles carry groups and mail-in databases too; this benchmark has none, so these steps find nothing.
       'domino-groups': {
         type: 'domino-ldap',
         ...common(domino, 'DOMINO_PW'),
@@ -83,6 +93,25 @@ export function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
         objectClasses: ['dominoGroup'],
         anchor: 'dominoUNID',
         attributes: ['cn', 'displayname', 'internetaddress', 'grouptype', 'description'],
+      },
+      'domino-mailins': {
+        type: 'domino-ldap',
+        ...common(domino, 'DOMINO_PW'),
+        baseDn: DOMINO_SUFFIX,
+        filter: '(objectClass=dominoServerMailInDatabase)',
+        objectClasses: ['dominoServerMailInDatabase'],
+        anchor: 'dominoUNID',
+        attributes: ['cn', 'displayname', 'internetaddress', 'resourcetype', 'description'],
+      },
+      'ad-mailin-contacts': {
+        type: 'ad-ldap',
+        ...common(ad, 'AD_PW'),
+        baseDn: AD_MAILIN_CONTACTS,
+        filter: '(objectClass=contact)',
+        objectClasses: ['contact'],
+        anchor: 'entryUUID',
+        binaryAttributes: [],
+        attributes: [...adAttrs, 'targetAddress', 'adminDescription', 'description'],
       },
       'domino-group-contacts': {
         type: 'domino-ldap',

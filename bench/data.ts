@@ -15,6 +15,7 @@ export const AD_CONTACTS = `ou=Domino Contacts,${AD_SUFFIX}`;
 /** The group agents' containers: empty in the people benchmark, so each cycle pays only for their steps. */
 export const DOMINO_GROUP_CONTACTS = `ou=Exchange Groups,${DOMINO_SUFFIX}`;
 export const AD_GROUP_CONTACTS = `ou=Domino Groups,${AD_SUFFIX}`;
+export const AD_MAILIN_CONTACTS = `ou=Domino Mail-In,${AD_SUFFIX}`;
 export const STAMP = 'dirbridge:managed';
 
 export const person = (i: number) => {
@@ -72,7 +73,7 @@ export async function writeLdif(file: string, header: string, from: number, to: 
 }
 
 export const DOMINO_TOP = `dn: ${DOMINO_SUFFIX}\nobjectClass: organization\no: Acme\n\ndn: ${DOMINO_PEOPLE}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${DOMINO_CONTACTS}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n\ndn: ${DOMINO_GROUP_CONTACTS}\nobjectClass: organizationalUnit\nou: Exchange Groups\n\n`;
-export const AD_TOP = `dn: ${AD_SUFFIX}\nobjectClass: domain\ndc: acme\n\ndn: ${AD_MAILBOXES}\nobjectClass: organizationalUnit\nou: Mailboxes\n\ndn: ${AD_CONTACTS}\nobjectClass: organizationalUnit\nou: Domino Contacts\n\ndn: ${AD_GROUP_CONTACTS}\nobjectClass: organizationalUnit\nou: Domino Groups\n\n`;
+export const AD_TOP = `dn: ${AD_SUFFIX}\nobjectClass: domain\ndc: acme\n\ndn: ${AD_MAILBOXES}\nobjectClass: organizationalUnit\nou: Mailboxes\n\ndn: ${AD_CONTACTS}\nobjectClass: organizationalUnit\nou: Domino Contacts\n\ndn: ${AD_GROUP_CONTACTS}\nobjectClass: organizationalUnit\nou: Domino Groups\n\ndn: ${AD_MAILIN_CONTACTS}\nobjectClass: organizationalUnit\nou: Domino Mail-In\n\n`;
 
 /** N Domino people, and with `contacts` the N Domino contacts of the N mailboxes. */
 export async function writeDominoSeed(file: string, n: number, contacts: boolean): Promise<void> {

@@ -129,7 +129,14 @@ describe.each(variants)('delta cycles: $name', (variant) => {
     expect((await dominoContact('rita.rossi@exchange.acme.test'))?.sn).toBe('Rossi');
     // The confirming imports found what the exports wrote: nothing to report, nothing left to confirm.
     const adds = Object.fromEntries(report.steps.filter((s) => s.type === 'export').map((s) => [s.agent, s.stats.adds]));
-    expect(adds).toEqual({ 'ad-contacts': 1, 'domino-contacts': 1, 'ad-group-contacts': 0, 'domino-group-contacts': 0, 'ad-mailboxes': 0 });
+    expect(adds).toEqual({
+      'ad-contacts': 1,
+      'domino-contacts': 1,
+      'ad-group-contacts': 0,
+      'ad-mailin-contacts': 0,
+      'domino-group-contacts': 0,
+      'ad-mailboxes': 0,
+    });
     expect(store((db) => db.prepare('SELECT COUNT(*) FROM export_expectation').pluck().get())).toBe(0);
   });
 

@@ -1,6 +1,6 @@
 /**
  * Groups as addresses (the GALSync way), against the real directories: Domino Group documents in
- * slapd and AD groups in Samba, with the shipped rules. A mail group becomes a mail contact in the
+ * slapd and AD groups in Samba, with the shipped rules; Domino mail-in databases and rooms likewise. A mail group becomes a mail contact in the
  * other directory, which its home system expands; groups that carry no mail stay where they are. Each
  * change reaches the other side in one delta cycle, with the same ownership and deletion rules as people.
  */
@@ -34,7 +34,7 @@ const written = (report: RunReportJson, agent: string): Record<string, number> =
 const nothing = { adds: 0, updates: 0, renames: 0, deletes: 0 };
 const text = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
 
-describe('groups as addresses (slapd as Domino, Samba as AD)', () => {
+describe('groups, mail-in databases and rooms as addresses (slapd as Domino, Samba as AD)', () => {
   let slapd: Slapd;
   let d: Deployment;
   const cycle = (): Cli => d.cli(['run', 'delta-cycle', '--json']);
@@ -58,6 +58,9 @@ describe('groups as addresses (slapd as Domino, Samba as AD)', () => {
     d.addDominoGroup({ cn: 'Deny Access', mail: 'deny@notes.acme.test', groupType: '3' });
     d.addDominoGroup({ cn: 'LocalDomainServers', mail: 'lds@notes.acme.test', groupType: '0' });
     d.addDominoGroup({ cn: 'Lunch Club' }); // no Internet address
+    d.addDominoMailIn({ cn: 'Support Inbox', mail: 'support.inbox@notes.acme.test' });
+    d.addDominoMailIn({ cn: 'Room Everest', mail: 'room.everest@notes.acme.test', resourceType: '1' });
+    d.addDominoMailIn({ cn: 'Archive' }); // no Internet address: Notes mail only
     const paula = await d.addAdMailbox({ given: 'Paula', sn: 'Perez', mail: 'paula.perez@exchange.acme.test' });
     await d.addAdGroup({ cn: 'Exchange Sales', mail: 'exchange.sales@exchange.acme.test', members: [paula] });
     await d.addAdGroup({ cn: 'Secure Mail', mail: 'secure.mail@exchange.acme.test', security: true });
@@ -90,7 +93,7 @@ describe('groups as addresses (slapd as Domino, Samba as AD)', () => {
 
   it('a delta cycle with nothing changed writes nothing', () => {
     const report = succeeded(cycle());
-    for (const agent of ['ad-group-contacts', 'domino-group-contacts', 'ad-contacts', 'domino-contacts'])
+    for (const agent of ['ad-group-contacts', 'domino-group-contacts', 'ad-mailin-contacts', 'ad-contacts', 'domino-contacts'])
       expect({ agent, ...written(report, agent) }).toEqual({ agent, ...nothing });
   });
 
@@ -151,5 +154,20 @@ describe('groups as addresses (slapd as Domino, Samba as AD)', () => {
     expect(r.report?.steps.flatMap((s) => s.problems.map((p) => p.code))).toContain('address-conflict');
     expect((await adGroupContacts()).map((c) => c.mail)).not.toContain('paula.perez@exchange.acme.test');
     slapd.modify(`dn: cn=Paula Alias,${d.dominoGroupsOu}\nchangetype: delete\n`);
+  });
+
+  it('mail-in databases and rooms with an Internet address are mail contacts in AD; a new one follows in one cycle, a deleted one goes', async () => {
+    const mailIns = async (): Promise<unknown[][]> =>
+      (await d.adSearch(d.adMailInContactsOu, '(objectClass=contact)')).map((c) => [c.cn, c.targetAddress, c.adminDescription]).sort();
+    expect(await mailIns()).toEqual([
+      ['Room Everest', 'SMTP:room.everest@notes.acme.test', 'dirbridge:managed'],
+      ['Support Inbox', 'SMTP:support.inbox@notes.acme.test', 'dirbridge:managed'],
+    ]);
+    d.addDominoMailIn({ cn: 'Invoices', mail: 'invoices@notes.acme.test' });
+    expect(written(succeeded(cycle()), 'ad-mailin-contacts')).toEqual({ ...nothing, adds: 1 });
+    expect((await mailIns()).map((c) => c[0])).toContain('Invoices');
+    slapd.modify(`dn: cn=Invoices,${d.dominoMailInOu}\nchangetype: delete\n`);
+    expect(written(succeeded(cycle()), 'ad-mailin-contacts')).toEqual({ ...nothing, deletes: 1 });
+    expect((await mailIns()).map((c) => c[0])).toEqual(['Room Everest', 'Support Inbox']);
   });
 });

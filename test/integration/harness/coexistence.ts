@@ -33,6 +33,9 @@ export interface Deployment {
   adGroupsOu: string;
   adGroupContactsOu: string;
   dominoGroupContactsOu: string;
+  /** Where the tests' Mail-In Database and Resource documents are, and where their AD contacts are written. */
+  dominoMailInOu: string;
+  adMailInContactsOu: string;
   /** Outside every agent's base: where a test moves people out of scope. */
   dominoAwayOu: string;
   adAwayOu: string;
@@ -43,6 +46,8 @@ export interface Deployment {
   addAdMailbox(p: { given: string; sn: string; mail: string; nickname?: string }): Promise<string>;
   /** A Domino Group document (GroupType 1, Mail only, unless given); returns its DN. */
   addDominoGroup(g: { cn: string; mail?: string; groupType?: string; members?: string[] }): string;
+  /** A Mail-In Database document, or a Resource when `resourceType` is given (1: a room); returns its DN. */
+  addDominoMailIn(m: { cn: string; mail?: string; resourceType?: string }): string;
   /** An AD group: a universal distribution group with mail, or a security group (with mail only if given). */
   addAdGroup(g: { cn: string; mail?: string; security?: boolean; members?: string[] }): Promise<string>;
   adSearch(base: string, filter: string, attributes?: string[]): Promise<Record<string, unknown>[]>;
@@ -111,16 +116,21 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
   const dominoGroupContactsOu = `ou=Exchange Groups,${slapd.suffix}`;
   const adGroupsOu = `OU=Groups,${adRoot}`;
   const adGroupContactsOu = `OU=Domino Groups,${adRoot}`;
+  const dominoMailInOu = `ou=Mail-In,${slapd.suffix}`;
+  const adMailInContactsOu = `OU=Domino Mail-In,${adRoot}`;
 
   slapd.add(
     `dn: ${dominoPeopleOu}\nobjectClass: organizationalUnit\nou: People\n\ndn: ${dominoContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Contacts\n\ndn: ${dominoAwayOu}\nobjectClass: organizationalUnit\nou: Departed\n` +
-      `\ndn: ${dominoGroupsOu}\nobjectClass: organizationalUnit\nou: Groups\n\ndn: ${dominoGroupContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Groups\n`,
+      `\ndn: ${dominoGroupsOu}\nobjectClass: organizationalUnit\nou: Groups\n\ndn: ${dominoGroupContactsOu}\nobjectClass: organizationalUnit\nou: Exchange Groups\n` +
+      `\ndn: ${dominoMailInOu}\nobjectClass: organizationalUnit\nou: Mail-In\n`,
   );
   const adAuth = ['-x', '-H', samba.url, '-D', samba.bindDn, '-w', samba.password];
   run(
     'ldapadd',
     adAuth,
-    [adRoot, adPeopleOu, adContactsOu, adAwayOu, adGroupsOu, adGroupContactsOu].map((dn) => `dn: ${dn}\nobjectClass: organizationalUnit\n`).join('\n'),
+    [adRoot, adPeopleOu, adContactsOu, adAwayOu, adGroupsOu, adGroupContactsOu, adMailInContactsOu]
+      .map((dn) => `dn: ${dn}\nobjectClass: organizationalUnit\n`)
+      .join('\n'),
   );
 
   const quickstart = parse(readFileSync(join(ROOT, 'examples/quickstart/dirbridge.yaml'), 'utf8')) as Record<string, any>;
@@ -129,6 +139,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
   rules['domino-contacts'].provision.dn = `cn={cn},${dominoContactsOu}`;
   rules['ad-group-contacts'].provision.dn = `CN={cn},${adGroupContactsOu}`;
   rules['domino-group-contacts'].provision.dn = `cn={cn},${dominoGroupContactsOu}`;
+  rules['ad-mailin-contacts'].provision.dn = `CN={cn},${adMailInContactsOu}`;
   // On a Domino agent the agent itself writes MailSystem (contactMailSystem); the file example needed a flow.
   delete rules['domino-contacts'].exportFlows.mailsystem;
   delete rules['domino-group-contacts'].exportFlows.mailsystem;
@@ -230,6 +241,29 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
         anchor: 'dominoUNID',
         attributes: ['cn', 'displayname', 'internetaddress', 'grouptype', 'description'],
       },
+      'domino-mailins': {
+        type: 'domino-ldap',
+        url: slapd.url,
+        bindDn: slapd.rootDn,
+        password: { env: 'DOMINO_PW' },
+        baseDn: slapd.suffix,
+        ...delta(options.dominoDelta),
+        filter: '(objectClass=dominoServerMailInDatabase)',
+        objectClasses: ['dominoServerMailInDatabase'],
+        anchor: 'dominoUNID',
+        attributes: ['cn', 'displayname', 'internetaddress', 'resourcetype', 'description'],
+      },
+      'ad-mailin-contacts': {
+        type: 'ad-ldap',
+        url: samba.url,
+        bindDn: samba.bindDn,
+        password: { env: 'AD_PW' },
+        baseDn: adMailInContactsOu,
+        ...delta(options.adDelta),
+        filter: '(objectClass=contact)',
+        objectClasses: ['contact'],
+        attributes: ['cn', 'displayName', 'mail', 'mailNickname', 'targetAddress', 'proxyAddresses', 'legacyExchangeDN', 'description', 'adminDescription'],
+      },
       'ad-groups': {
         type: 'ad-ldap',
         url: samba.url,
@@ -309,6 +343,8 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
     adGroupsOu,
     adGroupContactsOu,
     dominoGroupContactsOu,
+    dominoMailInOu,
+    adMailInContactsOu,
     ...runners(configFile, env),
     addDominoPerson: dominoPersonAdder(slapd, dominoPeopleOu),
     addDominoGroup({ cn, mail, groupType = '1', members = [] }) {
@@ -323,6 +359,23 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
           `grouptype: ${groupType}`,
           ...(mail ? [b64('internetaddress', mail)] : []),
           ...members.map((m) => b64('member', m)),
+          '',
+        ].join('\n'),
+      );
+      return dn;
+    },
+    addDominoMailIn({ cn, mail, resourceType }) {
+      const dn = `cn=${escapeDnValue(cn)},${dominoMailInOu}`;
+      const b64 = (k: string, v: string): string => `${k}:: ${Buffer.from(v).toString('base64')}`;
+      slapd.add(
+        [
+          b64('dn', dn),
+          'objectClass: dominoServerMailInDatabase',
+          b64('cn', cn),
+          `dominoUNID: ${randomBytes(16).toString('hex').toUpperCase()}`,
+          'mailfile: mail/mailin.nsf',
+          ...(mail ? [b64('internetaddress', mail)] : []),
+          ...(resourceType ? [`resourcetype: ${resourceType}`] : []),
           '',
         ].join('\n'),
       );
