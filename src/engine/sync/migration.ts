@@ -141,8 +141,10 @@ export class Moves {
     const missing = missingX500(source?.attributes['proxyaddresses'] ?? [], x500);
     if (!missing.length) return;
     const cloud = source && d.config.agents[source.agent]?.type === 'graph';
+    // PowerShell's single-quoted strings double a quote inside them.
+    const quoted = missing.map((x) => `'${x.replace(/'/g, "''")}'`).join(',');
     const how = cloud
-      ? `dirbridge cannot write the proxy addresses of Exchange Online mailboxes (Graph does not let them be written): add them with Set-Mailbox -Identity ${source.attributes['userprincipalname']?.[0] ?? source.anchor} -EmailAddresses @{Add='${missing.join("','")}'}, or, in a hybrid organisation, on the on-premises remote mailbox`
+      ? `dirbridge cannot write the proxy addresses of Exchange Online mailboxes (Graph does not let them be written): add them with Set-Mailbox -Identity ${source.attributes['userprincipalname']?.[0] ?? source.anchor} -EmailAddresses @{Add=${quoted}}, or, in a hybrid organisation, on the on-premises remote mailbox`
       : "migration.writeX500 does not name the mailbox's agent, so dirbridge did not add them: add them by hand, or name the agent there";
     d.warning(
       d.label(mailbox),
