@@ -55,7 +55,11 @@ export function loadProfile(loaded: LoadedConfig, name: string): RunProfile {
   const problems = parsed.data.steps.flatMap((s, i) =>
     agents.includes(s.agent) ? [] : [`steps.${i}.agent: no agent named "${s.agent}" in ${loaded.file}; agents are: ${agents.join(', ')}`],
   );
-  if (problems.length) throw new ConfigError(file, problems);
+  if (problems.length) {
+    // The shipped profiles name every agent of the shipped config (groups and mail-in databases included).
+    const fix = `define these agents in ${loaded.file} (examples/quickstart/dirbridge.yaml has them all), or set runProfiles to profiles of your own without them`;
+    throw new ConfigError(file, [...problems, fix]);
+  }
   return { ...parsed.data, name, file };
 }
 
