@@ -83,6 +83,7 @@ describe('configuration errors name the key and the fix', () => {
     expect(problems(exo, env)).toEqual([]);
     expect(problems(exo, { DOMINO_PW: 'x' })).toEqual([
       'agents.exo-mailboxes.clientSecret: environment variable ENTRA_SECRET is not set; export it before running dirbridge',
+      'agents.exo-groups.clientSecret: environment variable ENTRA_SECRET is not set; export it before running dirbridge',
       'agents.exo-contacts.clientSecret: environment variable ENTRA_SECRET is not set; export it before running dirbridge',
     ]);
     const both = structuredClone(exo);
