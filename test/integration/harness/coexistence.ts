@@ -145,6 +145,9 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
   delete rules['domino-group-contacts'].exportFlows.mailsystem;
   options.editRules?.(rules);
 
+  // Every agent of a side talks to the same server with the same account.
+  const dominoServer = { type: 'domino-ldap', url: slapd.url, bindDn: slapd.rootDn, password: { env: 'DOMINO_PW' } };
+  const adServer = { type: 'ad-ldap', url: samba.url, bindDn: samba.bindDn, password: { env: 'AD_PW' } };
   const dominoAttrs = ['cn', 'givenname', 'sn', 'uid', 'internetaddress', 'mailaddress', 'mailsystem', 'title', 'telephonenumber', 'description'];
   const config = {
     metaverse: { ...quickstart.metaverse, file: join(dir, 'metaverse.db') },
@@ -155,10 +158,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
       // The whole directory, dirbridge's own contacts included: the server-side filter leaves out contacts
       // (MailSystem 5), as an administrator would configure it; the rules' scope is the second line.
       'domino-people': {
-        type: 'domino-ldap',
-        url: slapd.url,
-        bindDn: slapd.rootDn,
-        password: { env: 'DOMINO_PW' },
+        ...dominoServer,
         baseDn: options.dominoPeopleOnly ? dominoPeopleOu : slapd.suffix,
         ...delta(options.dominoDelta, options.dominoPeopleDelta),
         filter: '(&(objectClass=dominoPerson)(!(mailsystem=5)))',
@@ -168,10 +168,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
         pageSize: 7,
       },
       'ad-mailboxes': {
-        type: 'ad-ldap',
-        url: samba.url,
-        bindDn: samba.bindDn,
-        password: { env: 'AD_PW' },
+        ...adServer,
         baseDn: adRoot,
         ...delta(options.adDelta),
         filter: '(objectClass=user)',
@@ -193,10 +190,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
         pageSize: 5,
       },
       'ad-contacts': {
-        type: 'ad-ldap',
-        url: samba.url,
-        bindDn: samba.bindDn,
-        password: { env: 'AD_PW' },
+        ...adServer,
         baseDn: adContactsOu,
         ...delta(options.adDelta),
         filter: '(objectClass=contact)',
@@ -218,10 +212,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
       },
       // slapd cannot mint Domino UNIDs for new documents; entryUUID plays that part for the contacts.
       'domino-contacts': {
-        type: 'domino-ldap',
-        url: slapd.url,
-        bindDn: slapd.rootDn,
-        password: { env: 'DOMINO_PW' },
+        ...dominoServer,
         baseDn: dominoContactsOu,
         ...delta(options.dominoDelta),
         filter: '(objectClass=dominoPerson)',
@@ -230,10 +221,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
         attributes: dominoAttrs,
       },
       'domino-groups': {
-        type: 'domino-ldap',
-        url: slapd.url,
-        bindDn: slapd.rootDn,
-        password: { env: 'DOMINO_PW' },
+        ...dominoServer,
         baseDn: slapd.suffix,
         ...delta(options.dominoDelta),
         filter: '(objectClass=dominoGroup)',
@@ -242,10 +230,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
         attributes: ['cn', 'displayname', 'internetaddress', 'grouptype', 'description'],
       },
       'domino-mailins': {
-        type: 'domino-ldap',
-        url: slapd.url,
-        bindDn: slapd.rootDn,
-        password: { env: 'DOMINO_PW' },
+        ...dominoServer,
         baseDn: slapd.suffix,
         ...delta(options.dominoDelta),
         filter: '(objectClass=dominoServerMailInDatabase)',
@@ -254,10 +239,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
         attributes: ['cn', 'displayname', 'internetaddress', 'resourcetype', 'description'],
       },
       'ad-mailin-contacts': {
-        type: 'ad-ldap',
-        url: samba.url,
-        bindDn: samba.bindDn,
-        password: { env: 'AD_PW' },
+        ...adServer,
         baseDn: adMailInContactsOu,
         ...delta(options.adDelta),
         filter: '(objectClass=contact)',
@@ -265,10 +247,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
         attributes: ['cn', 'displayName', 'mail', 'mailNickname', 'targetAddress', 'proxyAddresses', 'legacyExchangeDN', 'description', 'adminDescription'],
       },
       'ad-groups': {
-        type: 'ad-ldap',
-        url: samba.url,
-        bindDn: samba.bindDn,
-        password: { env: 'AD_PW' },
+        ...adServer,
         baseDn: adRoot,
         ...delta(options.adDelta),
         filter: '(objectClass=group)',
@@ -276,10 +255,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
         attributes: ['cn', 'displayName', 'mail', 'mailNickname', 'proxyAddresses', 'description', 'groupType'],
       },
       'ad-group-contacts': {
-        type: 'ad-ldap',
-        url: samba.url,
-        bindDn: samba.bindDn,
-        password: { env: 'AD_PW' },
+        ...adServer,
         baseDn: adGroupContactsOu,
         ...delta(options.adDelta),
         filter: '(objectClass=contact)',
@@ -298,10 +274,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
         ],
       },
       'domino-group-contacts': {
-        type: 'domino-ldap',
-        url: slapd.url,
-        bindDn: slapd.rootDn,
-        password: { env: 'DOMINO_PW' },
+        ...dominoServer,
         baseDn: dominoGroupContactsOu,
         ...delta(options.dominoDelta),
         filter: '(objectClass=dominoPerson)',
