@@ -110,13 +110,16 @@ describe('throttling and failures in the middle of a delta round', () => {
     const r = await d.cli(['run', 'delta-cycle', '--json']);
     expect(r.report?.status).toBe('completed-warnings');
     const warnings = r.report!.steps.flatMap((s) => s.problems);
-    expect(warnings).toEqual([
-      expect.objectContaining({
-        code: 'delta-unavailable',
-        object: 'exo-mailboxes',
-        message: expect.stringMatching(/no longer accepts the stored delta link \(HTTP 410 resyncRequired.*running a full import instead/),
-      }),
-    ]);
+    // Every delta link of the tenant expired: the users' and the groups' agents each say so.
+    expect(warnings).toEqual(
+      ['exo-mailboxes', 'exo-groups'].map((agent) =>
+        expect.objectContaining({
+          code: 'delta-unavailable',
+          object: agent,
+          message: expect.stringMatching(/no longer accepts the stored delta link \(HTTP 410 resyncRequired.*running a full import instead/),
+        }),
+      ),
+    );
     expect(late).toBeDefined();
     expect(await contactNames()).toHaveLength(20);
     expect((await d.cli(['run', 'delta-cycle', '--json'])).report?.status).toBe('success');
@@ -174,7 +177,8 @@ describe('signing in', () => {
     chmodSync(pem, 0o600); // a private key only its owner may read: dirbridge refuses one others can
     d.cloud.trustCertificate(readFileSync(`${pem}.crt`, 'utf8'));
     const config = parse(readFileSync(d.configFile, 'utf8')) as { agents: Record<string, Record<string, unknown>> };
-    for (const agent of ['exo-mailboxes', 'exo-contacts']) {
+    const cloudAgents = ['exo-mailboxes', 'exo-groups', 'exo-contacts'];
+    for (const agent of cloudAgents) {
       delete config.agents[agent]!.clientSecret;
       config.agents[agent]!.certificate = { file: pem };
     }
@@ -183,10 +187,10 @@ describe('signing in', () => {
     const from = d.cloud.log.length;
     const r = await d.cli(['run', 'delta-cycle', '--json']);
     expect(r.report?.status).toBe('success');
-    expect(d.cloud.log.slice(from).filter((l) => l.includes('/oauth2/v2.0/token'))).toEqual([
-      `POST /${d.cloud.tenantId}/oauth2/v2.0/token -> 200`,
-      `POST /${d.cloud.tenantId}/oauth2/v2.0/token -> 200`,
-    ]);
+    // One sign-in per agent, each with the certificate.
+    expect(d.cloud.log.slice(from).filter((l) => l.includes('/oauth2/v2.0/token'))).toEqual(
+      cloudAgents.map(() => `POST /${d.cloud.tenantId}/oauth2/v2.0/token -> 200`),
+    );
     expect(await contactNames()).toHaveLength(25);
   });
 });
