@@ -23,7 +23,11 @@ for (const [profile, pass] of [['initial', 'first setup'], ['delta-cycle', 'the 
 }
 const adds = (f) => (readFileSync(join(work, f), 'utf8').match(/^changetype: add$/gm) ?? []).length;
 console.log(`\nContacts written: ${adds('ad-contacts.changes.ldif')} to AD (examples/quickstart/work/ad-contacts.changes.ldif),`);
-console.log(`${adds('domino-contacts.changes.ldif')} to Domino (examples/quickstart/work/domino-contacts.changes.ldif).`);
+console.log(`${adds('domino-contacts.changes.ldif')} to Domino (examples/quickstart/work/domino-contacts.changes.ldif);`);
+console.log(
+  `for groups and mail-in databases: ${adds('ad-group-contacts.changes.ldif')} and ${adds('ad-mailin-contacts.changes.ldif')} to AD, ` +
+    `${adds('domino-group-contacts.changes.ldif')} to Domino (examples/quickstart/work/*group*, *mailin*).`,
+);
 console.log('The errors above are deliberate: people with no address, an invalid one, and one address on both sides.');
 // Exit 2 (completed-errors) is the expected outcome of the sample data; anything worse is a failure.
 process.exit(worst > 2 ? worst : 0);
