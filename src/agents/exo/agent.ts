@@ -31,6 +31,8 @@ const PARAMETERS: Record<string, string> = {
 };
 /** Properties Get-MailContact returns that Exchange assigns itself: imported, never written. */
 const READ_ONLY: Record<string, string> = { legacyexchangedn: 'LegacyExchangeDN' };
+/** Everything an import reads: the managed parameters and the read-only properties. */
+const IMPORTED = Object.entries({ ...PARAMETERS, ...READ_ONLY });
 /** Parameters every mail contact has: Exchange refuses to clear them. */
 const REQUIRED = new Set(['Name', 'Alias', 'DisplayName', 'ExternalEmailAddress']);
 /** What New-MailContact takes; the rest of an add follows with Set-MailContact. */
@@ -165,7 +167,7 @@ export class ExoContactsAgent implements Agent {
     const anchor = typeof v.Guid === 'string' ? v.Guid : undefined;
     if (!anchor) throw new ObjectError(dn, 'Guid', 'Get-MailContact returned a contact without a Guid', 'missing-anchor');
     const attributes: AttributeMap = { guid: [anchor] };
-    for (const [attr, param] of Object.entries({ ...PARAMETERS, ...READ_ONLY })) {
+    for (const [attr, param] of IMPORTED) {
       const value = v[param];
       if (typeof value !== 'string' || value === '') continue;
       const problem = controlCharacterProblem(value);
