@@ -108,8 +108,8 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
   const groups = new Map<string, GraphGroup>();
   /** Change sequence: each user's last change; a delta token is a position in it. */
   const changed = new Map<string, number>();
-  const removed = new Map<string, number>();
-  const removedKind = new Map<string, 'users' | 'groups'>();
+  /** Each removed object's position in the change sequence, and the feed it left. */
+  const removed = new Map<string, { at: number; kind: 'users' | 'groups' }>();
   let seq = 0;
   /** Delta tokens of an older generation are expired. */
   let epoch = 0;
@@ -138,6 +138,19 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
     return ok && claims.iss === clientId && claims.sub === clientId && claims.aud === audience && (claims.exp ?? 0) * 1000 > Date.now();
   };
 
+  /** An object added or changed in a feed: the next delta round from before now returns it. */
+  const put = <T extends { id: string }>(feed: Map<string, T>, o: T): T => {
+    feed.set(o.id, o);
+    removed.delete(o.id);
+    changed.set(o.id, ++seq);
+    return o;
+  };
+  /** An object gone from a feed: the next delta round from before now returns it as @removed. */
+  const drop = (feed: Map<string, unknown>, id: string, kind: 'users' | 'groups'): void => {
+    feed.delete(id);
+    changed.delete(id);
+    removed.set(id, { at: ++seq, kind });
+  };
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
@@ -178,7 +191,7 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
         if (since === undefined || (changed.get(u.id) ?? 0) > since) items.push(select(u, fields));
       }
       if (since !== undefined)
-        for (const [id, at] of removed) if (at > since && removedKind.get(id) === kind) items.push({ id, '@removed': { reason: 'deleted' } });
+        for (const [id, gone] of removed) if (gone.at > since && gone.kind === kind) items.push({ id, '@removed': { reason: 'deleted' } });
       roundId = randomBytes(6).toString('hex');
       rounds.set(roundId, { items, until: seq, select: selected });
     }
@@ -365,32 +378,14 @@ export async function startFakeMicrosoft(options: { pageSize?: number } = {}): P
     tokenLifetimeMs: 60 * 60 * 1000,
     upsertUser(partial) {
       const existing = [...users.values()].find((u) => u.id === partial.id || u.userPrincipalName === partial.userPrincipalName);
-      const user: GraphUser = { id: randomUUID(), accountEnabled: true, businessPhones: [], ...existing, ...partial } as GraphUser;
-      users.set(user.id, user);
-      removed.delete(user.id);
-      changed.set(user.id, ++seq);
-      return user;
+      return put(users, { id: randomUUID(), accountEnabled: true, businessPhones: [], ...existing, ...partial } as GraphUser);
     },
-    removeUser(id) {
-      users.delete(id);
-      changed.delete(id);
-      removed.set(id, ++seq);
-      removedKind.set(id, 'users');
-    },
+    removeUser: (id) => drop(users, id, 'users'),
     upsertGroup(partial) {
       const existing = [...groups.values()].find((g) => g.id === partial.id);
-      const group: GraphGroup = { id: randomUUID(), mailEnabled: true, securityEnabled: false, groupTypes: [], ...existing, ...partial } as GraphGroup;
-      groups.set(group.id, group);
-      removed.delete(group.id);
-      changed.set(group.id, ++seq);
-      return group;
+      return put(groups, { id: randomUUID(), mailEnabled: true, securityEnabled: false, groupTypes: [], ...existing, ...partial } as GraphGroup);
     },
-    removeGroup(id) {
-      groups.delete(id);
-      changed.delete(id);
-      removed.set(id, ++seq);
-      removedKind.set(id, 'groups');
-    },
+    removeGroup: (id) => drop(groups, id, 'groups'),
     expireDeltaTokens() {
       epoch++;
     },
