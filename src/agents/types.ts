@@ -11,9 +11,19 @@ import type { ProblemCode } from '../model/problems.js';
 
 export type ExportOperation =
   | { kind: 'add'; dn: string; objectClasses: string[]; attributes: AttributeMap }
-  /** `changes` replace an attribute's values; `valueAdds` add values to an attribute others write too, leaving the rest alone. */
-  | { kind: 'update'; dn: string; newDn?: string; changes: AttributeChanges; valueAdds?: AttributeChanges }
+  /**
+   * `changes` replace an attribute's values; `valueChanges` add and remove single values and leave
+   * the rest alone: an attribute others write too (a mailbox's proxy addresses), or a list written as
+   * what changed in it (a group's members), never as a replace of the whole list.
+   */
+  | { kind: 'update'; dn: string; newDn?: string; changes: AttributeChanges; valueChanges?: Record<string, ValueDelta> }
   | { kind: 'delete'; dn: string };
+
+/** Values added to and removed from one attribute. */
+export interface ValueDelta {
+  add: string[];
+  remove: string[];
+}
 
 export interface ExportResult {
   /** The anchor the directory gave a new object, when it can be read back. */

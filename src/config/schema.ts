@@ -15,6 +15,14 @@ const flowValue = z.union([
   z.object({ first: z.array(z.string()).min(1) }).strict(),
   z.object({ template: z.string() }).strict(),
   z.object({ constant: z.string() }).strict(),
+  /**
+   * Values that name other objects (a group's members). In an import flow: the DNs in this connector
+   * attribute, each resolved to the metaverse object of the object at that DN in the first of
+   * `resolveIn` that holds one. In an export flow: the metaverse objects in this attribute, each
+   * written as the DN of its object in the first of `resolveIn` that holds one. Written as values
+   * added and removed, never as a replace of the whole list.
+   */
+  z.object({ references: z.string(), resolveIn: z.array(z.string()).min(1) }).strict(),
 ]);
 
 const attributeCondition = z
@@ -278,10 +286,29 @@ export const configSchema = z
         }
         const part = flowTemplate(v) && templatePartProblem(flowTemplate(v)!);
         if (part) issue(at('exportFlows', csAttr), part);
+        if (typeof v === 'object' && 'references' in v) {
+          v.resolveIn.forEach((a, i) => {
+            if (!agents.has(a)) issue(at('exportFlows', csAttr, 'resolveIn', i), noAgent(a));
+          });
+          const fed = Object.values(cfg.rules).some(
+            (o) =>
+              o.objectType === r.objectType && Object.entries(o.importFlows).some(([m, f]) => m === v.references && typeof f === 'object' && 'references' in f),
+          );
+          if (!fed)
+            issue(
+              at('exportFlows', csAttr, 'references'),
+              `no import flow of ${r.objectType} fills "${v.references}" with references: give one (e.g. ${v.references}: { references: member, resolveIn: [...] }) in the rules of the agent that projects ${r.objectType}`,
+            );
+        }
       }
       for (const [mvAttr, v] of Object.entries(r.importFlows)) {
         const part = flowTemplate(v) && templatePartProblem(flowTemplate(v)!);
         if (part) issue(at('importFlows', mvAttr), part);
+        if (typeof v === 'object' && 'references' in v) {
+          v.resolveIn.forEach((a, i) => {
+            if (!agents.has(a)) issue(at('importFlows', mvAttr, 'resolveIn', i), noAgent(a));
+          });
+        }
       }
       r.join.forEach((j, i) => {
         if (!mvAttrs.has(j.mv)) issue(at('join', i, 'mv'), `"${j.mv}" is not an attribute of ${r.objectType}`);
@@ -356,6 +383,7 @@ export { GRAPH_USER_SELECT } from '../agents/graph/descriptor.js';
 export { DELTA_STRATEGIES } from '../agents/ldap/config.js';
 export type AgentRules = z.infer<typeof agentRules>;
 export type FlowValue = z.infer<typeof flowValue>;
+export type ReferenceFlow = Extract<FlowValue, { references: string }>;
 export type ScopeCondition = z.infer<typeof scopeCondition>;
 export type JoinRule = z.infer<typeof joinRule>;
 
@@ -412,5 +440,6 @@ export function referencedAttributes(v: FlowValue): string[] {
   if (typeof v === 'string') return [v];
   if ('first' in v) return v.first;
   if ('template' in v) return templateReferences(v.template);
+  if ('references' in v) return [v.references];
   return [];
 }

@@ -7,8 +7,11 @@
  */
 import PQueue from 'p-queue';
 import { type Agent, type ExportOperation, type ExportResult, ObjectError, ServerDownError, TransientError } from '../agents/types.js';
-import type { PendingExport } from '../model/objects.js';
+import { isValueDelta, type PendingExport } from '../model/objects.js';
 import { parseDn } from '../util/dn.js';
+import { dnKeyOf } from '../metaverse/keys.js';
+import { isReferenceFlow } from '../rules/flows.js';
+import { exportWaves, type WaveItem } from './export-waves.js';
 import type { RunState, StepContext } from './context.js';
 import { settle } from './reconcile.js';
 import { withRetries } from './retry.js';
@@ -88,7 +91,7 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   // contact held (a Domino document recreated with a new UNID) then finds it free, not a dn-collision.
   // The ids come deletions first (ORDER), and the run lock keeps the count true.
   const deletions = Math.min(pendingDeletes, todo.length);
-  for (const phase of [todo.slice(0, deletions), todo.slice(deletions)]) {
+  for (const phase of [todo.slice(0, deletions), ...referenceOrder(ctx, agent.name, todo.slice(deletions))]) {
     for (let i = 0; i < phase.length && !serverDown && !ctx.errorLimitReached && !ctx.interrupted; i += CHUNK) {
       await sendChunk(phase.slice(i, i + CHUNK).flatMap((id) => ctx.store.getPendingExport(id) ?? []));
     }
@@ -128,6 +131,26 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
   if (serverDown) throw serverDown;
   ctx.checkErrorLimit();
   ctx.checkObjectLimit(todo.length, 'exports', ids.length);
+}
+
+/**
+ * Adds and updates in waves when the agent's rules write references (a group's members): one that
+ * names the DN of another pending add of this agent goes after it (see export-waves.ts). Other agents
+ * keep one phase, and are not read ahead.
+ */
+function referenceOrder(ctx: StepContext, agent: string, ids: number[]): number[][] {
+  const flows = ctx.config.rules[agent]?.exportFlows ?? {};
+  const attrs = Object.entries(flows)
+    .filter(([, f]) => isReferenceFlow(f))
+    .map(([k]) => k.toLowerCase());
+  if (!attrs.length || ids.length < 2) return [ids];
+  const items: WaveItem[] = ids.flatMap((id) => {
+    const pe = ctx.store.getPendingExport(id);
+    if (!pe || pe.operation === 'delete') return pe ? [{ id, names: [] }] : [];
+    const named = attrs.flatMap((a) => (pe.operation === 'add' ? (pe.attributes[a] ?? []) : (pe.changes[a]?.added ?? [])));
+    return [{ id, ...(pe.operation === 'add' ? { adds: dnKeyOf(pe.dn) } : {}), names: named.map(dnKeyOf) }];
+  });
+  return exportWaves(items);
 }
 
 /** Whether staging mode (--staging for the run, or safety.staging) keeps this agent's exports pending. */
@@ -217,14 +240,14 @@ function adopt(ctx: StepContext, pe: PendingExport, result: ExportResult, anchor
 function toOperation(pe: PendingExport): ExportOperation {
   if (pe.operation === 'add') return { kind: 'add', dn: pe.dn, objectClasses: pe.objectClasses, attributes: pe.attributes };
   if (pe.operation === 'delete') return { kind: 'delete', dn: pe.dn };
-  const replaced = Object.entries(pe.changes).filter(([, v]) => !v.added);
-  const added = Object.entries(pe.changes).flatMap(([k, v]) => (v.added ? [[k, v.added] as const] : []));
+  const replaced = Object.entries(pe.changes).filter(([, v]) => !isValueDelta(v));
+  const deltas = Object.entries(pe.changes).flatMap(([k, v]) => (isValueDelta(v) ? [[k, { add: v.added ?? [], remove: v.removed ?? [] }] as const] : []));
   return {
     kind: 'update',
     dn: pe.dn,
     ...(pe.newDn ? { newDn: pe.newDn } : {}),
     changes: Object.fromEntries(replaced.map(([k, v]) => [k, v.after])),
-    ...(added.length ? { valueAdds: Object.fromEntries(added) } : {}),
+    ...(deltas.length ? { valueChanges: Object.fromEntries(deltas) } : {}),
   };
 }
 
@@ -260,8 +283,12 @@ function recordExported(ctx: StepContext, pe: PendingExport, result: ExportResul
   store.updateCsImage(ref, cs, { dn: result.dn, objectClasses: cs.objectClasses, attributes }, pe.newDn ? 'export-rename' : 'export-update');
   // Values added to a shared attribute are not an expectation of the whole attribute: others write it too.
   // A mailbox that only got values added expects nothing of its next import (it may even be gone by then).
-  const replaced = Object.entries(pe.changes).filter(([, v]) => !v.added);
+  const replaced = Object.entries(pe.changes).filter(([, v]) => !isValueDelta(v));
   if (replaced.length || pe.newDn) store.expectExported(ref, cs.id, cs.agent, result.dn, Object.fromEntries(replaced.map(([k, v]) => [k, v.after])));
   if (pe.newDn) stats.renames++;
   if (Object.keys(pe.changes).length) stats.updates++;
+  for (const v of Object.values(pe.changes)) {
+    stats.valuesAdded += v.added?.length ?? 0;
+    stats.valuesRemoved += v.removed?.length ?? 0;
+  }
 }

@@ -24,8 +24,8 @@ export async function settle(ctx: StepContext, agent: Agent, pe: PendingExport, 
     const cs = ctx.store.getCs(pe.csId);
     const moved = await agent.readObject(pe.newDn);
     if (moved && (cs?.anchor == null || moved.anchor === cs.anchor)) {
-      if (!Object.keys(op.changes).length && !op.valueAdds) return { done: { dn: moved.dn } };
-      return { send: { kind: 'update', dn: moved.dn, changes: op.changes, ...(op.valueAdds ? { valueAdds: op.valueAdds } : {}) } };
+      if (!Object.keys(op.changes).length && !op.valueChanges) return { done: { dn: moved.dn } };
+      return { send: { kind: 'update', dn: moved.dn, changes: op.changes, ...(op.valueChanges ? { valueChanges: op.valueChanges } : {}) } };
     }
   }
   return { send: op };

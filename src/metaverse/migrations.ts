@@ -313,4 +313,24 @@ CREATE INDEX person_move_mailbox ON person_move(mailbox_mv);
 CREATE INDEX person_move_run ON person_move(run_id);
 `,
   },
+  {
+    version: 12,
+    description: 'references (group members) that could not be resolved, reported once and kept for auditors',
+    sql: `
+-- A member of a group dirbridge could not resolve: on import, a DN that names no synchronized object;
+-- on export, a member with no object in the target. Reported when found, kept while it stays so.
+CREATE TABLE unresolved_reference (
+  cs_id INTEGER NOT NULL REFERENCES cs_object(id) ON DELETE CASCADE,
+  attribute TEXT NOT NULL,
+  value TEXT NOT NULL,
+  value_key TEXT NOT NULL,
+  label TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  run_id INTEGER REFERENCES run(id),
+  found_at TEXT NOT NULL,
+  PRIMARY KEY (cs_id, attribute, value_key)
+);
+CREATE INDEX unresolved_reference_value ON unresolved_reference(value_key);
+`,
+  },
 ];

@@ -20,12 +20,14 @@ import { MetaverseObjects } from './metaverse-objects.js';
 import { PendingExports } from './pending-exports.js';
 import { RunHistory } from './run-history.js';
 import { Watermarks } from './watermarks.js';
+import { UnresolvedReferences } from './unresolved-references.js';
 
 export { StoreUnusableError } from './db.js';
 export { type ChangeLogEntry } from './change-log.js';
 export { type IndexPlan, indexValues } from './lookup-index.js';
 export { sameStoredImage } from './rows.js';
 export type { PersonMove, PersonMoveRow } from './moves.js';
+export type { UnresolvedReference, UnresolvedReferenceRow } from './unresolved-references.js';
 
 export class Store {
   readonly runs: RunHistory;
@@ -39,6 +41,7 @@ export class Store {
   readonly expectations: Expectations;
   readonly index: LookupIndex;
   readonly moves: PersonMoves;
+  readonly unresolved: UnresolvedReferences;
 
   readonly startRun: RunHistory['startRun'];
   readonly closeAbandonedRuns: RunHistory['closeAbandonedRuns'];
@@ -114,6 +117,8 @@ export class Store {
   readonly recordMove: PersonMoves['recordMove'];
   readonly movesOf: PersonMoves['movesOf'];
   readonly x500WrittenTo: PersonMoves['x500WrittenTo'];
+  readonly unresolvedOf: UnresolvedReferences['unresolvedOf'];
+  readonly unresolvedHolders: UnresolvedReferences['holdersOf'];
 
   private constructor(private readonly file: Db) {
     const db = file;
@@ -128,6 +133,7 @@ export class Store {
     this.watermarks = new Watermarks(db);
     this.expectations = new Expectations(db);
     this.moves = new PersonMoves(db, this.changes);
+    this.unresolved = new UnresolvedReferences(db);
     this.startRun = this.runs.startRun.bind(this.runs);
     this.closeAbandonedRuns = this.runs.closeAbandonedRuns.bind(this.runs);
     this.finishRun = this.runs.finishRun.bind(this.runs);
@@ -202,6 +208,8 @@ export class Store {
     this.recordMove = this.moves.recordMove.bind(this.moves);
     this.movesOf = this.moves.movesOf.bind(this.moves);
     this.x500WrittenTo = this.moves.x500WrittenTo.bind(this.moves);
+    this.unresolvedOf = this.unresolved.unresolvedOf.bind(this.unresolved);
+    this.unresolvedHolders = this.unresolved.holdersOf.bind(this.unresolved);
   }
 
   /**

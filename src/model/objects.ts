@@ -43,6 +43,17 @@ export interface MvRow {
   sources: Record<string, string>;
 }
 
+/** One attribute of a staged update: its values before and after, and, for a value delta, what is added and removed. */
+export interface AttributeChange {
+  before: string[];
+  after: string[];
+  added?: string[];
+  removed?: string[];
+}
+
+/** A change written as values added and removed rather than as a replace. */
+export const isValueDelta = (c: AttributeChange): boolean => c.added !== undefined || c.removed !== undefined;
+
 /** sentAt: set just before the export is sent and cleared with its result; set at the start of a run, the outcome is unknown. */
 export type PendingExport =
   | {
@@ -63,10 +74,12 @@ export type PendingExport =
       dn: string;
       newDn: string | null;
       /**
-       * `added`: written as these values added, not as a replace of the whole attribute: the attribute
-       * is shared with others (a mailbox's proxy addresses), so nothing else in it is touched.
+       * `added` and `removed`: written as these values added and removed, not as a replace of the
+       * whole attribute: the attribute is shared with others (a mailbox's proxy addresses, where only
+       * `added` is ever set), or it is a list written as what changed in it (a group's members, which
+       * a replace would rewrite whole, and AD refuses beyond 5,000 values).
        */
-      changes: Record<string, { before: string[]; after: string[]; added?: string[] }>;
+      changes: Record<string, AttributeChange>;
       attempts: number;
       lastError: string | null;
       sentAt?: string | null;
@@ -94,6 +107,9 @@ export interface StepStats {
   filtered: number;
   /** People moved to the other side (a mailbox found for a person whose document says they moved). */
   moves: number;
+  /** Single values an export added to and removed from lists written as value changes (a group's members). */
+  valuesAdded: number;
+  valuesRemoved: number;
   /** Anchors a delta import's deletion check read (0 when it did not run). */
   deletionCheckRead: number;
   /** Objects the deletion check found gone from the agent's view (counted in deletes too). */
@@ -118,6 +134,8 @@ export function emptyStats(): StepStats {
     exportsStaged: 0,
     filtered: 0,
     moves: 0,
+    valuesAdded: 0,
+    valuesRemoved: 0,
     deletionCheckRead: 0,
     deletionCheckGone: 0,
     deletionCheckMs: 0,

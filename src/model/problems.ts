@@ -10,6 +10,7 @@ export type ProblemCode =
   | 'already-exists'
   | 'ambiguous-join'
   | 'ambiguous-move'
+  | 'unresolved-member'
   | 'control-characters'
   | 'delta-not-supported'
   | 'delta-unavailable'

@@ -1,14 +1,27 @@
 /** Attribute flows: import (connector space to metaverse) with precedence, and export (back out). */
 import type { AttributeChanges, AttributeMap } from '../model/objects.js';
-import type { FlowValue } from '../config/schema.js';
+import type { FlowValue, ReferenceFlow } from '../config/schema.js';
 import { sameValues } from '../model/values.js';
 import { fillTemplate } from '../util/template.js';
+import { normalizeDn } from '../util/dn.js';
 
 export type ValueSource = (attribute: string) => string[];
 
-/** Values a flow yields from a source: a copy, the first non-empty of several, a template, a constant. */
-export function evaluateFlow(flow: FlowValue, source: ValueSource): string[] {
+/**
+ * Turns the values of a references flow into what they name on the other side (DNs into metaverse
+ * ids on import, metaverse ids into DNs on export). The engine gives one: resolving reads the store.
+ */
+export type ReferenceResolver = (flow: ReferenceFlow, values: string[]) => string[];
+
+export const isReferenceFlow = (flow: FlowValue): flow is ReferenceFlow => typeof flow === 'object' && 'references' in flow;
+
+/** Values a flow yields from a source: a copy, the first non-empty of several, a template, a constant, resolved references. */
+export function evaluateFlow(flow: FlowValue, source: ValueSource, resolve?: ReferenceResolver): string[] {
   if (typeof flow === 'string') return source(flow);
+  if ('references' in flow) {
+    if (!resolve) throw new Error(`the references flow of ${flow.references} needs a resolver, and none was given`);
+    return resolve(flow, source(flow.references));
+  }
   if ('first' in flow) {
     for (const a of flow.first) {
       const v = source(a);
@@ -50,6 +63,7 @@ export function applyImportFlows(
   csAttributes: AttributeMap,
   flows: Record<string, FlowValue>,
   precedenceOf: (mvAttribute: string) => readonly string[],
+  resolve?: ReferenceResolver,
 ): ImportFlowResult {
   const attributes: AttributeMap = { ...mv.attributes };
   const sources = { ...mv.sources };
@@ -67,7 +81,7 @@ export function applyImportFlows(
         continue;
       }
     }
-    const values = evaluateFlow(flow, src);
+    const values = evaluateFlow(flow, src, resolve);
     const before = attributes[mvAttr] ?? [];
     if (values.length === 0) {
       if (current === agent || current === undefined) {
@@ -101,11 +115,31 @@ export function removeContributions(
 }
 
 /** The connector attributes the export flows want, keyed by lower-case connector attribute. */
-export function desiredExportAttributes(mvAttributes: AttributeMap, flows: Record<string, FlowValue>): AttributeMap {
+export function desiredExportAttributes(mvAttributes: AttributeMap, flows: Record<string, FlowValue>, resolve?: ReferenceResolver): AttributeMap {
   const out: AttributeMap = {};
   const src = mvSource(mvAttributes);
-  for (const [csAttr, flow] of Object.entries(flows)) out[csAttr.toLowerCase()] = evaluateFlow(flow, src);
+  for (const [csAttr, flow] of Object.entries(flows)) out[csAttr.toLowerCase()] = evaluateFlow(flow, src, resolve);
   return out;
+}
+
+/**
+ * A list written as what changed in it (a group's members): the values to add and to remove so the
+ * connector holds `desired`, compared as DNs (however they are spelt). Empty lists when nothing changes.
+ */
+export function valueDelta(current: readonly string[], desired: readonly string[]): { added: string[]; removed: string[] } {
+  const held = new Set(current.map(dnKey));
+  const wanted = new Set(desired.map(dnKey));
+  const added = new Map<string, string>();
+  for (const v of desired) if (!held.has(dnKey(v))) added.set(dnKey(v), v);
+  return { added: [...added.values()], removed: current.filter((v) => !wanted.has(dnKey(v))) };
+}
+
+function dnKey(v: string): string {
+  try {
+    return normalizeDn(v);
+  } catch {
+    return v.toLowerCase();
+  }
 }
 
 /** What must change on the connector so it holds the desired values (attributes in `skip` are left alone). */

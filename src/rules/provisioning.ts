@@ -4,7 +4,7 @@ import type { RuleProblem } from '../model/problems.js';
 import type { AgentRules } from '../config/schema.js';
 import { escapeDnValue, parseDn } from '../util/dn.js';
 import { smtpAddressProblem } from '../util/smtp.js';
-import { desiredExportAttributes } from './flows.js';
+import { desiredExportAttributes, type ReferenceResolver } from './flows.js';
 import { fillTemplate } from '../util/template.js';
 import { isX500Proxy, stableLegacyExchangeDn, x500Proxy } from '../util/legacy-dn.js';
 
@@ -95,13 +95,18 @@ export interface ProvisionPlan {
  * object's legacyExchangeDN when the rule gives one (`seed` names the person for good: see
  * stableLegacyExchangeDn).
  */
-export function planNewObject(mvAttributes: AttributeMap, rules: AgentRules, seed = ''): { plan: ProvisionPlan } | { problem: Problem } {
+export function planNewObject(
+  mvAttributes: AttributeMap,
+  rules: AgentRules,
+  seed = '',
+  resolve?: ReferenceResolver,
+): { plan: ProvisionPlan } | { problem: Problem } {
   if (!rules.provision) return { problem: { code: 'no-provisioning-rule', message: 'the agent has no provisioning rule' } };
   const problem = provisioningProblem(mvAttributes, rules.provision.require);
   if (problem) return { problem };
   const built = buildDn(rules.provision.dn, mvAttributes);
   if ('problem' in built) return built;
-  const attributes = withoutEmpty(desiredExportAttributes(mvAttributes, rules.exportFlows));
+  const attributes = withoutEmpty(desiredExportAttributes(mvAttributes, rules.exportFlows, resolve));
   if (rules.ownership) attributes[rules.ownership.attribute.toLowerCase()] = [rules.ownership.value];
   Object.assign(attributes, replyAddresses(rules, seed, attributes));
   // The RDN value must be among the attribute values, or the directory rejects the add.

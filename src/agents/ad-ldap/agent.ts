@@ -26,7 +26,7 @@ export class AdLdapAgent extends LdapAgent {
     return ['top', 'person', 'organizationalPerson', 'contact'];
   }
 
-  protected prepareAdd(dn: string, attributes: AttributeMap): AttributeMap {
+  protected prepareAdd(dn: string, _objectClasses: readonly string[], attributes: AttributeMap): AttributeMap {
     const target = attributes['targetaddress']?.[0];
     if (target !== undefined && !/^smtp:/i.test(target)) {
       throw new ObjectError(dn, 'targetAddress', `"${target}" must start with SMTP: (the external delivery address)`, 'invalid-value');

@@ -20,8 +20,10 @@ export class DominoLdapAgent extends LdapAgent {
     return ['top', 'person', 'organizationalPerson', 'inetOrgPerson', 'dominoPerson'];
   }
 
-  protected prepareAdd(dn: string, attributes: AttributeMap): AttributeMap {
+  protected prepareAdd(dn: string, objectClasses: readonly string[], attributes: AttributeMap): AttributeMap {
     const out = { ...attributes };
+    // A Group document (a mirrored distribution list) is named and has members; it has no mail system.
+    if (objectClasses.some((c) => c.toLowerCase() === 'dominogroup')) return out;
     if (!out['sn']?.length) throw new ObjectError(dn, 'sn', 'a Domino Person needs a last name (sn); none flowed to it', 'missing-attribute');
     const forward = out['mailaddress']?.[0];
     if (!forward) throw new ObjectError(dn, 'mailaddress', 'a Domino contact needs the SMTP forwarding address (mailaddress)', 'missing-attribute');

@@ -17,6 +17,20 @@ export const ldapAgentFields = {
   pageSize: z.number().int().min(1).max(10_000).default(500),
   exportConcurrency: z.number().int().min(1).max(64).default(4),
   timeoutMs: z.number().int().min(1000).default(60_000),
+  /**
+   * Attributes read with ranged retrieval (`member;range=0-1499`, then on until `*`): Active
+   * Directory returns at most MaxValRange values of one at a time, so a group read without it looks
+   * smaller than it is. Default: member on ad-ldap agents, none on domino-ldap agents.
+   */
+  rangedAttributes: z.array(attributeName).optional(),
+  /** How many values each ranged read asks for: AD's MaxValRange (1,500 unless the domain's LDAP policy says otherwise). */
+  rangeSize: z.number().int().min(1).max(100_000).default(1500),
+  /**
+   * How many values of one attribute go in one write: membership is written as values added and
+   * removed in batches of this size, never as a replace of the whole list (AD refuses a write of more
+   * than 5,000 values in one operation with adminLimitExceeded).
+   */
+  valueBatchSize: z.number().int().min(1).max(5000).default(1000),
 };
 
 export const DELTA_STRATEGIES = ['dirsync', 'usn', 'accesslog', 'timestamp'] as const;

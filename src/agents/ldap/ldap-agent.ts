@@ -22,11 +22,13 @@ import {
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { type ConnectionSettings, connect, isConnectionFailure } from './connection.js';
 import { checkLdapAgent } from './check.js';
-import { isLimitResult, isNoSuchObject, isRefusal, isTimeLimit, isTransientResult, isValueExists } from './results.js';
+import { isLimitResult, isNoSuchObject, isRefusal, isTimeLimit, isTransientResult, isNoSuchValue, isValueExists } from './results.js';
 import { AccesslogStrategy } from './delta/accesslog.js';
 import { TimestampStrategy } from './delta/timestamp.js';
 import type { DeltaStrategy, LdapView } from './delta/types.js';
 import { anchorOf, entryToObject, type EntryMapping, valuesOf } from './entry.js';
+import { completeRanges, parseRange, rangedRequest } from './ranged.js';
+import { valueBatches } from '../value-batches.js';
 
 const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
 const GUID_ATTRIBUTES = new Set(['objectguid', 'msexchmailboxguid']);
@@ -40,6 +42,8 @@ export abstract class LdapAgent implements Agent, LdapView {
   /** The connection a request failed on; reconnect() replaces it only while it is still the current one. */
   private failed: Client | undefined;
   private reconnecting: Promise<void> | undefined;
+  /** Lower-case names of the attributes read with ranged retrieval. */
+  private readonly ranged: ReadonlySet<string>;
 
   constructor(
     readonly name: string,
@@ -49,12 +53,13 @@ export abstract class LdapAgent implements Agent, LdapView {
     this.anchorAttribute = config.anchor.toLowerCase();
     const binary = new Set(config.binaryAttributes.map((a) => a.toLowerCase()));
     this.mapping = { anchor: config.anchor, binary, guids: new Set([...binary].filter((a) => GUID_ATTRIBUTES.has(a))) };
+    this.ranged = new Set((config.rangedAttributes ?? (config.type === 'ad-ldap' ? ['member'] : [])).map((a) => a.toLowerCase()));
   }
 
   /** Object classes of a new object when the provisioning rule names none. */
   protected abstract defaultObjectClasses(): string[];
   /** Directory-specific completion and checks of a new object (throws ObjectError). */
-  protected abstract prepareAdd(dn: string, attributes: AttributeMap): AttributeMap;
+  protected abstract prepareAdd(dn: string, objectClasses: readonly string[], attributes: AttributeMap): AttributeMap;
   /** Extra advice for a refused write (e.g. Domino's LDAP write switch). */
   protected writeRefusedHint(): string {
     return "check the bind account's rights on the target container";
@@ -129,15 +134,30 @@ export abstract class LdapAgent implements Agent, LdapView {
     options: { scope?: 'base' | 'one' | 'sub'; controls?: Control[] } = {},
   ): AsyncIterable<Entry[]> {
     const scope = options.scope ?? 'sub';
-    const request = { scope, filter, attributes, explicitBufferAttributes: this.config.binaryAttributes, timeLimit: 0 } as const;
+    const ranged = attributes.some((a) => this.ranged.has(a.toLowerCase()));
+    const asked = ranged ? rangedRequest(attributes, this.ranged, this.config.rangeSize) : attributes;
+    const request = { scope, filter, attributes: asked, explicitBufferAttributes: this.config.binaryAttributes, timeLimit: 0 } as const;
     if (scope !== 'base' && (await this.supportsPaging())) {
       for await (const page of this.ldap.searchPaginated(base, { ...request, paged: { pageSize: this.config.pageSize } }, options.controls)) {
-        yield page.searchEntries;
+        yield ranged ? await this.completeRanges(page.searchEntries) : page.searchEntries;
       }
       return;
     }
     const { searchEntries } = await this.ldap.search(base, request, options.controls);
-    for (let i = 0; i < searchEntries.length; i += this.config.pageSize) yield searchEntries.slice(i, i + this.config.pageSize);
+    const entries = ranged ? await this.completeRanges(searchEntries) : searchEntries;
+    for (let i = 0; i < entries.length; i += this.config.pageSize) yield entries.slice(i, i + this.config.pageSize);
+  }
+
+  /** The rest of each entry's ranged attributes (see ranged.ts), read range by range. */
+  async completeRanges(entries: Entry[]): Promise<Entry[]> {
+    for (const entry of entries) {
+      if (!Object.keys(entry).some((k) => parseRange(k))) continue;
+      await completeRanges(entry, this.config.rangeSize, async (dn, attribute) => {
+        const { searchEntries } = await this.ldap.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: [attribute] });
+        return searchEntries[0];
+      });
+    }
+    return entries;
   }
 
   async *readView(): AsyncIterable<ImportPage> {
@@ -300,17 +320,7 @@ export abstract class LdapAgent implements Agent, LdapView {
       }
       const changes = Object.entries(op.changes).map(([type, values]) => new Change({ operation: 'replace', modification: new Attribute({ type, values }) }));
       if (changes.length) await this.ldap.modify(dn, changes);
-      // One value per request: a value already there (put there by someone else meanwhile) is what we
-      // wanted, and must not fail the others.
-      for (const [type, values] of Object.entries(op.valueAdds ?? {})) {
-        for (const value of values) {
-          try {
-            await this.ldap.modify(dn, [new Change({ operation: 'add', modification: new Attribute({ type, values: [value] }) })]);
-          } catch (e) {
-            if (!isValueExists(e)) throw e;
-          }
-        }
-      }
+      for (const [type, delta] of Object.entries(op.valueChanges ?? {})) await this.writeValues(dn, type, delta);
       return { dn };
     } catch (e) {
       this.noteFailure(e, client);
@@ -319,10 +329,20 @@ export abstract class LdapAgent implements Agent, LdapView {
   }
 
   private async add(dn: string, objectClasses: string[], attributes: AttributeMap): Promise<ExportResult> {
-    const complete = this.prepareAdd(dn, attributes);
-    const entry: Record<string, string[]> = { objectClass: objectClasses.length ? objectClasses : this.defaultObjectClasses() };
-    for (const [k, v] of Object.entries(complete)) if (v.length) entry[k] = v;
+    const classes = objectClasses.length ? objectClasses : this.defaultObjectClasses();
+    const complete = this.prepareAdd(dn, classes, attributes);
+    const entry: Record<string, string[]> = { objectClass: classes };
+    // A list longer than one write may carry (a group of 5,000 members) goes in with its first batch;
+    // the rest follows as values added, batch by batch.
+    const rest: Record<string, string[]> = {};
+    const batch = this.config.valueBatchSize;
+    for (const [k, v] of Object.entries(complete)) {
+      if (!v.length) continue;
+      entry[k] = v.slice(0, batch);
+      if (v.length > batch) rest[k] = v.slice(batch);
+    }
     await this.ldap.add(dn, entry);
+    for (const [type, values] of Object.entries(rest)) await this.writeValues(dn, type, { add: values, remove: [] });
     // The directory assigns the anchor (objectGUID, UNID, entryUUID): read it back at once.
     const { searchEntries } = await this.ldap.search(dn, {
       scope: 'base',
@@ -340,6 +360,30 @@ export abstract class LdapAgent implements Agent, LdapView {
       }
     }
     return { dn, ...(anchor ? { anchor } : {}) };
+  }
+
+  /**
+   * Values added to and removed from one attribute, in batches (see valueBatches), never a replace of
+   * the whole list. A batch the directory refuses because one of its values is already there (added
+   * by someone else meanwhile) or already gone is written again value by value, so that value does
+   * not fail the others: either way the directory ends as wanted.
+   */
+  private async writeValues(dn: string, type: string, delta: { add: string[]; remove: string[] }): Promise<void> {
+    for (const b of valueBatches(delta, this.config.valueBatchSize)) {
+      const change = (values: string[]): Change => new Change({ operation: b.operation, modification: new Attribute({ type, values }) });
+      try {
+        await this.ldap.modify(dn, [change(b.values)]);
+      } catch (e) {
+        if (!(b.operation === 'add' ? isValueExists(e) : isNoSuchValue(e))) throw e;
+        for (const value of b.values) {
+          try {
+            await this.ldap.modify(dn, [change([value])]);
+          } catch (e2) {
+            if (!(b.operation === 'add' ? isValueExists(e2) : isNoSuchValue(e2))) throw e2;
+          }
+        }
+      }
+    }
   }
 
   private toExportError(op: ExportOperation, e: unknown): Error {

@@ -13,10 +13,14 @@ import {
   UnavailableError,
   UnwillingToPerformError,
   TypeOrValueExistsError,
+  NoSuchAttributeError,
 } from 'ldapts';
 
 /** An added value the attribute already holds (20). */
 export const isValueExists = (e: unknown): boolean => e instanceof TypeOrValueExistsError;
+
+/** A removed value (or attribute) the entry does not hold (16). */
+export const isNoSuchValue = (e: unknown): boolean => e instanceof NoSuchAttributeError;
 
 /** The entry is not there (32). */
 export const isNoSuchObject = (e: unknown): boolean => e instanceof NoSuchObjectError;

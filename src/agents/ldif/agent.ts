@@ -25,6 +25,7 @@ import { type Agent, DeltaUnavailableError, type ExportOperation, type ExportRes
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { type LdifRecord, LdifTruncatedError, readLdifRecords } from './parse.js';
 import { contentRecord, ldifLine, type LdifValue } from './write.js';
+import { DEFAULT_VALUE_BATCH, valueBatches } from '../value-batches.js';
 import type { ProblemCode } from '../../model/problems.js';
 
 const PAGE = 500;
@@ -331,17 +332,19 @@ export class LdifAgent implements Agent {
         lines.push('changetype: modrdn', ldifLine('newrdn', rdn!), 'deleteoldrdn: 1', ldifLine('newsuperior', parent.join(',')));
         if (Object.keys(op.changes).length) lines.push('', ldifLine('dn', op.newDn));
       }
-      if (Object.keys(op.changes).length || op.valueAdds) {
+      if (Object.keys(op.changes).length || op.valueChanges) {
         lines.push('changetype: modify');
         for (const [k, v] of Object.entries(op.changes)) {
           lines.push(`replace: ${k}`);
           for (const x of this.encode(k, v)) lines.push(ldifLine(k, x));
           lines.push('-');
         }
-        for (const [k, v] of Object.entries(op.valueAdds ?? {})) {
-          lines.push(`add: ${k}`);
-          for (const x of this.encode(k, v)) lines.push(ldifLine(k, x));
-          lines.push('-');
+        for (const [k, v] of Object.entries(op.valueChanges ?? {})) {
+          for (const b of valueBatches(v, DEFAULT_VALUE_BATCH)) {
+            lines.push(`${b.operation}: ${k}`);
+            for (const x of this.encode(k, b.values)) lines.push(ldifLine(k, x));
+            lines.push('-');
+          }
         }
       }
     }
@@ -418,11 +421,13 @@ export class LdifAgent implements Agent {
         if (v.length) entry.attributes[existing] = this.encode(k, v);
         else delete entry.attributes[existing];
       }
-      for (const [k, v] of Object.entries(op.valueAdds ?? {})) {
+      for (const [k, v] of Object.entries(op.valueChanges ?? {})) {
         const existing = Object.keys(entry.attributes).find((a) => a.toLowerCase() === k) ?? k;
-        const held = entry.attributes[existing] ?? [];
-        const fresh = this.encode(k, v).filter((x) => !held.some((h) => String(h).toLowerCase() === String(x).toLowerCase()));
-        entry.attributes[existing] = [...held, ...fresh];
+        const gone = new Set(v.remove.map((x) => x.toLowerCase()));
+        const held = (entry.attributes[existing] ?? []).filter((h) => !gone.has(String(h).toLowerCase()));
+        const fresh = this.encode(k, v.add).filter((x) => !held.some((h) => String(h).toLowerCase() === String(x).toLowerCase()));
+        if (held.length + fresh.length) entry.attributes[existing] = [...held, ...fresh];
+        else delete entry.attributes[existing];
       }
       if (op.newDn && !sameDn(op.newDn, op.dn)) {
         const rdn = parseDn(op.newDn)[0]!;

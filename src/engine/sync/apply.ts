@@ -44,6 +44,8 @@ export class StoreApplier implements DecisionSink {
         return store.closeAddressConflict(ref, d.mv, d.agent, d.why);
       case 'record-move':
         return store.recordMove(ref, d.move);
+      case 'set-unresolved':
+        return store.unresolved.setUnresolved(ref, d.csId, d.attribute, d.entries);
       case 'report':
         return d.severity === 'error' ? this.ctx.error(d.object, d.attribute, d.code, d.message) : this.ctx.warning(d.object, d.attribute, d.code, d.message);
     }

@@ -8,6 +8,7 @@ import type { CsRow, MvRow, StepStats } from '../../model/objects.js';
 import type { ProblemCode, RuleProblem } from '../../model/problems.js';
 import type { Decision, DecisionSink } from './effects.js';
 import type { SyncView } from './view.js';
+import { References } from './references.js';
 
 export interface DecidingInput {
   config: DirbridgeConfig;
@@ -45,6 +46,8 @@ export class Deciding {
   private readonly disconnectorsIn = new Map<string, boolean>();
   /** Agents whose directory has been read in full at least once, asked once per agent and step. */
   private readonly importedOnce = new Map<string, boolean>();
+  /** Group members: resolved through the metaverse, and looked at again at the end of the step. */
+  readonly refs: References;
 
   constructor(input: DecidingInput) {
     this.config = input.config;
@@ -54,6 +57,7 @@ export class Deciding {
     this.tracing = input.tracing;
     this.stamps = Object.values(input.config.rules).flatMap((r) => (r.ownership ? [r.ownership] : []));
     this.agentOrder = Object.keys(input.config.agents);
+    this.refs = new References(this);
     this.forgetStep();
   }
 
@@ -64,6 +68,7 @@ export class Deciding {
   }
 
   decide(d: Exclude<Decision, { kind: 'create-mv' | 'provision' }>): void {
+    if (d.kind === 'link') this.refs.linked(d.cs.dn);
     this.sink.apply(d);
   }
 

@@ -14,6 +14,7 @@ import type { CsRow, MvRow, PendingExport } from '../../model/objects.js';
 import type { ProblemCode } from '../../model/problems.js';
 import type { PersonMove } from '../../model/moves.js';
 import type { TraceLine } from '../context.js';
+import type { UnresolvedReference } from '../../metaverse/unresolved-references.js';
 
 /** A connector-space object is gone (its directory no longer holds it) or was never exported. */
 export type CsRemoval = 'cs-delete' | 'provision-cancel';
@@ -43,6 +44,8 @@ export type Decision =
   | { kind: 'close-conflict'; mv: MvRow; agent: string; why: string }
   /** A person moved to the other side: recorded for auditors, and as dirbridge's record of the X500 addresses it carried. */
   | { kind: 'record-move'; move: PersonMove }
+  /** The references of an object's attribute that could not be resolved, replacing what was recorded. */
+  | { kind: 'set-unresolved'; csId: number; attribute: string; entries: UnresolvedReference[] }
   | { kind: 'report'; severity: 'error' | 'warning'; object: string; attribute?: string | undefined; code: ProblemCode; message: string };
 
 /** Decisions that make a new object answer with its id. */

@@ -127,7 +127,14 @@ export class Inbound {
     }
     if (!moved || (!linked && d.view.isExplicitDisconnect(cs.id))) return false;
     const person = linked ?? {
-      attributes: applyImportFlows({ attributes: {}, sources: {} }, cs.agent, cs.attributes, rules.importFlows, (a) => d.precedence(a)).attributes,
+      attributes: applyImportFlows(
+        { attributes: {}, sources: {} },
+        cs.agent,
+        cs.attributes,
+        rules.importFlows,
+        (a) => d.precedence(a),
+        d.refs.importResolver(cs),
+      ).attributes,
     };
     const found = moves.mailboxOf(person);
     if (found && 'mailbox' in found) {
@@ -166,7 +173,7 @@ export class Inbound {
   /** Import flows of a linked object into its metaverse object, then that object's outbound flows. */
   private flowIn(cs: CsRow, rules: AgentRules, mv: MvRow, linkedNow: boolean): void {
     const { d } = this;
-    const flowed = applyImportFlows(mv, cs.agent, cs.attributes, rules.importFlows, (a) => d.precedence(a));
+    const flowed = applyImportFlows(mv, cs.agent, cs.attributes, rules.importFlows, (a) => d.precedence(a), d.refs.importResolver(cs));
     if (d.tracing) this.explainImportFlows(cs, rules, mv, flowed);
     let now = mv;
     if (flowed.changed.length) {
@@ -188,7 +195,9 @@ export class Inbound {
             ? `the first of ${flow.first.join(', ')}`
             : 'template' in flow
               ? `template "${flow.template}"`
-              : `constant "${flow.constant}"`;
+              : 'references' in flow
+                ? `the objects named in ${flow.references}, found in ${flow.resolveIn.join(', ')}`
+                : `constant "${flow.constant}"`;
       const before = shown(mv.attributes[attr]);
       const after = shown(flowed.attributes[attr]);
       this.d.explain(cs.dn, cs.agent, 'import-flow', () =>
@@ -248,7 +257,7 @@ export class Inbound {
     if (!rules.project) return null;
     d.explain(cs.dn, cs.agent, 'projection', () => `projected as a new ${rules.objectType}`);
     const empty: MvRow = { id: 0, objectType: rules.objectType, attributes: {}, sources: {} };
-    const flowed = applyImportFlows(empty, cs.agent, cs.attributes, rules.importFlows, (a) => d.precedence(a));
+    const flowed = applyImportFlows(empty, cs.agent, cs.attributes, rules.importFlows, (a) => d.precedence(a), d.refs.importResolver(cs));
     const id = d.create({ kind: 'create-mv', objectType: rules.objectType, attributes: flowed.attributes, sources: flowed.sources });
     const mv: MvRow = { id, objectType: rules.objectType, attributes: flowed.attributes, sources: flowed.sources };
     d.decide({ kind: 'link', cs, mvId: id, linkKind: 'projection', owned: false, detail: `projected as ${rules.objectType}`, settlesImport: true });
@@ -287,6 +296,8 @@ export class Inbound {
 
   deleteMvObject(mv: MvRow, reason: string): void {
     const { d } = this;
+    // The groups that name it lose it at the end of the step.
+    d.refs.touched(mv.id);
     const connectors = d.view.connectorsOf(mv.id);
     for (const c of connectors) {
       const rules = d.config.rules[c.agent];

@@ -63,8 +63,15 @@ export class Decisions {
     if (cs) this.inbound.sync(cs);
   }
 
-  /** What a sync step does at its end: the objects whose DN was held, then those with an address conflict. */
+  /**
+   * What a sync step does at its end: the groups whose members changed after them, the objects whose
+   * DN was held, then those with an address conflict.
+   */
   endStep(): void {
+    this.deciding.refs.endStep(
+      (cs) => this.inbound.sync(cs),
+      (mv) => this.outbound.sync(mv),
+    );
     this.recheckBlockedByDn();
     this.recheckAddressConflicts();
   }

@@ -5,7 +5,7 @@
  */
 import type { AgentRules } from '../../config/schema.js';
 import type { CsRow, MvRow } from '../../model/objects.js';
-import { desiredExportAttributes, exportChanges } from '../../rules/flows.js';
+import { desiredExportAttributes, exportChanges, isReferenceFlow, valueDelta } from '../../rules/flows.js';
 import { csIndexKey } from '../../rules/join.js';
 import {
   type AddressHolder,
@@ -39,6 +39,7 @@ export class Outbound {
     const { d } = this;
     const mv = typeof target === 'number' ? d.view.getMv(target) : target;
     if (!mv) return;
+    d.refs.touched(mv.id);
     connectors ??= d.view.connectorsOf(mv.id);
     for (const [agent, rules] of Object.entries(d.config.rules)) {
       if (rules.objectType !== mv.objectType || rules.project) continue;
@@ -163,7 +164,8 @@ export class Outbound {
       return;
     }
     d.endAddressConflict(mv, agent, mail ? 'no other object holds the address any more' : 'it has no address any more');
-    const planned = planNewObject(mv.attributes, rules, this.seed(mv, agent));
+    const members = d.refs.exportResolver();
+    const planned = planNewObject(mv.attributes, rules, this.seed(mv, agent), members.resolve);
     d.explain(
       () => d.label(mv),
       agent,
@@ -198,7 +200,16 @@ export class Outbound {
           ? `the DN ${dn} is held by a contact whose deletion is pending; the export deletes it before it adds this one`
           : `the DN ${dn} is free`,
     );
-    d.create({ kind: 'provision', agent, dn, objectClasses: objectClasses ?? [], attributes, mvId: mv.id, detail: `provisioned by rules.${agent}.provision` });
+    const csId = d.create({
+      kind: 'provision',
+      agent,
+      dn,
+      objectClasses: objectClasses ?? [],
+      attributes,
+      mvId: mv.id,
+      detail: `provisioned by rules.${agent}.provision`,
+    });
+    d.refs.deferAll(csId, dn, members.missing);
     d.stats.provisions++;
     d.stats.exportsStaged++;
   }
@@ -298,6 +309,15 @@ export class Outbound {
     return source ? `${agent}\u0000${source.agent}\u0000${source.anchor ?? source.dn}` : `${agent}\u0000mv\u0000${mv.id}`;
   }
 
+  /** The connector attributes of an agent whose export flow is a list of references. */
+  private referenceAttributes(rules: AgentRules): Set<string> {
+    return new Set(
+      Object.entries(rules.exportFlows)
+        .filter(([, f]) => isReferenceFlow(f))
+        .map(([k]) => k.toLowerCase()),
+    );
+  }
+
   stageUpdate(mv: MvRow, c: CsRow, rules: AgentRules): void {
     const { d } = this;
     const pending = d.view.getPendingExport(c.id);
@@ -307,7 +327,9 @@ export class Outbound {
       // export settle it first; later changes follow as updates.
       if (pending?.sentAt) return;
       // Still waiting for its add: re-plan the add with the latest values.
-      const planned = planNewObject(mv.attributes, rules, this.seed(mv, c.agent));
+      const members = d.refs.exportResolver();
+      const planned = planNewObject(mv.attributes, rules, this.seed(mv, c.agent), members.resolve);
+      d.refs.deferAll(c.id, c.dn, members.missing);
       d.explain(c.dn, c.agent, 'provisioning', () =>
         'problem' in planned
           ? `waiting for its first export, and can no longer be planned: ${planned.problem.message}`
@@ -322,7 +344,9 @@ export class Outbound {
       const problem = provisioningProblem(mv.attributes, rules.provision.require);
       if (problem) return d.report(mv, problem);
     }
-    const desired = desiredExportAttributes(mv.attributes, rules.exportFlows);
+    const members = d.refs.exportResolver();
+    const desired = desiredExportAttributes(mv.attributes, rules.exportFlows, members.resolve);
+    d.refs.deferAll(c.id, c.dn, members.missing);
     if (desired['proxyaddresses']) desired['proxyaddresses'] = keepX500(c.attributes['proxyaddresses'] ?? [], desired['proxyaddresses']);
     // A contact dirbridge made before its rule stamped a legacyExchangeDN gets one now; one that has
     // one keeps it for good (renames included), and a joined hand-made contact keeps its own.
@@ -339,7 +363,17 @@ export class Outbound {
         newDn = built.dn;
       }
     }
-    const changes = exportChanges(c.attributes, desired, skip);
+    const refs = this.referenceAttributes(rules);
+    const changes = exportChanges(c.attributes, desired, new Set([...skip, ...refs]));
+    // Lists of references (a group's members) are written as what changed in them, never replaced whole.
+    const deltas = new Map<string, { added: string[]; removed: string[] }>();
+    for (const attr of refs) {
+      if (skip.has(attr)) continue;
+      const delta = valueDelta(c.attributes[attr] ?? [], desired[attr] ?? []);
+      if (!delta.added.length && !delta.removed.length) continue;
+      deltas.set(attr, delta);
+      changes[attr] = desired[attr] ?? [];
+    }
     if (d.tracing) {
       for (const attr of Object.keys(desired)) {
         if (skip.has(attr)) continue;
@@ -353,7 +387,13 @@ export class Outbound {
       if (pending) d.decide({ kind: 'withdraw-export', csId: c.id });
       return;
     }
-    const detailed = Object.fromEntries(Object.entries(changes).map(([k, after]) => [k, { before: c.attributes[k] ?? [], after }]));
+    const detailed = Object.fromEntries(
+      Object.entries(changes).map(([k, after]) => {
+        const before = c.attributes[k] ?? [];
+        const delta = deltas.get(k);
+        return [k, delta ? { before, after, ...delta } : { before, after }];
+      }),
+    );
     d.decide({
       kind: 'stage-export',
       export: { csId: c.id, agent: c.agent, operation: 'update', dn: c.dn, newDn, changes: detailed, attempts: 0, lastError: null },

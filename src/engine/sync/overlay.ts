@@ -4,6 +4,7 @@
  * terms. Unit tests use it over an in-memory view. New objects get negative ids.
  */
 import type { ChangeLogEntry } from '../../metaverse/store.js';
+import type { UnresolvedReference } from '../../metaverse/unresolved-references.js';
 import { dnKeyOf } from '../../metaverse/keys.js';
 import { indexValues } from '../../metaverse/store.js';
 import type { CsRow, MvRow, PendingExport } from '../../model/objects.js';
@@ -52,6 +53,7 @@ export class Overlay implements SyncView, DecisionSink {
   private readonly mv = new Map<number, MvRow | null>();
   private readonly pending = new Map<number, PendingExport | null>();
   private readonly conflicts = new Map<string, AddressConflictRow | null>();
+  private readonly unresolved = new Map<string, UnresolvedReference[]>();
   private nextId = -1;
 
   constructor(private readonly base: SyncView) {}
@@ -124,6 +126,14 @@ export class Overlay implements SyncView, DecisionSink {
     const out = this.base.addressConflicts().filter((c) => !this.conflicts.has(`${c.mvId} ${c.agent}`));
     for (const c of this.conflicts.values()) if (c) out.push(c);
     return out;
+  }
+
+  unresolvedOf(csId: number, attribute: string): UnresolvedReference[] {
+    return this.unresolved.get(`${csId} ${attribute}`) ?? (csId > 0 ? this.base.unresolvedOf(csId, attribute) : []);
+  }
+
+  unresolvedHolders(values: readonly string[]): number[] {
+    return this.base.unresolvedHolders(values);
   }
 
   // ---- the sink ----------------------------------------------------------------------------
@@ -257,6 +267,9 @@ export class Overlay implements SyncView, DecisionSink {
           { person: d.move.personLabel },
           { entry: d.move.docDn, x500: d.move.x500 },
         );
+        return;
+      case 'set-unresolved':
+        this.unresolved.set(`${d.csId} ${d.attribute}`, d.entries);
         return;
       case 'report':
         this.problems.push({ severity: d.severity, object: d.object, code: d.code, message: d.message, ...(d.attribute ? { attribute: d.attribute } : {}) });

@@ -3,6 +3,7 @@
  * and an overlay of decisions not yet written answers them in a preview and in unit tests.
  */
 import type { CsRow, MvRow, PendingExport } from '../../model/objects.js';
+import type { UnresolvedReference } from '../../metaverse/unresolved-references.js';
 
 export interface AddressConflictRow {
   mvId: number;
@@ -28,4 +29,8 @@ export interface SyncView {
   isExplicitDisconnect(csId: number): boolean;
   hasFullImport(agent: string): boolean;
   addressConflicts(): AddressConflictRow[];
+  /** The references of an object's attribute recorded as unresolved (each was reported when found). */
+  unresolvedOf(csId: number, attribute: string): UnresolvedReference[];
+  /** The objects holding one of these values as an unresolved reference. */
+  unresolvedHolders(values: readonly string[]): number[];
 }

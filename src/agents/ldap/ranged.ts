@@ -1,0 +1,55 @@
+/**
+ * Active Directory's ranged retrieval of large multi-valued attributes (MS-ADTS 3.1.1.3.1.3.3). AD
+ * returns at most MaxValRange values of an attribute such as `member` (1,500 by default) and names
+ * what it returned `member;range=0-1499`; the rest must be asked for range by range until a range
+ * ends in `*`. Read without it, a large group looks smaller than it is, and a sync would remove the
+ * members it did not see. The first request asks for a range too (not the plain attribute), so a
+ * server that does not cap unranged reads (Samba) exercises the same path.
+ */
+import type { Entry } from 'ldapts';
+import { valuesOf } from './entry.js';
+
+const RANGE = /^([^;]+);range=(\d+)-(\d+|\*)$/i;
+
+/** `member;range=0-1499` as its parts; undefined for a name without a range option. */
+export function parseRange(name: string): { attribute: string; low: number; high: number | '*' } | undefined {
+  const m = RANGE.exec(name);
+  if (!m) return undefined;
+  return { attribute: m[1]!, low: Number(m[2]), high: m[3] === '*' ? '*' : Number(m[3]) };
+}
+
+/** The attribute list of a search, with each ranged attribute asked for as its first range. */
+export function rangedRequest(attributes: readonly string[], ranged: ReadonlySet<string>, size: number): string[] {
+  return attributes.map((a) => (ranged.has(a.toLowerCase()) ? `${a};range=0-${size - 1}` : a));
+}
+
+/**
+ * Completes an entry's ranged attributes: fetches the following ranges of each (`fetch` reads one
+ * attribute option of the entry's DN) until the server says the last range came (`*`), and puts the
+ * values together under the plain attribute name. A group whose first answer is an empty range is
+ * empty; one that names a range is never taken as empty.
+ */
+export async function completeRanges(entry: Entry, size: number, fetch: (dn: string, attribute: string) => Promise<Entry | undefined>): Promise<Entry> {
+  for (const name of Object.keys(entry)) {
+    const range = parseRange(name);
+    if (!range) continue;
+    const values = [...valuesOf(entry[name])];
+    delete entry[name];
+    let high = range.high;
+    // A server that answered with fewer values than asked and no end marker could loop forever: each
+    // round must move forward.
+    while (high !== '*') {
+      const low = high + 1;
+      const next = await fetch(entry.dn, `${range.attribute};range=${low}-${low + size - 1}`);
+      const found = next && Object.keys(next).find((k) => parseRange(k)?.attribute.toLowerCase() === range.attribute.toLowerCase());
+      if (!next || !found) break;
+      const got = parseRange(found)!;
+      const more = valuesOf(next[found]);
+      values.push(...more);
+      if (got.high !== '*' && (more.length === 0 || got.high < low)) break;
+      high = got.high;
+    }
+    entry[range.attribute] = values as Entry[string];
+  }
+  return entry;
+}
