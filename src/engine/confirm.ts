@@ -8,6 +8,7 @@ import type { ConnectorObject } from '../model/objects.js';
 import type { CsRow } from '../model/objects.js';
 import type { AttributeMap } from '../model/objects.js';
 import { sameValues } from '../model/values.js';
+import { isReferenceFlow, valueDelta } from '../rules/flows.js';
 import { normalizeDn } from '../util/dn.js';
 import type { StepContext } from './context.js';
 
@@ -17,9 +18,17 @@ export function confirmExport(ctx: StepContext, cs: CsRow, now: ConnectorObject,
   if (normalizeDn(expected.dn) !== normalizeDn(now.dn)) {
     ctx.warning(now.dn, undefined, CODE, `exported the DN ${expected.dn}, the directory holds ${now.dn}; the rename will be staged again`);
   }
+  // A list of references (a group's members) holds DNs, which the directory may spell its own way.
+  const flows = ctx.config.rules[cs.agent]?.exportFlows ?? {};
+  const references = new Set(
+    Object.entries(flows)
+      .filter(([, f]) => isReferenceFlow(f))
+      .map(([k]) => k.toLowerCase()),
+  );
   for (const [attribute, wrote] of Object.entries(expected.attributes)) {
     const holds = now.attributes[attribute] ?? [];
-    if (!sameValues(wrote, holds)) {
+    const same = references.has(attribute) ? sameReferences(wrote, holds) : sameValues(wrote, holds);
+    if (!same) {
       ctx.warning(now.dn, attribute, CODE, `exported ${show(wrote)}, the directory holds ${show(holds)}; the export will be staged again`);
     }
   }
@@ -29,6 +38,11 @@ export function confirmExport(ctx: StepContext, cs: CsRow, now: ConnectorObject,
 export function reportNotFound(ctx: StepContext, cs: CsRow): void {
   ctx.warning(cs.dn, undefined, CODE, "exported, but the import no longer finds the object in the directory (or in the agent's view)");
   ctx.store.clearExpectation(cs.id);
+}
+
+function sameReferences(wrote: readonly string[], holds: readonly string[]): boolean {
+  const delta = valueDelta(holds, wrote);
+  return !delta.added.length && !delta.removed.length;
 }
 
 function show(values: readonly string[]): string {

@@ -179,6 +179,19 @@ export interface ConflictLine {
   foundAt: string;
 }
 
+/** A group member dirbridge could not resolve, with the group object that names it. */
+export interface UnresolvedLine {
+  /** The group's object: on import its source, on export its copy in the target. */
+  group: string;
+  agent: string;
+  mvId: number | null;
+  attribute: string;
+  member: string;
+  reason: string;
+  runId: number | null;
+  foundAt: string;
+}
+
 /** A metaverse object that got no contact anywhere, and why as far as the store can tell. */
 export interface ReportUncovered {
   mvId: number;
@@ -669,6 +682,24 @@ export class Inspector {
       runId: c.runId,
       foundAt: c.foundAt,
     }));
+  }
+
+  /** Group members that could not be resolved, oldest first. */
+  unresolved(limit?: number): UnresolvedLine[] {
+    return this.store.unresolved.allUnresolved(limit).map((r) => {
+      const cs = this.store.getCs(r.csId);
+      const mv = cs?.mvId ? this.store.getMv(cs.mvId) : undefined;
+      return {
+        group: cs ? `${mv ? `${mv.objectType} ` : ''}${cs.dn}` : `#${r.csId}`,
+        agent: cs?.agent ?? '',
+        mvId: cs?.mvId ?? null,
+        attribute: r.attribute,
+        member: r.label,
+        reason: r.reason,
+        runId: r.runId,
+        foundAt: r.foundAt,
+      };
+    });
   }
 
   /** Every contact dirbridge keeps (provisioned or joined), with the person it stands for. */

@@ -46,6 +46,17 @@ describe('ranged retrieval', () => {
     expect(entry['member']).toEqual(server.all);
   });
 
+  it('takes the range the server answered, not the empty one ldapts lists under the name asked for (as Samba answers)', async () => {
+    const entry = { dn: 'CN=g', 'member;range=0-*': ['CN=a', 'CN=b'], 'member;range=0-399': [] } as unknown as Entry;
+    const fetch = async (): Promise<Entry> => {
+      throw new Error('no second read: the first answer was the last range');
+    };
+    expect((await completeRanges(entry, 400, fetch))['member']).toEqual(['CN=a', 'CN=b']);
+    const tail = { dn: 'CN=g', 'member;range=0-1': ['CN=a', 'CN=b'] } as unknown as Entry;
+    const rest = async (): Promise<Entry> => ({ dn: 'CN=g', 'member;range=2-*': 'CN=c', 'member;range=2-3': [] }) as unknown as Entry;
+    expect((await completeRanges(tail, 2, rest))['member']).toEqual(['CN=a', 'CN=b', 'CN=c']);
+  });
+
   it('asks for ranged attributes by range, case-insensitively, and leaves the others alone', () => {
     expect(rangedRequest(['cn', 'Member', 'mail'], new Set(['member']), 1500)).toEqual(['cn', 'Member;range=0-1499', 'mail']);
     expect(parseRange('member;range=1500-*')).toEqual({ attribute: 'member', low: 1500, high: '*' });

@@ -66,6 +66,8 @@ class MemoryView implements SyncView {
   hasFullImport = (agent: string) => this.fullImports.has(agent);
   isExplicitDisconnect = () => false;
   addressConflicts = () => this.conflicts;
+  unresolvedOf = () => [];
+  unresolvedHolders = () => [];
 }
 
 function person(view: MemoryView, name: string, extra: Partial<CsRow> = {}): CsRow {

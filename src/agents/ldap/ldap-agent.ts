@@ -22,7 +22,7 @@ import {
 import { type AttributeMap, type ConnectorObject } from '../../model/objects.js';
 import { type ConnectionSettings, connect, isConnectionFailure } from './connection.js';
 import { checkLdapAgent } from './check.js';
-import { isLimitResult, isNoSuchObject, isRefusal, isTimeLimit, isTransientResult, isNoSuchValue, isValueExists } from './results.js';
+import { isLimitResult, isNoSuchObject, isRefusal, isTimeLimit, isTransientResult, isNoSuchValue, isValueAlreadyThere } from './results.js';
 import { AccesslogStrategy } from './delta/accesslog.js';
 import { TimestampStrategy } from './delta/timestamp.js';
 import type { DeltaStrategy, LdapView } from './delta/types.js';
@@ -374,12 +374,12 @@ export abstract class LdapAgent implements Agent, LdapView {
       try {
         await this.ldap.modify(dn, [change(b.values)]);
       } catch (e) {
-        if (!(b.operation === 'add' ? isValueExists(e) : isNoSuchValue(e))) throw e;
+        if (!(b.operation === 'add' ? isValueAlreadyThere(e) : isNoSuchValue(e))) throw e;
         for (const value of b.values) {
           try {
             await this.ldap.modify(dn, [change([value])]);
           } catch (e2) {
-            if (!(b.operation === 'add' ? isValueExists(e2) : isNoSuchValue(e2))) throw e2;
+            if (!(b.operation === 'add' ? isValueAlreadyThere(e2) : isNoSuchValue(e2))) throw e2;
           }
         }
       }

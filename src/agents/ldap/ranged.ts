@@ -30,18 +30,19 @@ export function rangedRequest(attributes: readonly string[], ranged: ReadonlySet
  * empty; one that names a range is never taken as empty.
  */
 export async function completeRanges(entry: Entry, size: number, fetch: (dn: string, attribute: string) => Promise<Entry | undefined>): Promise<Entry> {
-  for (const name of Object.keys(entry)) {
-    const range = parseRange(name);
-    if (!range) continue;
+  const attributes = new Set(Object.keys(entry).flatMap((k) => parseRange(k)?.attribute.toLowerCase() ?? []));
+  for (const attribute of attributes) {
+    const name = answered(entry, attribute)!;
+    const range = parseRange(name)!;
     const values = [...valuesOf(entry[name])];
-    delete entry[name];
+    for (const k of Object.keys(entry)) if (parseRange(k)?.attribute.toLowerCase() === attribute) delete entry[k];
     let high = range.high;
     // A server that answered with fewer values than asked and no end marker could loop forever: each
     // round must move forward.
     while (high !== '*') {
       const low = high + 1;
       const next = await fetch(entry.dn, `${range.attribute};range=${low}-${low + size - 1}`);
-      const found = next && Object.keys(next).find((k) => parseRange(k)?.attribute.toLowerCase() === range.attribute.toLowerCase());
+      const found = next && answered(next, attribute);
       if (!next || !found) break;
       const got = parseRange(found)!;
       const more = valuesOf(next[found]);
@@ -52,4 +53,14 @@ export async function completeRanges(entry: Entry, size: number, fetch: (dn: str
     entry[range.attribute] = values as Entry[string];
   }
   return entry;
+}
+
+/**
+ * The range the server answered for an attribute. ldapts also lists each requested attribute it did
+ * not get back, empty, under the name asked for (`member;range=0-1499` beside the server's
+ * `member;range=0-*`): a range with values, or else the one that says it is the last, is the answer.
+ */
+function answered(entry: Entry, attribute: string): string | undefined {
+  const names = Object.keys(entry).filter((k) => parseRange(k)?.attribute.toLowerCase() === attribute);
+  return names.find((k) => valuesOf(entry[k]).length > 0) ?? names.find((k) => parseRange(k)!.high === '*') ?? names[0];
 }

@@ -4,6 +4,7 @@
  */
 import {
   AdminLimitExceededError,
+  AlreadyExistsError,
   BusyError,
   InsufficientAccessError,
   InvalidCredentialsError,
@@ -19,8 +20,14 @@ import {
 /** An added value the attribute already holds (20). */
 export const isValueExists = (e: unknown): boolean => e instanceof TypeOrValueExistsError;
 
-/** A removed value (or attribute) the entry does not hold (16). */
-export const isNoSuchValue = (e: unknown): boolean => e instanceof NoSuchAttributeError;
+/**
+ * A removed value the entry does not hold: noSuchAttribute (16); for a group's member, AD and Samba
+ * answer unwillingToPerform (53, "not a member", or no object at that DN). Asked of one value only.
+ */
+export const isNoSuchValue = (e: unknown): boolean => e instanceof NoSuchAttributeError || e instanceof UnwillingToPerformError;
+
+/** An added value already there: typeOrValueExists (20); for a group's member, AD and Samba answer entryAlreadyExists (68). */
+export const isValueAlreadyThere = (e: unknown): boolean => e instanceof TypeOrValueExistsError || e instanceof AlreadyExistsError;
 
 /** The entry is not there (32). */
 export const isNoSuchObject = (e: unknown): boolean => e instanceof NoSuchObjectError;

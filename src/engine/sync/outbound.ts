@@ -340,6 +340,18 @@ export class Outbound {
       d.decide({ kind: 'replan', cs: c, dn: p.dn, objectClasses: p.objectClasses ?? [], attributes: p.attributes });
       return;
     }
+    // A group dirbridge did not create (a hand-made one with the same address, joined) is left as its
+    // owners keep it: its members are theirs.
+    if (!c.owned && this.referenceAttributes(rules).size) {
+      d.explain(
+        c.dn,
+        c.agent,
+        'export-flow',
+        () => `joined, not created by dirbridge (no ${rules.ownership?.attribute ?? 'ownership'} stamp): a group is changed only when dirbridge made it`,
+      );
+      if (pending) d.decide({ kind: 'withdraw-export', csId: c.id });
+      return;
+    }
     if (rules.provision) {
       const problem = provisioningProblem(mv.attributes, rules.provision.require);
       if (problem) return d.report(mv, problem);

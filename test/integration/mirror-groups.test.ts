@@ -1,0 +1,173 @@
+/**
+ * Mirrored groups, against the real directories: a Domino group becomes a universal distribution
+ * group in Samba AD whose members are the DNs of its members' contacts and mailboxes, and an Exchange
+ * distribution group becomes a Domino Group document (slapd) whose members are the DNs of the Domino
+ * people and contacts. Members resolve through the metaverse; what cannot be resolved is reported
+ * once; membership is written as values added and removed; nested groups stay nested.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployWithSlapd, type Deployment, type RunReportJson } from './harness/coexistence.js';
+import type { Slapd } from './harness/slapd.js';
+import { normalizeDn } from '../../src/util/dn.js';
+
+type Cli = ReturnType<Deployment['cli']>;
+
+/** The run's problems as "code: object", and whether it ended as expected. */
+function ran(r: Cli, status = 'success'): RunReportJson {
+  const stopped = r.report?.steps.filter((s) => s.message).map((s) => `${s.agent} ${s.type}: ${s.message}`) ?? [];
+  const errors = r.report?.steps.flatMap((s) => s.problems.filter((p) => p.severity === 'error').map((p) => `${p.code}: ${p.object}: ${p.message}`)) ?? [];
+  expect({ code: r.code, status: r.report?.status, stderr: r.stderr, stopped, errors }).toEqual({
+    code: status === 'success' ? 0 : 1,
+    status,
+    stderr: '',
+    stopped: [],
+    errors: [],
+  });
+  return r.report!;
+}
+const problems = (report: RunReportJson): string[] => report.steps.flatMap((s) => s.problems.map((p) => `${p.code}: ${p.object} [${p.attribute ?? ''}]`));
+const exported = (report: RunReportJson, agent: string): Record<string, number> => {
+  const s = report.steps.filter((x) => x.agent === agent && x.type === 'export');
+  const sum = (k: string): number => s.reduce((n, x) => n + (x.stats[k] ?? 0), 0);
+  return { adds: sum('adds'), updates: sum('updates'), deletes: sum('deletes'), valuesAdded: sum('valuesAdded'), valuesRemoved: sum('valuesRemoved') };
+};
+const allExports = (report: RunReportJson): number =>
+  report.steps.filter((s) => s.type === 'export').reduce((n, s) => n + (s.stats.adds ?? 0) + (s.stats.updates ?? 0) + (s.stats.deletes ?? 0), 0);
+const text = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
+const dns = (values: readonly string[]): string[] => values.map((v) => normalizeDn(v)).sort();
+
+describe('mirrored groups (slapd as Domino, Samba as AD)', () => {
+  let slapd: Slapd;
+  let d: Deployment;
+  let first: RunReportJson;
+  const people: Record<string, string> = {};
+  const cycle = (): Cli => d.cli(['run', 'delta-cycle', '--json']);
+  const adContact = (cn: string): string => `CN=${cn},${d.adContactsOu}`;
+  const dominoContact = (cn: string): string => `cn=${cn},${d.dominoContactsOu}`;
+  const adGroup = async (cn: string): Promise<Record<string, unknown> | undefined> =>
+    (await d.adSearch(d.adGroupContactsOu, `(&(objectClass=group)(cn=${cn}))`, ['cn', 'member', 'groupType', 'mail', 'adminDescription']))[0];
+  const dominoGroup = (cn: string): { dn: string; members: string[]; description: string[] } | undefined => {
+    const entry = slapd.search(d.dominoGroupContactsOu, `(&(objectClass=dominoGroup)(cn=${cn}))`, ['member', 'description']).trim();
+    if (!entry) return undefined;
+    const lines = entry.split('\n');
+    return {
+      dn: lines[0]!.replace(/^dn: /, ''),
+      members: lines.filter((l) => l.startsWith('member: ')).map((l) => l.slice('member: '.length)),
+      description: lines.filter((l) => l.startsWith('description: ')).map((l) => l.slice('description: '.length)),
+    };
+  };
+
+  beforeAll(async () => {
+    ({ slapd, d } = await deployWithSlapd({ mirrorGroups: true }));
+    for (const [given, sn] of [
+      ['Alice', 'Archer'],
+      ['Bob', 'Baker'],
+      ['Carol', 'Cooper'],
+    ]) {
+      people[given!] = d.addDominoPerson({ given: given!, sn: sn!, mail: `${given!.toLowerCase()}@notes.acme.test` });
+    }
+    const sales = d.addDominoGroup({
+      cn: 'Notes Sales',
+      mail: 'notes.sales@notes.acme.test',
+      // A member no agent reads: reported once, never dropped in silence.
+      members: [people.Alice!, people.Bob!, 'cn=Old Partner,o=Elsewhere'],
+    });
+    d.addDominoGroup({ cn: 'Notes All', mail: 'notes.all@notes.acme.test', members: [sales, people.Carol!] });
+    const paula = await d.addAdMailbox({ given: 'Paula', sn: 'Perez', mail: 'paula@exchange.acme.test' });
+    const quinn = await d.addAdMailbox({ given: 'Quinn', sn: 'Quill', mail: 'quinn@exchange.acme.test' });
+    const xsales = await d.addAdGroup({ cn: 'Exchange Sales', mail: 'exchange.sales@exchange.acme.test', members: [paula, quinn] });
+    await d.addAdGroup({ cn: 'Exchange All', mail: 'exchange.all@exchange.acme.test', members: [xsales] });
+    const r = await d.cliAsync(['run', 'initial', '--json']);
+    if (!r.stdout.trim().startsWith('{')) throw new Error(`the first setup printed no report (exit ${r.code}): ${r.stderr}`);
+    first = ran({ ...r, report: JSON.parse(r.stdout) as RunReportJson }, 'completed-warnings');
+  }, 300_000);
+  afterAll(async () => slapd?.stop());
+
+  it('first setup: a Domino group is an AD distribution group of its members’ contacts; nested groups stay nested', async () => {
+    const sales = await adGroup('Notes Sales');
+    expect(text(sales?.groupType)).toEqual(['8']);
+    expect(text(sales?.adminDescription)).toEqual(['dirbridge:managed']);
+    expect(dns(text(sales?.member))).toEqual(dns([adContact('Alice Archer'), adContact('Bob Baker')]));
+    const all = await adGroup('Notes All');
+    expect(dns(text(all?.member))).toEqual(dns([`CN=Notes Sales,${d.adGroupContactsOu}`, adContact('Carol Cooper')]));
+  });
+
+  it('first setup: an Exchange group is a Domino Group document of its members’ Domino contacts, nested too', () => {
+    expect(dns(dominoGroup('Exchange Sales')!.members)).toEqual(dns([dominoContact('Paula Perez'), dominoContact('Quinn Quill')]));
+    expect(dns(dominoGroup('Exchange All')!.members)).toEqual(dns([`cn=Exchange Sales,${d.dominoGroupContactsOu}`]));
+    expect(dominoGroup('Exchange Sales')!.description).toEqual(['dirbridge:managed']);
+  });
+
+  it('a member dirbridge cannot resolve is reported once, by name, and kept for auditors', () => {
+    expect(problems(first)).toEqual([`unresolved-member: ${`cn=Notes Sales,${d.dominoGroupsOu}`} [member]`]);
+    const message = first.steps.flatMap((s) => s.problems)[0]!.message;
+    expect(message).toContain('cn=Old Partner,o=Elsewhere');
+    const listed = d.cli(['unresolved', '--json']);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ group: expect.stringContaining('Notes Sales'), member: 'cn=Old Partner,o=Elsewhere' }),
+    ]);
+  });
+
+  it('nothing changed: the next cycle writes nothing and does not report the unresolved member again', () => {
+    const report = ran(cycle());
+    expect(problems(report)).toEqual([]);
+    expect(allExports(report)).toBe(0);
+  });
+
+  it('a member removed and one added in one change are two values written, not the list', async () => {
+    slapd.modify(
+      `dn: cn=Notes Sales,${d.dominoGroupsOu}\nchangetype: modify\ndelete: member\nmember: ${people.Bob}\n-\nadd: member\nmember: ${people.Carol}\n`,
+    );
+    const report = ran(cycle());
+    expect(exported(report, 'ad-mirror-groups')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 1, valuesRemoved: 1 });
+    expect(dns(text((await adGroup('Notes Sales'))?.member))).toEqual(dns([adContact('Alice Archer'), adContact('Carol Cooper')]));
+  });
+
+  it('members before groups: a mailbox created and put in a group in the same cycle is in the Domino group by its end', async () => {
+    const rita = await d.addAdMailbox({ given: 'Rita', sn: 'Reyes', mail: 'rita@exchange.acme.test' });
+    const xsales = `CN=Exchange Sales,${d.adGroupsOu}`;
+    await d.adModify(xsales, { member: [`CN=Paula Perez,${d.adPeopleOu}`, rita] });
+    const report = ran(cycle());
+    expect(exported(report, 'domino-contacts').adds).toBe(1);
+    expect(exported(report, 'domino-mirror-groups')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 1, valuesRemoved: 1 });
+    expect(dns(dominoGroup('Exchange Sales')!.members)).toEqual(dns([dominoContact('Paula Perez'), dominoContact('Rita Reyes')]));
+    expect(allExports(ran(cycle()))).toBe(0);
+  });
+
+  it('a new group whose member is a new group of the same side: both in one cycle, the member first', async () => {
+    const inner = await d.addAdGroup({ cn: 'Exchange Inner', mail: 'exchange.inner@exchange.acme.test', members: [`CN=Paula Perez,${d.adPeopleOu}`] });
+    await d.addAdGroup({ cn: 'Exchange Outer', mail: 'exchange.outer@exchange.acme.test', members: [inner] });
+    ran(cycle());
+    expect(dns(dominoGroup('Exchange Outer')!.members)).toEqual(dns([`cn=Exchange Inner,${d.dominoGroupContactsOu}`]));
+    const dInner = d.addDominoGroup({ cn: 'Notes Inner', mail: 'notes.inner@notes.acme.test', members: [people.Alice!] });
+    d.addDominoGroup({ cn: 'Notes Outer', mail: 'notes.outer@notes.acme.test', members: [dInner] });
+    ran(cycle());
+    expect(dns(text((await adGroup('Notes Outer'))?.member))).toEqual(dns([`CN=Notes Inner,${d.adGroupContactsOu}`]));
+    expect(allExports(ran(cycle()))).toBe(0);
+  });
+
+  it('a person who leaves leaves the groups too; a group deleted at home is deleted on the other side', async () => {
+    slapd.modify(`dn: ${people.Carol}\nchangetype: delete\n`);
+    await d.adDelete(`CN=Exchange Outer,${d.adGroupsOu}`);
+    ran(cycle());
+    expect(dns(text((await adGroup('Notes Sales'))?.member))).toEqual(dns([adContact('Alice Archer')]));
+    expect(dns(text((await adGroup('Notes All'))?.member))).toEqual(dns([`CN=Notes Sales,${d.adGroupContactsOu}`]));
+    expect(dominoGroup('Exchange Outer')).toBeUndefined();
+    expect(allExports(ran(cycle()))).toBe(0);
+  });
+
+  it('a hand-made Domino group with the address of an Exchange group is joined and left alone', async () => {
+    slapd.add(
+      `dn: cn=Hand Made,${d.dominoGroupContactsOu}\nobjectClass: dominoGroup\ncn: Hand Made\ninternetaddress: hand.made@exchange.acme.test\nmember: ${people.Alice}\n`,
+    );
+    // The hand-made group is imported by the confirming import of a cycle before its Exchange group appears.
+    ran(cycle());
+    await d.addAdGroup({ cn: 'Hand Made', mail: 'hand.made@exchange.acme.test', members: [`CN=Paula Perez,${d.adPeopleOu}`] });
+    const report = ran(cycle());
+    expect(exported(report, 'domino-mirror-groups')).toEqual({ adds: 0, updates: 0, deletes: 0, valuesAdded: 0, valuesRemoved: 0 });
+    const hand = dominoGroup('Hand Made')!;
+    expect(hand.members).toEqual([people.Alice]);
+    expect(hand.description).toEqual([]);
+  });
+});
