@@ -3,7 +3,7 @@
  * line per attribute change, so a reviewer sees every value before and after (and every deletion a
  * threshold held back) before allowing it.
  */
-import type { PendingExport } from '../model/objects.js';
+import { isValueDelta, type PendingExport } from '../model/objects.js';
 
 export interface PlanLine {
   agent: string;
@@ -28,8 +28,14 @@ export function planLines(pending: readonly PendingExport[]): PlanLine[] {
       for (const [attribute, values] of Object.entries(pe.attributes)) lines.push({ ...base, operation: 'add', attribute, before: '', after: join(values) });
     } else {
       if (pe.newDn) lines.push({ ...base, operation: 'rename', newDn: pe.newDn, attribute: '', before: '', after: '' });
-      for (const [attribute, { before, after }] of Object.entries(pe.changes))
-        lines.push({ ...base, operation: 'modify', attribute, before: join(before), after: join(after) });
+      for (const [attribute, change] of Object.entries(pe.changes)) {
+        // A list written as what changed in it (a group's members): the values the export removes and
+        // adds, one line each, which is what it sends; not two lists of 5,000.
+        if (isValueDelta(change)) {
+          for (const v of change.removed ?? []) lines.push({ ...base, operation: 'modify', attribute: `${attribute} (remove)`, before: v, after: '' });
+          for (const v of change.added ?? []) lines.push({ ...base, operation: 'modify', attribute: `${attribute} (add)`, before: '', after: v });
+        } else lines.push({ ...base, operation: 'modify', attribute, before: join(change.before), after: join(change.after) });
+      }
     }
   }
   return lines;

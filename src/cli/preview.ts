@@ -1,13 +1,15 @@
 /** The text form of `dirbridge preview`: each decision under the object it is about, then the outcome. */
 import type { PreviewResult } from '../engine/preview.js';
-import type { PendingExport } from '../model/objects.js';
+import { isValueDelta, type PendingExport } from '../model/objects.js';
 
 const values = (v: unknown): string => (v === undefined ? '(none)' : JSON.stringify(v));
 
 function describeExport(p: PendingExport): string {
   if (p.operation === 'add') return `add ${p.dn} (${p.agent})`;
   if (p.operation === 'delete') return `delete ${p.dn} (${p.agent})`;
-  const parts = Object.entries(p.changes).map(([k, c]) => `${k}: ${values(c.before)} -> ${values(c.after)}`);
+  const parts = Object.entries(p.changes).map(([k, c]) =>
+    isValueDelta(c) ? `${k}: add ${values(c.added ?? [])}, remove ${values(c.removed ?? [])}` : `${k}: ${values(c.before)} -> ${values(c.after)}`,
+  );
   if (p.newDn) parts.unshift(`rename to ${p.newDn}`);
   return `modify ${p.dn} (${p.agent}): ${parts.join('; ')}`;
 }

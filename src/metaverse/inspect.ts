@@ -80,6 +80,12 @@ export interface MvDetail {
   lineage: ReturnType<Store['lineageOf']>;
   /** Moves it took part in: as the person who moved (then it was deleted by the move), or as their mailbox. */
   moves: ReturnType<Store['movesOf']>;
+  /**
+   * A group's members, by reference attribute: those resolved to a metaverse object (each with its
+   * source), and those its connectors hold unresolved (with why). Empty for objects that are no group.
+   */
+  members: { attribute: string; resolved: { id: number; label: string }[] }[];
+  unresolvedMembers: { agent: string; dn: string; attribute: string; member: string; reason: string; foundAt: string }[];
   history: ChangeEntry[];
   /** Set when the object was deleted: its attributes are its last image. */
   deleted?: { at: string; runId: number | null; reason: string | null };
@@ -364,12 +370,15 @@ export class Inspector {
       connectors: [],
       lineage,
       moves: this.store.movesOf(id),
+      members: [],
+      unresolvedMembers: [],
       history,
       deleted: { at: t.deletedAt, runId: t.runId, reason: t.reason },
     };
   }
 
-  mvDetail(id: number): MvDetail | undefined {
+  /** `references`: the type's attributes that hold references (a group's members), shown resolved. */
+  mvDetail(id: number, references: readonly string[] = []): MvDetail | undefined {
     const mv = this.store.getMv(id);
     if (!mv) return undefined;
     const meta = this.db.prepare('SELECT created_run, created_at, updated_at FROM mv_object WHERE id = ?').get(id) as {
@@ -398,8 +407,24 @@ export class Inspector {
       })),
       lineage: this.store.lineageOf(id),
       moves: this.store.movesOf(id),
+      members: references.map((attribute) => ({
+        attribute,
+        resolved: (mv.attributes[attribute] ?? []).map((m) => ({ id: Number(m), label: this.mvLabel(Number(m)) })),
+      })),
+      unresolvedMembers: connectors.flatMap((c) =>
+        this.store.unresolvedOf(c.id).map((u) => ({ agent: c.agent, dn: c.dn, attribute: u.attribute, member: u.label, reason: u.reason, foundAt: u.foundAt })),
+      ),
       history,
     };
+  }
+
+  /** A metaverse object as a member list names it: its type and the DN of its source (the object it was projected from). */
+  private mvLabel(id: number): string {
+    const mv = this.store.getMv(id);
+    if (!mv) return `#${id} (deleted)`;
+    const connectors = this.store.connectorsOf(id);
+    const source = connectors.find((c) => c.linkKind === 'projection') ?? connectors[0];
+    return `${mv.objectType} #${id}${source ? ` ${source.dn} (${source.agent})` : ''}`;
   }
 
   csDetail(cs: CsRow): CsDetail {

@@ -135,9 +135,32 @@ export function objectPage(d: MvDetail): string {
   const body = `${state}<p>Created ${esc(d.createdAt || 'before the history kept')} by run ${runLink(d.createdRun)}; last changed ${esc(d.updatedAt)}.</p>
 <h2>${d.deleted ? 'Last attributes' : 'Attributes and their sources'}</h2>${table(
     ['attribute', 'values', 'from agent'],
-    d.attributes.map((a) => [esc(a.attribute), esc(a.values.join(' | ')), esc(a.source)]),
+    d.attributes.map((a) => [
+      esc(a.attribute),
+      d.members.some((m) => m.attribute === a.attribute) ? `${a.values.length} (listed below)` : esc(a.values.join(' | ')),
+      esc(a.source),
+    ]),
     'attributes',
   )}
+${d.members
+  .map(
+    (m) =>
+      `<h2>Members (${esc(m.attribute)}): ${m.resolved.length} resolved</h2>${table(
+        ['member', 'object'],
+        m.resolved.map((r) => [`<a href="/object/${r.id}">#${r.id}</a>`, esc(r.label)]),
+        `members-${m.attribute}`,
+      )}`,
+  )
+  .join('\n')}
+${
+  d.unresolvedMembers.length
+    ? `<h2>Unresolved members: not carried, each reported once</h2>${table(
+        ['agent', 'group object', 'attribute', 'member', 'why', 'since'],
+        d.unresolvedMembers.map((u) => [esc(u.agent), esc(u.dn), esc(u.attribute), esc(u.member), esc(u.reason), esc(u.foundAt)]),
+        'unresolved-members',
+      )}`
+    : ''
+}
 <h2>Connectors</h2>${table(
     ['agent', 'DN', 'anchor', 'link', 'run', 'since', 'created by dirbridge'],
     d.connectors.map((c) => [

@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LoadedConfig } from '../config/load.js';
+import { referenceAttributesOf } from '../rules/flows.js';
 import { agentRow, agentView } from '../engine/agent-view.js';
 import { unknownAgent } from '../engine/agents.js';
 import { CHANGE_OPERATIONS } from '../model/changes.js';
@@ -117,7 +118,7 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
     if (object) {
       params(url, {});
       const id = Number(object[1]);
-      const d = inspector.mvDetail(id) ?? inspector.deletedMvDetail(id);
+      const d = inspector.mvDetail(id, referenceAttributesOf(loaded.config.rules, store.getMv(id)?.objectType ?? '')) ?? inspector.deletedMvDetail(id);
       if (!d) throw new NotFound(`no metaverse object #${object[1]}, present or deleted`);
       return objectPage(d);
     }

@@ -115,6 +115,35 @@ describe('mirrored groups (slapd as Domino, Samba as AD)', () => {
     expect(allExports(report)).toBe(0);
   });
 
+  it('an auditor sees a group’s members resolved, and those that are not with why', () => {
+    const shown = d.cli(['mv', 'show', 'notes.sales@notes.acme.test', '--json']);
+    expect(shown.code).toBe(0);
+    const detail = JSON.parse(shown.stdout) as {
+      members: { attribute: string; resolved: { label: string }[] }[];
+      unresolvedMembers: { member: string; reason: string }[];
+    };
+    expect(detail.members.map((m) => [m.attribute, m.resolved.map((r) => r.label.replace(/#\d+ /, ''))])).toEqual([
+      ['members', [`DominoUser ${people.Alice} (domino-people)`, `DominoUser ${people.Bob} (domino-people)`]],
+    ]);
+    expect(detail.unresolvedMembers).toEqual([
+      expect.objectContaining({ member: 'cn=Old Partner,o=Elsewhere', reason: expect.stringContaining('no object at this DN') }),
+    ]);
+    const text = d.cli(['mv', 'show', 'notes.sales@notes.acme.test']).stdout;
+    expect(text).toContain('members (2 resolved)');
+    expect(text).toContain('unresolved members (1');
+  });
+
+  it('plan shows the membership change an export would send, value by value', () => {
+    slapd.modify(`dn: cn=Notes All,${d.dominoGroupsOu}\nchangetype: modify\nadd: member\nmember: ${people.Bob}\n`);
+    ran(d.cli(['run', 'delta-cycle', '--staging', '--json']), 'completed-warnings');
+    const plan = d.cli(['plan', '--csv']).stdout;
+    expect(plan).toContain(`"ad-mirror-groups","modify","CN=Notes All,${d.adGroupContactsOu}","","member (add)","","${adContact('Bob Baker')}"`);
+    const report = ran(cycle());
+    expect(exported(report, 'ad-mirror-groups')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 1, valuesRemoved: 0 });
+    slapd.modify(`dn: cn=Notes All,${d.dominoGroupsOu}\nchangetype: modify\ndelete: member\nmember: ${people.Bob}\n`);
+    expect(exported(ran(cycle()), 'ad-mirror-groups')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 0, valuesRemoved: 1 });
+  });
+
   it('a member removed and one added in one change are two values written, not the list', async () => {
     slapd.modify(
       `dn: cn=Notes Sales,${d.dominoGroupsOu}\nchangetype: modify\ndelete: member\nmember: ${people.Bob}\n-\nadd: member\nmember: ${people.Carol}\n`,

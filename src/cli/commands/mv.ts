@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { type MvDetail, Inspector, searchConditions } from '../../metaverse/inspect.js';
 import { changeText } from '../history-text.js';
+import { referenceAttributesOf } from '../../rules/flows.js';
 import { emit, type Format, formatOptions, out, page } from '../output.js';
 import { NotFoundError, parseLimit, UsageError, type withStoreOf } from '../shared.js';
 import { table } from '../table.js';
@@ -43,9 +44,10 @@ export function registerMv(program: Command, withStore: ReturnType<typeof withSt
       '\nExamples:\n  dirbridge mv show jane.doe@acme.com\n  dirbridge mv show "#12" --json\n  dirbridge mv show "CN=Jane Doe,OU=Notes Contacts,DC=acme,DC=com"',
     )
     .action((query: string, o: Format) =>
-      withStore((store) => {
+      withStore((store, loaded) => {
         const inspector = new Inspector(store);
-        const live = inspector.resolveMv(query).map((id) => inspector.mvDetail(id)!);
+        const references = (id: number): string[] => referenceAttributesOf(loaded.config.rules, store.getMv(id)?.objectType ?? '');
+        const live = inspector.resolveMv(query).map((id) => inspector.mvDetail(id, references(id))!);
         // A deleted object is still findable: by its id, its last mail, or a DN or anchor it had.
         const details = live.length ? live : inspector.resolveDeletedMv(query).map((id) => inspector.deletedMvDetail(id)!);
         if (!details.length) throw new NotFoundError(`no metaverse object, present or deleted, matches "${query}" (by #id, mail, anchor or DN)`);
@@ -64,9 +66,34 @@ function mvText(d: MvDetail): string {
     d.deleted ? 'last image:' : 'attributes:',
     table(
       ['attribute', 'values', 'from agent'],
-      d.attributes.map((a) => [a.attribute, a.values.join(' | '), a.source]),
+      // A group's members are listed below, resolved: their metaverse ids say nothing here.
+      d.attributes.map((a) => [
+        a.attribute,
+        d.members.some((m) => m.attribute === a.attribute) ? `${a.values.length} (listed below)` : a.values.join(' | '),
+        a.source,
+      ]),
     ),
   ];
+  for (const m of d.members)
+    lines.push(
+      `
+${m.attribute} (${m.resolved.length} resolved):`,
+      m.resolved.length
+        ? table(
+            ['member', 'object'],
+            m.resolved.map((r) => [`#${r.id}`, r.label]),
+          )
+        : '(none)',
+    );
+  if (d.unresolvedMembers.length)
+    lines.push(
+      `
+unresolved members (${d.unresolvedMembers.length}, not carried; each was reported once):`,
+      table(
+        ['agent', 'group object', 'attribute', 'member', 'why', 'since'],
+        d.unresolvedMembers.map((u) => [u.agent, u.dn, u.attribute, u.member, u.reason, u.foundAt]),
+      ),
+    );
   if (!d.deleted)
     lines.push(
       '\nconnectors:',
