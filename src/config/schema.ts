@@ -384,6 +384,16 @@ export { DELTA_STRATEGIES } from '../agents/ldap/config.js';
 export type AgentRules = z.infer<typeof agentRules>;
 export type FlowValue = z.infer<typeof flowValue>;
 export type ReferenceFlow = Extract<FlowValue, { references: string }>;
+
+/** The metaverse attributes of an object type that hold references (a group's members), by the import flows that fill them. */
+export function referenceAttributesOf(rules: Record<string, AgentRules>, objectType: string): string[] {
+  const out = new Set<string>();
+  for (const r of Object.values(rules)) {
+    if (r.objectType !== objectType) continue;
+    for (const [attr, flow] of Object.entries(r.importFlows)) if (typeof flow === 'object' && 'references' in flow) out.add(attr);
+  }
+  return [...out];
+}
 export type ScopeCondition = z.infer<typeof scopeCondition>;
 export type JoinRule = z.infer<typeof joinRule>;
 

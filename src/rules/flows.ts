@@ -15,16 +15,6 @@ export type ReferenceResolver = (flow: ReferenceFlow, values: string[]) => strin
 
 export const isReferenceFlow = (flow: FlowValue): flow is ReferenceFlow => typeof flow === 'object' && 'references' in flow;
 
-/** The metaverse attributes of an object type that hold references (a group's members), by the import flows that fill them. */
-export function referenceAttributesOf(rules: Record<string, { objectType: string; importFlows: Record<string, FlowValue> }>, objectType: string): string[] {
-  const out = new Set<string>();
-  for (const r of Object.values(rules)) {
-    if (r.objectType !== objectType) continue;
-    for (const [attr, flow] of Object.entries(r.importFlows)) if (isReferenceFlow(flow)) out.add(attr);
-  }
-  return [...out];
-}
-
 /** Values a flow yields from a source: a copy, the first non-empty of several, a template, a constant, resolved references. */
 export function evaluateFlow(flow: FlowValue, source: ValueSource, resolve?: ReferenceResolver): string[] {
   if (typeof flow === 'string') return source(flow);

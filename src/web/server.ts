@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LoadedConfig } from '../config/load.js';
-import { referenceAttributesOf } from '../rules/flows.js';
+import { referenceAttributesOf } from '../config/schema.js';
 import { agentRow, agentView } from '../engine/agent-view.js';
 import { unknownAgent } from '../engine/agents.js';
 import { CHANGE_OPERATIONS } from '../model/changes.js';

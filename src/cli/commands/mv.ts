@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { type MvDetail, Inspector, searchConditions } from '../../metaverse/inspect.js';
 import { changeText } from '../history-text.js';
-import { referenceAttributesOf } from '../../rules/flows.js';
+import { referenceAttributesOf } from '../../config/schema.js';
 import { emit, type Format, formatOptions, out, page } from '../output.js';
 import { NotFoundError, parseLimit, UsageError, type withStoreOf } from '../shared.js';
 import { table } from '../table.js';
