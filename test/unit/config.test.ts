@@ -106,6 +106,21 @@ describe('configuration errors name the key and the fix', () => {
       ]),
     );
   });
+  it('member references: the agents they resolve in must exist, and an export needs an import that fills them', () => {
+    const bad = structuredClone(quickstart);
+    bad.metaverse.objectTypes.DominoGroup.attributes.push('members');
+    bad.rules['domino-groups'].importFlows.members = { references: 'member', resolveIn: ['domino-people', 'domino-persons'] };
+    bad.rules['ad-group-contacts'].exportFlows.member = { references: 'members', resolveIn: ['ad-contact'] };
+    bad.metaverse.objectTypes.ExchangeGroup.attributes.push('members');
+    bad.rules['domino-group-contacts'].exportFlows.member = { references: 'members', resolveIn: ['domino-people'] };
+    expect(problems(bad)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^rules\.domino-groups\.importFlows\.members\.resolveIn\.1: no agent named "domino-persons"/),
+        expect.stringMatching(/^rules\.ad-group-contacts\.exportFlows\.member\.resolveIn\.0: no agent named "ad-contact"/),
+        expect.stringMatching(/^rules\.domino-group-contacts\.exportFlows\.member\.references: no import flow of ExchangeGroup fills "members" with references/),
+      ]),
+    );
+  });
   it('YAML syntax errors', () => {
     expect(problems('agents: [unclosed')[0]).toMatch(/^YAML: /);
   });
