@@ -117,7 +117,9 @@ describe('configuration errors name the key and the fix', () => {
       expect.arrayContaining([
         expect.stringMatching(/^rules\.domino-groups\.importFlows\.members\.resolveIn\.1: no agent named "domino-persons"/),
         expect.stringMatching(/^rules\.ad-group-contacts\.exportFlows\.member\.resolveIn\.0: no agent named "ad-contact"/),
-        expect.stringMatching(/^rules\.domino-group-contacts\.exportFlows\.member\.references: no import flow of ExchangeGroup fills "members" with references/),
+        expect.stringMatching(
+          /^rules\.domino-group-contacts\.exportFlows\.member\.references: no import flow of ExchangeGroup fills "members" with references/,
+        ),
       ]),
     );
   });
