@@ -20,7 +20,18 @@ export function registerSchedule(program: Command, config: () => LoadedConfig): 
       if (!entries.length) throw new ConfigError(loaded.file, ['schedule: empty; add entries like { profile: delta-cycle, cron: "*/10 * * * *" }']);
       for (const e of entries) loadProfile(loaded, e.profile); // a missing profile is a config error now, not at 2 a.m.
       const log = loggerFor(loaded, opts.logLevel ?? (process.stderr.isTTY ? 'info' : undefined));
-      const scheduler = startScheduler(
+      // The signal handlers go in before the scheduler announces anything (see serve): a SIGTERM that
+      // comes before a handler exists would kill the process instead of letting the current run finish.
+      let scheduler: ReturnType<typeof startScheduler> | undefined;
+      const stopped = new Promise<void>((resolve) => {
+        const shutdown = (signal: string): void => {
+          log.info({ event: 'signal', signal }, `${signal}: stopping`);
+          void (scheduler?.stop() ?? Promise.resolve()).then(resolve);
+        };
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+        process.once('SIGINT', () => shutdown('SIGINT'));
+      });
+      scheduler = startScheduler(
         entries,
         async (name) => {
           const profile = loadProfile(loaded, name);
@@ -37,13 +48,6 @@ export function registerSchedule(program: Command, config: () => LoadedConfig): 
         },
         log,
       );
-      await new Promise<void>((resolve) => {
-        const shutdown = (signal: string): void => {
-          log.info({ event: 'signal', signal }, `${signal}: stopping`);
-          void scheduler.stop().then(resolve);
-        };
-        process.once('SIGTERM', () => shutdown('SIGTERM'));
-        process.once('SIGINT', () => shutdown('SIGINT'));
-      });
+      await stopped;
     });
 }

@@ -23,8 +23,9 @@ export function registerServe(program: Command, config: () => LoadedConfig): voi
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
       const address = server.address() as { port: number };
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/`;
-      log.info({ event: 'serving', url }, `serving the read-only view at ${url} (open it with ?token=...)`);
-      await new Promise<void>((resolve) => {
+      // The signal handlers go in before the server says it is serving: whoever starts it may stop it
+      // as soon as it reads that line, and a SIGTERM before a handler exists kills the process outright.
+      const stopped = new Promise<void>((resolve) => {
         const stop = (): void => {
           server.close(() => resolve());
           server.closeAllConnections();
@@ -32,6 +33,8 @@ export function registerServe(program: Command, config: () => LoadedConfig): voi
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      log.info({ event: 'serving', url }, `serving the read-only view at ${url} (open it with ?token=...)`);
+      await stopped;
       store.close();
     });
 }

@@ -86,8 +86,9 @@ export class References {
   }
 
   /**
-   * Turns member metaverse ids into DNs in the target (`groupCsId`: the group's object there, or
-   * undefined while it is being planned; the caller records what did not resolve with `deferFor`).
+   * Turns member metaverse ids into DNs in the target: the DN of each member's object in the first
+   * of `resolveIn` that holds one (an object provisioned and not yet added included: the export sends
+   * it first). The caller records what did not resolve for the group's object with `deferAll`.
    */
   exportResolver(): { resolve: ReferenceResolver; missing: Map<string, UnresolvedReference[]> } {
     const missing = new Map<string, UnresolvedReference[]>();

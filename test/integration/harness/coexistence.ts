@@ -292,7 +292,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
     },
     rules,
   };
-  if (options.mirrorGroups) mirrorAgents(config.agents as Record<string, any>, dir);
+  if (options.mirrorGroups) mirrorAgents(config.agents as Record<string, any>);
   if (options.mirrorGroups) config.runProfiles = mirrorProfiles(dir);
   for (const [agent, url] of Object.entries(options.urls ?? {})) (config.agents as Record<string, { url: string }>)[agent]!.url = url;
   const configFile = join(dir, 'dirbridge.yaml');
@@ -424,7 +424,7 @@ export const MIRROR_AGENTS = { 'ad-group-contacts': 'ad-mirror-groups', 'domino-
  * Mirror mode's rules, as docs/configuration.md gives them: the sources import their groups' members
  * as references, and the group agents write groups with members instead of contacts.
  */
-function mirrorRules(quickstart: Record<string, any>, ous: { adGroupContactsOu: string; dominoGroupContactsOu: string }): void {
+export function mirrorRules(quickstart: Record<string, any>, ous: { adGroupContactsOu: string; dominoGroupContactsOu: string }): void {
   const { rules, metaverse } = quickstart;
   metaverse.objectTypes.DominoGroup.attributes.push('members');
   metaverse.objectTypes.ExchangeGroup.attributes.push('members');
@@ -475,7 +475,7 @@ function mirrorRules(quickstart: Record<string, any>, ous: { adGroupContactsOu: 
   };
 }
 
-function mirrorAgents(agents: Record<string, any>, _dir: string): void {
+export function mirrorAgents(agents: Record<string, any>): void {
   agents['domino-groups'].attributes.push('member');
   // The groups dirbridge writes stand beside the ones it reads: the sources read the ownership stamp, so
   // that a mirrored group never comes back as a group of the other side.
@@ -503,7 +503,7 @@ function mirrorAgents(agents: Record<string, any>, _dir: string): void {
 }
 
 /** The shipped run profiles with the mirror agents named in place of the group-contact agents. */
-function mirrorProfiles(dir: string): string {
+export function mirrorProfiles(dir: string): string {
   const out = join(dir, 'run-profiles');
   mkdirSync(out);
   for (const f of readdirSync(join(ROOT, 'run-profiles'))) {
