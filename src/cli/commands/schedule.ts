@@ -22,16 +22,16 @@ export function registerSchedule(program: Command, config: () => LoadedConfig): 
       const log = loggerFor(loaded, opts.logLevel ?? (process.stderr.isTTY ? 'info' : undefined));
       // The signal handlers go in before the scheduler announces anything (see serve): a SIGTERM that
       // comes before a handler exists would kill the process instead of letting the current run finish.
-      let scheduler: ReturnType<typeof startScheduler> | undefined;
+      const started: { scheduler?: ReturnType<typeof startScheduler> } = {};
       const stopped = new Promise<void>((resolve) => {
         const shutdown = (signal: string): void => {
           log.info({ event: 'signal', signal }, `${signal}: stopping`);
-          void (scheduler?.stop() ?? Promise.resolve()).then(resolve);
+          void (started.scheduler?.stop() ?? Promise.resolve()).then(resolve);
         };
         process.once('SIGTERM', () => shutdown('SIGTERM'));
         process.once('SIGINT', () => shutdown('SIGINT'));
       });
-      scheduler = startScheduler(
+      started.scheduler = startScheduler(
         entries,
         async (name) => {
           const profile = loadProfile(loaded, name);
