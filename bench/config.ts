@@ -82,7 +82,7 @@ export function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
         objectClasses: ['contact'],
         anchor: 'entryUUID',
         binaryAttributes: [],
-        attributes: [...adAttrs, 'targetAddress', 'adminDescription'],
+        attributes: [...adAttrs, 'targetAddress', 'adminDescription', 'legacyExchangeDN'],
       },
       // The shipped profiles carry groups and mail-in databases too; this benchmark has none, so these steps find nothing.
       'domino-groups': {
@@ -111,7 +111,7 @@ export function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
         objectClasses: ['contact'],
         anchor: 'entryUUID',
         binaryAttributes: [],
-        attributes: [...adAttrs, 'targetAddress', 'adminDescription', 'description'],
+        attributes: [...adAttrs, 'targetAddress', 'adminDescription', 'description', 'legacyExchangeDN'],
       },
       'domino-group-contacts': {
         type: 'domino-ldap',
@@ -140,7 +140,7 @@ export function writeConfig(dir: string, domino: Slapd, ad: Slapd): string {
         objectClasses: ['contact'],
         anchor: 'entryUUID',
         binaryAttributes: [],
-        attributes: [...adAttrs, 'targetAddress', 'adminDescription', 'description', 'msExchRecipientDisplayType'],
+        attributes: [...adAttrs, 'targetAddress', 'adminDescription', 'description', 'msExchRecipientDisplayType', 'legacyExchangeDN'],
       },
     },
     rules,

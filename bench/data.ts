@@ -5,6 +5,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { stableLegacyExchangeDn, x500Proxy } from '../src/util/legacy-dn.js';
 
 export const DOMINO_SUFFIX = 'o=Acme';
 export const AD_SUFFIX = 'dc=acme,dc=example';
@@ -48,10 +49,18 @@ export function mailboxLdif(i: number): string {
   return `dn: cn=${m.cn},${AD_MAILBOXES}\nobjectClass: user\ncn: ${m.cn}\ngivenName: ${m.given}\nsn: ${m.sn}\ndisplayName: ${m.cn}\nmail: ${m.mail}\nmailNickname: ${m.nick}\nproxyAddresses: SMTP:${m.mail}\nhomeMDB: CN=Mailbox Database 01\nmsExchRecipientTypeDetails: 1\ntitle: ${m.title}\n\n`;
 }
 
-/** The AD contact the quickstart rules give person i (the raw ldapadd measurement writes these too). */
+/** The quickstart's legacyExchangeDN prefix for AD contacts. */
+const LEGACY_PREFIX = '/o=Acme/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients';
+
+/**
+ * The AD contact the quickstart rules give person i (the raw ldapadd measurement writes these too),
+ * with the legacyExchangeDN and X500 address dirbridge derives for it, so a seeded contact is joined
+ * without an update.
+ */
 export function adContactLdif(i: number): string {
   const p = person(i);
-  return `dn: cn=${p.cn},${AD_CONTACTS}\nobjectClass: contact\ncn: ${p.cn}\ndisplayName: ${p.cn}\ngivenName: ${p.given}\nsn: ${p.sn}\nmail: ${p.mail}\nmailNickname: ${p.uid}\ntargetAddress: SMTP:${p.mail}\nproxyAddresses: SMTP:${p.mail}\ntitle: ${p.title}\nadminDescription: ${STAMP}\n\n`;
+  const legacy = stableLegacyExchangeDn(LEGACY_PREFIX, `ad-contacts\u0000domino-people\u0000${p.unid}`);
+  return `dn: cn=${p.cn},${AD_CONTACTS}\nobjectClass: contact\ncn: ${p.cn}\ndisplayName: ${p.cn}\ngivenName: ${p.given}\nsn: ${p.sn}\nmail: ${p.mail}\nmailNickname: ${p.uid}\ntargetAddress: SMTP:${p.mail}\nproxyAddresses: SMTP:${p.mail}\nproxyAddresses: ${x500Proxy(legacy)}\nlegacyExchangeDN: ${legacy}\ntitle: ${p.title}\nadminDescription: ${STAMP}\n\n`;
 }
 
 /** The Domino contact the quickstart rules give mailbox i (the raw ldapadd measurement writes these too). */

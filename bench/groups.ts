@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { mirrorAgents, mirrorProfiles, mirrorRules } from '../test/integration/harness/coexistence.js';
+import { mirrorAgents, mirrorProfiles, mirrorRules } from '../test/integration/harness/mirror.js';
 import { startSlapd, type Slapd } from '../test/integration/harness/slapd.js';
 import { writeConfig } from './config.js';
 import {
