@@ -38,6 +38,10 @@ describe('ranged retrieval', () => {
     expect(small.asked).toEqual([]);
     const empty = await completeRanges({ dn: 'CN=g', 'member;range=0-*': [] } as Entry, 1500, small.fetch);
     expect(empty['member']).toEqual([]);
+    // A group with no members: ldapts lists the name asked for, empty; no second read.
+    const none = await completeRanges({ dn: 'CN=g', 'member;range=0-1499': [] } as unknown as Entry, 1500, small.fetch);
+    expect(none['member']).toEqual([]);
+    expect(small.asked).toEqual([]);
   });
 
   it('a server capping lower than asked (MaxValRange 1000 for a range of 1500) is followed from where it stopped', async () => {

@@ -36,7 +36,9 @@ export async function completeRanges(entry: Entry, size: number, fetch: (dn: str
     const range = parseRange(name)!;
     const values = [...valuesOf(entry[name])];
     for (const k of Object.keys(entry)) if (parseRange(k)?.attribute.toLowerCase() === attribute) delete entry[k];
-    let high = range.high;
+    // Nothing came back but the name asked for, listed empty by ldapts: the server holds no value (AD
+    // never answers an empty range that is not the last).
+    let high = values.length ? range.high : '*';
     // A server that answered with fewer values than asked and no end marker could loop forever: each
     // round must move forward.
     while (high !== '*') {
