@@ -1,12 +1,12 @@
 /**
  * The order of an agent's adds and updates when some name others by DN (a group whose members are
- * groups created in the same export): a directory that checks references (AD) refuses a member that
- * does not exist yet, so an export that names the DN of another pending add goes out after it, wave
- * after wave. What still names one after the last wave (a membership loop) goes out last, as it is.
+ * groups created or renamed in the same export): a directory that checks references (AD) refuses a
+ * member that does not exist yet, so an export that names the DN another pending export creates (an
+ * add, or a rename to it) goes out after it, wave after wave. What still names one after the last wave (a membership loop) goes out last, as it is.
  */
 export interface WaveItem {
   id: number;
-  /** The key of the DN this export adds, when it is an add. */
+  /** The key of the DN this export creates: the DN of an add, the new DN of a rename. */
   adds?: string;
   /** The keys of the DNs its values name. */
   names: readonly string[];

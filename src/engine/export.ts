@@ -148,7 +148,8 @@ function referenceOrder(ctx: StepContext, agent: string, ids: number[]): number[
     const pe = ctx.store.getPendingExport(id);
     if (!pe || pe.operation === 'delete') return pe ? [{ id, names: [] }] : [];
     const named = attrs.flatMap((a) => (pe.operation === 'add' ? (pe.attributes[a] ?? []) : (pe.changes[a]?.added ?? [])));
-    return [{ id, ...(pe.operation === 'add' ? { adds: dnKeyOf(pe.dn) } : {}), names: named.map(dnKeyOf) }];
+    const makes = pe.operation === 'add' ? pe.dn : pe.newDn;
+    return [{ id, ...(makes ? { adds: dnKeyOf(makes) } : {}), names: named.map(dnKeyOf) }];
   });
   return exportWaves(items);
 }

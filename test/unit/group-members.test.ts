@@ -110,6 +110,15 @@ describe('export order of references', () => {
     expect(waves).toEqual([[3], [2], [1], [4], [5, 6]]);
   });
 
+  it('a rename creates its new DN: a group that names it goes after the rename', () => {
+    expect(
+      exportWaves([
+        { id: 8, names: ['cn=new'] },
+        { id: 7, adds: 'cn=new', names: [] },
+      ]),
+    ).toEqual([[7], [8]]);
+  });
+
   it('nothing to order: one wave', () => {
     expect(
       exportWaves([

@@ -99,7 +99,7 @@ export class References {
         const member = this.d.view.getMv(Number(id));
         if (!member) continue; // deleted in this step: its groups lose it with it
         const there = this.targetOf(member, flow);
-        if (there) dns.set(dnKeyOf(there.dn), there.dn);
+        if (there) dns.set(dnKeyOf(there), there);
         else
           lost.push({
             value: id,
@@ -113,11 +113,20 @@ export class References {
     return { resolve, missing };
   }
 
-  private targetOf(member: MvRow, flow: ReferenceFlow): CsRow | undefined {
+  /**
+   * The DN a member has in the target once this cycle's exports are sent: a rename staged for it
+   * counts (the export sends it before the group that names it, see export-waves.ts), since a
+   * directory without referential integrity (Domino, slapd) would not follow it in its groups.
+   */
+  private targetOf(member: MvRow, flow: ReferenceFlow): string | undefined {
     const connectors = this.d.view.connectorsOf(member.id);
     for (const agent of flow.resolveIn) {
-      const c = connectors.find((x) => x.agent === agent && x.pendingImport !== 'delete' && this.d.view.pendingExportOperation(x.id) !== 'delete');
-      if (c) return c;
+      for (const c of connectors) {
+        if (c.agent !== agent || c.pendingImport === 'delete') continue;
+        const pending = this.d.view.getPendingExport(c.id);
+        if (pending?.operation === 'delete') continue;
+        return pending?.operation === 'update' && pending.newDn ? pending.newDn : c.dn;
+      }
     }
     return undefined;
   }
@@ -164,6 +173,9 @@ export class References {
       const news = [...this.touchedAt].filter(([, at]) => at > from);
       if (!news.length) break;
       for (const [memberId, at] of news) {
+        // A member whose metaverse object went (deleted, or out of scope) is resolved again from the
+        // group's own source, so that it is reported by name if its DN still stands in the group.
+        const gone = !view.getMv(memberId);
         for (const [type, attrs] of this.referenceAttributes) {
           for (const attr of attrs) {
             for (const groupId of view.findMv(attr, String(memberId), type)) {
@@ -171,7 +183,9 @@ export class References {
               const group = view.getMv(groupId);
               if (!group) continue;
               again.add(groupId);
-              syncTarget(group);
+              const source = gone ? this.d.sourceOf(group) : undefined;
+              if (source) syncSource(source);
+              else syncTarget(group);
             }
           }
         }
