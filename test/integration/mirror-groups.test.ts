@@ -9,6 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployWithSlapd, type Deployment, type RunReportJson } from './harness/coexistence.js';
 import type { Slapd } from './harness/slapd.js';
 import { normalizeDn } from '../../src/util/dn.js';
+import { randomBytes } from 'node:crypto';
+import { startServe } from './harness/serve.js';
+
+const escapeHtml = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 type Cli = ReturnType<Deployment['cli']>;
 
@@ -131,6 +135,20 @@ describe('mirrored groups (slapd as Domino, Samba as AD)', () => {
     const text = d.cli(['mv', 'show', 'notes.sales@notes.acme.test']).stdout;
     expect(text).toContain('members (2 resolved)');
     expect(text).toContain('unresolved members (1');
+  });
+
+  it('the web view shows the same on the group’s page', async () => {
+    const id = (JSON.parse(d.cli(['mv', 'show', 'notes.sales@notes.acme.test', '--json']).stdout) as { id: number }).id;
+    const token = randomBytes(16).toString('hex');
+    const served = await startServe(d.configFile, d.env, token);
+    try {
+      const html = await (await fetch(`${served.base}/object/${id}`, { headers: { Authorization: `Bearer ${token}` } })).text();
+      expect(html).toContain('Members (members): 2 resolved');
+      expect(html).toContain(escapeHtml(people.Alice!));
+      expect(html).toMatch(/<table id="unresolved-members">.*cn=Old Partner,o=Elsewhere/s);
+    } finally {
+      served.stop();
+    }
   });
 
   it('plan shows the membership change an export would send, value by value', () => {
