@@ -286,15 +286,11 @@ export const configSchema = z
         }
         const part = flowTemplate(v) && templatePartProblem(flowTemplate(v)!);
         if (part) issue(at('exportFlows', csAttr), part);
-        if (typeof v === 'object' && 'references' in v) {
+        if (isReferenceFlow(v)) {
           v.resolveIn.forEach((a, i) => {
             if (!agents.has(a)) issue(at('exportFlows', csAttr, 'resolveIn', i), noAgent(a));
           });
-          const fed = Object.values(cfg.rules).some(
-            (o) =>
-              o.objectType === r.objectType && Object.entries(o.importFlows).some(([m, f]) => m === v.references && typeof f === 'object' && 'references' in f),
-          );
-          if (!fed)
+          if (!referenceAttributesOf(cfg.rules, r.objectType).includes(v.references))
             issue(
               at('exportFlows', csAttr, 'references'),
               `no import flow of ${r.objectType} fills "${v.references}" with references: give one (e.g. ${v.references}: { references: member, resolveIn: [...] }) in the rules of the agent that projects ${r.objectType}`,
@@ -304,7 +300,7 @@ export const configSchema = z
       for (const [mvAttr, v] of Object.entries(r.importFlows)) {
         const part = flowTemplate(v) && templatePartProblem(flowTemplate(v)!);
         if (part) issue(at('importFlows', mvAttr), part);
-        if (typeof v === 'object' && 'references' in v) {
+        if (isReferenceFlow(v)) {
           v.resolveIn.forEach((a, i) => {
             if (!agents.has(a)) issue(at('importFlows', mvAttr, 'resolveIn', i), noAgent(a));
           });
@@ -385,14 +381,23 @@ export type AgentRules = z.infer<typeof agentRules>;
 export type FlowValue = z.infer<typeof flowValue>;
 export type ReferenceFlow = Extract<FlowValue, { references: string }>;
 
+export const isReferenceFlow = (flow: FlowValue): flow is ReferenceFlow => typeof flow === 'object' && 'references' in flow;
+
 /** The metaverse attributes of an object type that hold references (a group's members), by the import flows that fill them. */
 export function referenceAttributesOf(rules: Record<string, AgentRules>, objectType: string): string[] {
   const out = new Set<string>();
   for (const r of Object.values(rules)) {
     if (r.objectType !== objectType) continue;
-    for (const [attr, flow] of Object.entries(r.importFlows)) if (typeof flow === 'object' && 'references' in flow) out.add(attr);
+    for (const [attr, flow] of Object.entries(r.importFlows)) if (isReferenceFlow(flow)) out.add(attr);
   }
   return [...out];
+}
+
+/** The connector attributes (lower-case) an agent's export flows write as references: lists written as values added and removed. */
+export function referenceExportAttributes(rules: AgentRules | undefined): string[] {
+  return Object.entries(rules?.exportFlows ?? {})
+    .filter(([, flow]) => isReferenceFlow(flow))
+    .map(([attr]) => attr.toLowerCase());
 }
 export type ScopeCondition = z.infer<typeof scopeCondition>;
 export type JoinRule = z.infer<typeof joinRule>;

@@ -8,7 +8,8 @@ import type { ConnectorObject } from '../model/objects.js';
 import type { CsRow } from '../model/objects.js';
 import type { AttributeMap } from '../model/objects.js';
 import { sameValues } from '../model/values.js';
-import { isReferenceFlow, valueDelta } from '../rules/flows.js';
+import { referenceExportAttributes } from '../config/schema.js';
+import { valueDelta } from '../rules/flows.js';
 import { normalizeDn } from '../util/dn.js';
 import type { StepContext } from './context.js';
 
@@ -19,12 +20,7 @@ export function confirmExport(ctx: StepContext, cs: CsRow, now: ConnectorObject,
     ctx.warning(now.dn, undefined, CODE, `exported the DN ${expected.dn}, the directory holds ${now.dn}; the rename will be staged again`);
   }
   // A list of references (a group's members) holds DNs, which the directory may spell its own way.
-  const flows = ctx.config.rules[cs.agent]?.exportFlows ?? {};
-  const references = new Set(
-    Object.entries(flows)
-      .filter(([, f]) => isReferenceFlow(f))
-      .map(([k]) => k.toLowerCase()),
-  );
+  const references = new Set(referenceExportAttributes(ctx.config.rules[cs.agent]));
   for (const [attribute, wrote] of Object.entries(expected.attributes)) {
     const holds = now.attributes[attribute] ?? [];
     const same = references.has(attribute) ? sameReferences(wrote, holds) : sameValues(wrote, holds);

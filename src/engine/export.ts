@@ -10,7 +10,7 @@ import { type Agent, type ExportOperation, type ExportResult, ObjectError, Serve
 import { isValueDelta, type PendingExport } from '../model/objects.js';
 import { parseDn } from '../util/dn.js';
 import { dnKeyOf } from '../metaverse/keys.js';
-import { isReferenceFlow } from '../rules/flows.js';
+import { referenceExportAttributes } from '../config/schema.js';
 import { exportWaves, type WaveItem } from './export-waves.js';
 import type { RunState, StepContext } from './context.js';
 import { settle } from './reconcile.js';
@@ -139,10 +139,7 @@ export async function runExport(ctx: StepContext, agent: Agent, concurrency: num
  * keep one phase, and are not read ahead.
  */
 function referenceOrder(ctx: StepContext, agent: string, ids: number[]): number[][] {
-  const flows = ctx.config.rules[agent]?.exportFlows ?? {};
-  const attrs = Object.entries(flows)
-    .filter(([, f]) => isReferenceFlow(f))
-    .map(([k]) => k.toLowerCase());
+  const attrs = referenceExportAttributes(ctx.config.rules[agent]);
   if (!attrs.length || ids.length < 2) return [ids];
   const items: WaveItem[] = ids.flatMap((id) => {
     const pe = ctx.store.getPendingExport(id);

@@ -2,11 +2,11 @@
 import { createHash } from 'node:crypto';
 import { ServerDownError } from '../agents/types.js';
 import type { LoadedConfig } from '../config/load.js';
+import { referenceAttributesOf } from '../config/schema.js';
 import { Store, type IndexPlan } from '../metaverse/store.js';
 import type { RunOrigin, StepStats } from '../model/objects.js';
 import { csIndexKey } from '../rules/join.js';
 import { mailSourceAttributes } from '../rules/provisioning.js';
-import { isReferenceFlow } from '../rules/flows.js';
 import { exportConcurrencyOf, openAgent } from './agents.js';
 import { type RunState, StepContext } from './context.js';
 import { inStagingMode, runExport } from './export.js';
@@ -74,10 +74,10 @@ export function indexPlan(loaded: LoadedConfig): IndexPlan {
     cs.set(agent, [...new Set(keys)]);
     const list = mv.get(rules.objectType) ?? [];
     for (const j of rules.join) if (!list.includes(j.mv)) list.push(j.mv);
-    // The groups that name a member are found by its id in their references (see sync/references.ts).
-    for (const [attr, flow] of Object.entries(rules.importFlows)) if (isReferenceFlow(flow) && !list.includes(attr)) list.push(attr);
     mv.set(rules.objectType, list);
   }
+  // The groups that name a member are found by its id in their references (see sync/references.ts).
+  for (const [type, list] of mv) for (const attr of referenceAttributesOf(loaded.config.rules, type)) if (!list.includes(attr)) list.push(attr);
   // A move finds the mailbox of a person, and the person of a mailbox, by the migration's match.
   const migration = loaded.config.migration;
   for (const rule of migration?.match ?? []) {

@@ -377,8 +377,8 @@ export class Inspector {
     };
   }
 
-  /** `references`: the type's attributes that hold references (a group's members), shown resolved. */
-  mvDetail(id: number, references: readonly string[] = []): MvDetail | undefined {
+  /** `referencesOf`: a type's attributes that hold references (a group's members), shown resolved. */
+  mvDetail(id: number, referencesOf: (objectType: string) => readonly string[] = () => []): MvDetail | undefined {
     const mv = this.store.getMv(id);
     if (!mv) return undefined;
     const meta = this.db.prepare('SELECT created_run, created_at, updated_at FROM mv_object WHERE id = ?').get(id) as {
@@ -407,7 +407,7 @@ export class Inspector {
       })),
       lineage: this.store.lineageOf(id),
       moves: this.store.movesOf(id),
-      members: references.map((attribute) => ({
+      members: referencesOf(mv.objectType).map((attribute) => ({
         attribute,
         resolved: (mv.attributes[attribute] ?? []).map((m) => ({ id: Number(m), label: this.mvLabel(Number(m)) })),
       })),

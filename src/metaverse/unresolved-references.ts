@@ -24,9 +24,6 @@ export interface UnresolvedReferenceRow extends UnresolvedReference {
   foundAt: string;
 }
 
-/** How a value is looked up: a DN however it is spelt, anything else case-folded. */
-const referenceKey = dnKeyOf;
-
 interface Row {
   cs_id: number;
   attribute: string;
@@ -65,7 +62,7 @@ export class UnresolvedReferences {
    * time they were first found; values now resolved go.
    */
   setUnresolved(step: StepRef, csId: number, attribute: string, entries: readonly UnresolvedReference[]): void {
-    const keep = new Set(entries.map((e) => referenceKey(e.value)));
+    const keep = new Set(entries.map((e) => dnKeyOf(e.value)));
     for (const key of this.q.prepare('SELECT value_key FROM unresolved_reference WHERE cs_id = ? AND attribute = ?').pluck().all(csId, attribute) as string[]) {
       if (!keep.has(key)) this.q.prepare('DELETE FROM unresolved_reference WHERE cs_id = ? AND attribute = ? AND value_key = ?').run(csId, attribute, key);
     }
@@ -76,7 +73,7 @@ export class UnresolvedReferences {
           `INSERT INTO unresolved_reference (cs_id, attribute, value, value_key, label, reason, run_id, found_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (cs_id, attribute, value_key) DO UPDATE SET label = excluded.label, reason = excluded.reason`,
         )
-        .run(csId, attribute, e.value, referenceKey(e.value), e.label, e.reason, step.runId, at);
+        .run(csId, attribute, e.value, dnKeyOf(e.value), e.label, e.reason, step.runId, at);
     }
   }
 
@@ -84,8 +81,7 @@ export class UnresolvedReferences {
   holdersOf(values: readonly string[]): number[] {
     const out = new Set<number>();
     for (const v of values) {
-      for (const id of this.q.prepare('SELECT DISTINCT cs_id FROM unresolved_reference WHERE value_key = ?').pluck().all(referenceKey(v)) as number[])
-        out.add(id);
+      for (const id of this.q.prepare('SELECT DISTINCT cs_id FROM unresolved_reference WHERE value_key = ?').pluck().all(dnKeyOf(v)) as number[]) out.add(id);
     }
     return [...out];
   }
@@ -93,9 +89,5 @@ export class UnresolvedReferences {
   /** Every unresolved reference, oldest first (`dirbridge unresolved`). */
   allUnresolved(limit = 10_000): UnresolvedReferenceRow[] {
     return (this.q.prepare('SELECT * FROM unresolved_reference ORDER BY found_at, cs_id, attribute, value LIMIT ?').all(limit) as Row[]).map(toRow);
-  }
-
-  countUnresolved(): number {
-    return this.q.prepare('SELECT count(*) FROM unresolved_reference').pluck().get() as number;
   }
 }

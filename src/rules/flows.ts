@@ -1,9 +1,9 @@
 /** Attribute flows: import (connector space to metaverse) with precedence, and export (back out). */
 import type { AttributeChanges, AttributeMap } from '../model/objects.js';
-import type { FlowValue, ReferenceFlow } from '../config/schema.js';
+import { type FlowValue, isReferenceFlow, type ReferenceFlow } from '../config/schema.js';
 import { sameValues } from '../model/values.js';
 import { fillTemplate } from '../util/template.js';
-import { normalizeDn } from '../util/dn.js';
+import { dnKeyOf } from '../util/dn.js';
 
 export type ValueSource = (attribute: string) => string[];
 
@@ -13,12 +13,10 @@ export type ValueSource = (attribute: string) => string[];
  */
 export type ReferenceResolver = (flow: ReferenceFlow, values: string[]) => string[];
 
-export const isReferenceFlow = (flow: FlowValue): flow is ReferenceFlow => typeof flow === 'object' && 'references' in flow;
-
 /** Values a flow yields from a source: a copy, the first non-empty of several, a template, a constant, resolved references. */
 export function evaluateFlow(flow: FlowValue, source: ValueSource, resolve?: ReferenceResolver): string[] {
   if (typeof flow === 'string') return source(flow);
-  if ('references' in flow) {
+  if (isReferenceFlow(flow)) {
     if (!resolve) throw new Error(`the references flow of ${flow.references} needs a resolver, and none was given`);
     return resolve(flow, source(flow.references));
   }
@@ -127,19 +125,11 @@ export function desiredExportAttributes(mvAttributes: AttributeMap, flows: Recor
  * connector holds `desired`, compared as DNs (however they are spelt). Empty lists when nothing changes.
  */
 export function valueDelta(current: readonly string[], desired: readonly string[]): { added: string[]; removed: string[] } {
-  const held = new Set(current.map(dnKey));
-  const wanted = new Set(desired.map(dnKey));
+  const held = new Set(current.map(dnKeyOf));
+  const wanted = new Set(desired.map(dnKeyOf));
   const added = new Map<string, string>();
-  for (const v of desired) if (!held.has(dnKey(v))) added.set(dnKey(v), v);
-  return { added: [...added.values()], removed: current.filter((v) => !wanted.has(dnKey(v))) };
-}
-
-function dnKey(v: string): string {
-  try {
-    return normalizeDn(v);
-  } catch {
-    return v.toLowerCase();
-  }
+  for (const v of desired) if (!held.has(dnKeyOf(v))) added.set(dnKeyOf(v), v);
+  return { added: [...added.values()], removed: current.filter((v) => !wanted.has(dnKeyOf(v))) };
 }
 
 /** What must change on the connector so it holds the desired values (attributes in `skip` are left alone). */

@@ -153,6 +153,15 @@ export function normalizeDn(dn: string): string {
   return key;
 }
 
+/** A DN's lookup key: its normalized form, or, for a DN that does not parse, the text as it came, case-folded. */
+export function dnKeyOf(dn: string): string {
+  try {
+    return normalizeDn(dn);
+  } catch {
+    return dn.toLowerCase();
+  }
+}
+
 export function sameDn(a: string, b: string): boolean {
   return normalizeDn(a) === normalizeDn(b);
 }

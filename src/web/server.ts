@@ -118,7 +118,7 @@ export function createWebServer(loaded: LoadedConfig, store: Store, token: strin
     if (object) {
       params(url, {});
       const id = Number(object[1]);
-      const d = inspector.mvDetail(id, referenceAttributesOf(loaded.config.rules, store.getMv(id)?.objectType ?? '')) ?? inspector.deletedMvDetail(id);
+      const d = inspector.mvDetail(id, (type) => referenceAttributesOf(loaded.config.rules, type)) ?? inspector.deletedMvDetail(id);
       if (!d) throw new NotFound(`no metaverse object #${object[1]}, present or deleted`);
       return objectPage(d);
     }

@@ -27,7 +27,7 @@ import { AccesslogStrategy } from './delta/accesslog.js';
 import { TimestampStrategy } from './delta/timestamp.js';
 import type { DeltaStrategy, LdapView } from './delta/types.js';
 import { anchorOf, entryToObject, type EntryMapping, valuesOf } from './entry.js';
-import { completeRanges, parseRange, rangedRequest } from './ranged.js';
+import { completeRanges, rangedRequest } from './ranged.js';
 import { valueBatches } from '../value-batches.js';
 
 const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
@@ -151,7 +151,6 @@ export abstract class LdapAgent implements Agent, LdapView {
   /** The rest of each entry's ranged attributes (see ranged.ts), read range by range. */
   async completeRanges(entries: Entry[]): Promise<Entry[]> {
     for (const entry of entries) {
-      if (!Object.keys(entry).some((k) => parseRange(k))) continue;
       await completeRanges(entry, this.config.rangeSize, async (dn, attribute) => {
         const { searchEntries } = await this.ldap.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: [attribute] });
         return searchEntries[0];
@@ -371,15 +370,16 @@ export abstract class LdapAgent implements Agent, LdapView {
   private async writeValues(dn: string, type: string, delta: { add: string[]; remove: string[] }): Promise<void> {
     for (const b of valueBatches(delta, this.config.valueBatchSize)) {
       const change = (values: string[]): Change => new Change({ operation: b.operation, modification: new Attribute({ type, values }) });
+      const asWanted = b.operation === 'add' ? isValueAlreadyThere : isNoSuchValue;
       try {
         await this.ldap.modify(dn, [change(b.values)]);
       } catch (e) {
-        if (!(b.operation === 'add' ? isValueAlreadyThere(e) : isNoSuchValue(e))) throw e;
+        if (!asWanted(e)) throw e;
         for (const value of b.values) {
           try {
             await this.ldap.modify(dn, [change([value])]);
           } catch (e2) {
-            if (!(b.operation === 'add' ? isValueAlreadyThere(e2) : isNoSuchValue(e2))) throw e2;
+            if (!asWanted(e2)) throw e2;
           }
         }
       }

@@ -17,9 +17,6 @@ import {
   NoSuchAttributeError,
 } from 'ldapts';
 
-/** An added value the attribute already holds (20). */
-export const isValueExists = (e: unknown): boolean => e instanceof TypeOrValueExistsError;
-
 /**
  * A removed value the entry does not hold: noSuchAttribute (16); for a group's member, AD and Samba
  * answer unwillingToPerform (53, "not a member", or no object at that DN). Asked of one value only.

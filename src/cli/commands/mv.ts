@@ -46,8 +46,7 @@ export function registerMv(program: Command, withStore: ReturnType<typeof withSt
     .action((query: string, o: Format) =>
       withStore((store, loaded) => {
         const inspector = new Inspector(store);
-        const references = (id: number): string[] => referenceAttributesOf(loaded.config.rules, store.getMv(id)?.objectType ?? '');
-        const live = inspector.resolveMv(query).map((id) => inspector.mvDetail(id, references(id))!);
+        const live = inspector.resolveMv(query).map((id) => inspector.mvDetail(id, (type) => referenceAttributesOf(loaded.config.rules, type))!);
         // A deleted object is still findable: by its id, its last mail, or a DN or anchor it had.
         const details = live.length ? live : inspector.resolveDeletedMv(query).map((id) => inspector.deletedMvDetail(id)!);
         if (!details.length) throw new NotFoundError(`no metaverse object, present or deleted, matches "${query}" (by #id, mail, anchor or DN)`);

@@ -3,9 +3,9 @@
  * provisioning (join first, the address check, the DN check), export flows, renames, and the add of
  * an object still waiting for its export planned again. Decides; the sink writes.
  */
-import type { AgentRules } from '../../config/schema.js';
 import type { CsRow, MvRow } from '../../model/objects.js';
-import { desiredExportAttributes, exportChanges, isReferenceFlow, valueDelta } from '../../rules/flows.js';
+import { type AgentRules, referenceExportAttributes } from '../../config/schema.js';
+import { desiredExportAttributes, exportChanges, valueDelta } from '../../rules/flows.js';
 import { csIndexKey } from '../../rules/join.js';
 import {
   type AddressHolder,
@@ -309,13 +309,13 @@ export class Outbound {
     return source ? `${agent}\u0000${source.agent}\u0000${source.anchor ?? source.dn}` : `${agent}\u0000mv\u0000${mv.id}`;
   }
 
-  /** The connector attributes of an agent whose export flow is a list of references. */
-  private referenceAttributes(rules: AgentRules): Set<string> {
-    return new Set(
-      Object.entries(rules.exportFlows)
-        .filter(([, f]) => isReferenceFlow(f))
-        .map(([k]) => k.toLowerCase()),
-    );
+  /** Per agent, the connector attributes its export flows write as references (looked up once, not per object). */
+  private readonly referenceAttributesByAgent = new Map<string, ReadonlySet<string>>();
+
+  private referenceAttributes(agent: string, rules: AgentRules): ReadonlySet<string> {
+    let attrs = this.referenceAttributesByAgent.get(agent);
+    if (!attrs) this.referenceAttributesByAgent.set(agent, (attrs = new Set(referenceExportAttributes(rules))));
+    return attrs;
   }
 
   stageUpdate(mv: MvRow, c: CsRow, rules: AgentRules): void {
@@ -342,7 +342,7 @@ export class Outbound {
     }
     // A group dirbridge did not create (a hand-made one with the same address, joined) is left as its
     // owners keep it: its members are theirs.
-    if (!c.owned && this.referenceAttributes(rules).size) {
+    if (!c.owned && this.referenceAttributes(c.agent, rules).size) {
       d.explain(
         c.dn,
         c.agent,
@@ -375,7 +375,7 @@ export class Outbound {
         newDn = built.dn;
       }
     }
-    const refs = this.referenceAttributes(rules);
+    const refs = this.referenceAttributes(c.agent, rules);
     const changes = exportChanges(c.attributes, desired, new Set([...skip, ...refs]));
     // Lists of references (a group's members) are written as what changed in them, never replaced whole.
     const deltas = new Map<string, { added: string[]; removed: string[] }>();

@@ -9,12 +9,11 @@
  * (nested groups, a person projected later in the step) is looked at again at the end of the step,
  * and only then are its unresolved members recorded and reported.
  */
-import type { ReferenceFlow } from '../../config/schema.js';
+import { isReferenceFlow, type ReferenceFlow, referenceAttributesOf } from '../../config/schema.js';
 import type { UnresolvedReference } from '../../metaverse/unresolved-references.js';
 import type { CsRow, MvRow } from '../../model/objects.js';
 import type { ReferenceResolver } from '../../rules/flows.js';
-import { isReferenceFlow } from '../../rules/flows.js';
-import { dnKeyOf } from '../../metaverse/keys.js';
+import { dnKeyOf } from '../../util/dn.js';
 import type { Deciding } from './deciding.js';
 
 /** What one group object's resolution left unresolved, by attribute, until the end of the step. */
@@ -36,13 +35,9 @@ export class References {
   private readonly deferred = new Map<number, Deferred>();
 
   constructor(private readonly d: Deciding) {
-    for (const rules of Object.values(d.config.rules)) {
-      for (const [mvAttr, flow] of Object.entries(rules.importFlows)) {
-        if (!isReferenceFlow(flow)) continue;
-        const list = this.referenceAttributes.get(rules.objectType) ?? [];
-        if (!list.includes(mvAttr)) list.push(mvAttr);
-        this.referenceAttributes.set(rules.objectType, list);
-      }
+    for (const type of Object.keys(d.config.metaverse.objectTypes)) {
+      const attrs = referenceAttributesOf(d.config.rules, type);
+      if (attrs.length) this.referenceAttributes.set(type, attrs);
     }
     this.active = Object.values(d.config.rules).some((r) => [...Object.values(r.importFlows), ...Object.values(r.exportFlows)].some(isReferenceFlow));
   }
