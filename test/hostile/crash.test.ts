@@ -20,6 +20,13 @@ function run(config: string, profile: string, ...extra: string[]): { code: numbe
   return { code: r.status ?? -1, status: report.status, problems: report.steps.flatMap((s) => s.problems) };
 }
 
+/** How long an uninterrupted run of the profile takes, in milliseconds. */
+function timedRun(config: string, profile: string): number {
+  const started = performance.now();
+  run(config, profile);
+  return performance.now() - started;
+}
+
 function runAndKill(config: string, profile: string, ms: number): Promise<boolean> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [CLI, '--config', config, 'run', profile, '--json'], { env, stdio: 'ignore' });
@@ -63,11 +70,21 @@ describe('hostile: crash and concurrency', () => {
       writePeople();
     };
 
+    // Kill moments are fractions of how long an uninterrupted run takes on this machine now (shared
+    // machines vary by a factor of two or more), and the test goes on until it has really
+    // interrupted enough runs: fixed delays made it interrupt too few runs when the machine was fast.
+    const timing = quickstartCopy();
     add(300);
+    writeFileSync(join(timing.dir, 'domino-names.ldif'), readFileSync(join(dir, 'domino-names.ldif')));
+    const initialMs = timedRun(timing.config, 'initial');
+    const deltaMs = timedRun(timing.config, 'delta-cycle');
+    // A run with people coming and going takes longer than the quiet one timed: past 1 reaches its end.
+    const fractions = [0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 0.25, 0.45, 0.65, 0.85, 1.05];
     let kills = 0;
-    const delays = [150, 250, 350, 450, 550, 650, 200, 300, 400, 500, 600, 700, 800, 900, 275, 425, 575, 725, 875, 1000, 325];
-    for (const [i, ms] of delays.entries()) {
-      if (await runAndKill(config, i < 3 ? 'initial' : 'delta-cycle', ms)) kills++;
+    for (let i = 0; kills < 14 && i < 45; i++) {
+      const profile = i < 3 ? 'initial' : 'delta-cycle';
+      const ms = Math.max(50, Math.round((profile === 'initial' ? initialMs : deltaMs) * fractions[i % fractions.length]!));
+      if (await runAndKill(config, profile, ms)) kills++;
       if (i % 3 === 0) add(40);
       if (i % 3 === 1) remove(60);
     }
