@@ -17,21 +17,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { mirrorAgents, mirrorProfiles, mirrorRules } from '../test/integration/harness/mirror.js';
+import { mirrorGroups } from '../test/integration/harness/mirror.js';
 import { startSlapd, type Slapd } from '../test/integration/harness/slapd.js';
 import { writeConfig } from './config.js';
-import {
-  AD_GROUP_CONTACTS,
-  AD_MAILBOXES,
-  AD_SUFFIX,
-  DOMINO_GROUP_CONTACTS,
-  DOMINO_PEOPLE,
-  DOMINO_SUFFIX,
-  mailbox,
-  person,
-  writeAdSeed,
-  writeDominoSeed,
-} from './data.js';
+import { AD_MAILBOXES, AD_SUFFIX, DOMINO_PEOPLE, DOMINO_SUFFIX, mailbox, person, writeAdSeed, writeDominoSeed } from './data.js';
 import { type Timed, timeRun } from './measure.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -99,22 +88,16 @@ function modifyPeople(domino: Slapd, ad: Slapd, count: number, tag: string): voi
   ad.modify(Array.from({ length: count }, (_, i) => change(mailboxDn(i))).join('\n'));
 }
 
-/** The mirror configuration over the benchmark's directories: the quickstart's rules, the group agents writing groups. */
+/** The mirror configuration over the benchmark's directories: the bench's agents with `groups: mirror`. */
 function writeMirrorConfig(dir: string, domino: Slapd, ad: Slapd): string {
   const file = writeConfig(dir, domino, ad);
   const config = parse(readFileSync(file, 'utf8')) as Record<string, any>;
-  mirrorRules(config, { adGroupContactsOu: AD_GROUP_CONTACTS, dominoGroupContactsOu: DOMINO_GROUP_CONTACTS });
   const agents = config.agents as Record<string, any>;
   agents['domino-groups'].baseDn = DOMINO_GROUPS;
   agents['ad-groups'] = { ...agents['ad-groups'], baseDn: AD_GROUPS, filter: '(objectClass=group)', objectClasses: ['group'] };
-  mirrorAgents(agents);
-  for (const a of ['ad-groups', 'ad-mirror-groups']) {
-    agents[a].rangedAttributes = [];
-    delete agents[a].rangeSize;
-    delete agents[a].valueBatchSize;
-  }
-  delete agents['domino-mirror-groups'].valueBatchSize;
-  config.runProfiles = mirrorProfiles(dir);
+  mirrorGroups(config, { smallRanges: false });
+  // slapd shaped as AD does not answer ranged retrieval.
+  for (const a of ['ad-groups', 'ad-group-contacts']) agents[a].rangedAttributes = [];
   writeFileSync(file, stringify(config));
   return file;
 }
@@ -123,7 +106,7 @@ const sum = (t: Timed, type: string, key: string, agent?: string): number =>
   t.steps.filter((s) => s.type === type && (!agent || s.agent === agent)).reduce((n, s) => n + (s.stats[key] ?? 0), 0);
 
 function expectValues(what: string, t: Timed, perSide: number): void {
-  for (const agent of ['ad-mirror-groups', 'domino-mirror-groups']) {
+  for (const agent of ['ad-group-contacts', 'domino-group-contacts']) {
     const got = sum(t, 'export', 'valuesAdded', agent) + sum(t, 'export', 'valuesRemoved', agent);
     if (got !== perSide) throw new Error(`${what}: ${agent} wrote ${got} member values, expected ${perSide}`);
   }
@@ -156,7 +139,7 @@ try {
   console.error('[groups] first setup with the groups ...');
   const groupsInitial = await timeRun(configFile, 'initial');
   const memberValues = SMALL * SMALL_SIZE + LARGE * LARGE_SIZE;
-  for (const agent of ['ad-mirror-groups', 'domino-mirror-groups']) {
+  for (const agent of ['ad-group-contacts', 'domino-group-contacts']) {
     const adds = sum(groupsInitial, 'export', 'adds', agent);
     if (adds !== SMALL + LARGE) throw new Error(`the first setup with the groups added ${adds} groups to ${agent}, expected ${SMALL + LARGE}`);
   }

@@ -7,6 +7,7 @@ import { parseDn } from '../util/dn.js';
 import type { ZodError } from 'zod';
 import { configSchema, type DirbridgeConfig, type LdapAgentConfig, type SecretRef } from './schema.js';
 import { descriptorOf } from '../agents/registry.js';
+import { expandGroupModes } from './group-modes.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -63,7 +64,10 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (e) {
     throw new ConfigError(abs, [`cannot read the file: ${(e as Error).message}; pass --config PATH`]);
   }
-  const parsed = configSchema.safeParse(parseYaml(abs, text));
+  // `groups: mirror` is laid out into agents and rules first, so that what it writes is checked as if written by hand.
+  const expanded = expandGroupModes(parseYaml(abs, text));
+  if (expanded.problems.length) throw new ConfigError(abs, expanded.problems);
+  const parsed = configSchema.safeParse(expanded.config);
   if (!parsed.success) throw new ConfigError(abs, formatZodIssues(parsed.error));
   const config = parsed.data;
   const dir = dirname(abs);

@@ -5,6 +5,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { agentConfig } from '../agents/registry.js';
+import { groupModesSchema } from './group-modes.js';
 
 export { agentConfig };
 import { attributeName, secretRef } from '../util/config-fields.js';
@@ -230,6 +231,8 @@ export const configSchema = z
       })
       .strict(),
     runProfiles: z.string().optional(),
+    /** How each side's mail groups reach the other (src/config/group-modes.ts); laid out before validation. */
+    groups: groupModesSchema.optional(),
     safety,
     logging,
     history,

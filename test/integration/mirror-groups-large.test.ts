@@ -100,7 +100,7 @@ describe('mirrored groups of 5,000 members (slapd as Domino, Samba as AD)', () =
 
   it('an AD group of 5,000, read range by range, is a Domino group of exactly those 5,000 people', () => {
     const report = clean(d.cli(['run', 'delta-cycle', '--json']));
-    expect(exported(report, 'domino-mirror-groups')).toMatchObject({ adds: 1 });
+    expect(exported(report, 'domino-group-contacts')).toMatchObject({ adds: 1 });
     expect(keys(dominoMembers('Big Exchange'))).toEqual(keys(people.slice(0, SIZE)));
   });
 
@@ -119,8 +119,8 @@ describe('mirrored groups of 5,000 members (slapd as Domino, Samba as AD)', () =
       ]),
     );
     const report = clean(d.cli(['run', 'delta-cycle', '--json']));
-    expect(exported(report, 'ad-mirror-groups')).toEqual({ adds: 0, updates: 1, valuesAdded: SPARE, valuesRemoved: SPARE });
-    expect(exported(report, 'domino-mirror-groups')).toEqual({ adds: 0, updates: 1, valuesAdded: SPARE, valuesRemoved: SPARE });
+    expect(exported(report, 'ad-group-contacts')).toEqual({ adds: 0, updates: 1, valuesAdded: SPARE, valuesRemoved: SPARE });
+    expect(exported(report, 'domino-group-contacts')).toEqual({ adds: 0, updates: 1, valuesAdded: SPARE, valuesRemoved: SPARE });
     const notes = [...people.slice(SPARE, SIZE), ...into];
     expect(keys(await adMembers(`CN=Big Notes,${d.adGroupContactsOu}`))).toEqual(keys(notes.map((dn) => contact(people.indexOf(dn)))));
     const exchange = [...people.slice(0, SPARE), ...people.slice(2 * SPARE, SIZE), ...into];

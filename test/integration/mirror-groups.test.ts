@@ -155,11 +155,11 @@ describe('mirrored groups (slapd as Domino, Samba as AD)', () => {
     slapd.modify(`dn: cn=Notes All,${d.dominoGroupsOu}\nchangetype: modify\nadd: member\nmember: ${people.Bob}\n`);
     ran(d.cli(['run', 'delta-cycle', '--staging', '--json']), 'completed-warnings');
     const plan = d.cli(['plan', '--csv']).stdout;
-    expect(plan).toContain(`"ad-mirror-groups","modify","CN=Notes All,${d.adGroupContactsOu}","","member (add)","","${adContact('Bob Baker')}"`);
+    expect(plan).toContain(`"ad-group-contacts","modify","CN=Notes All,${d.adGroupContactsOu}","","member (add)","","${adContact('Bob Baker')}"`);
     const report = ran(cycle());
-    expect(exported(report, 'ad-mirror-groups')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 1, valuesRemoved: 0 });
+    expect(exported(report, 'ad-group-contacts')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 1, valuesRemoved: 0 });
     slapd.modify(`dn: cn=Notes All,${d.dominoGroupsOu}\nchangetype: modify\ndelete: member\nmember: ${people.Bob}\n`);
-    expect(exported(ran(cycle()), 'ad-mirror-groups')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 0, valuesRemoved: 1 });
+    expect(exported(ran(cycle()), 'ad-group-contacts')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 0, valuesRemoved: 1 });
   });
 
   it('a member removed and one added in one change are two values written, not the list', async () => {
@@ -167,7 +167,7 @@ describe('mirrored groups (slapd as Domino, Samba as AD)', () => {
       `dn: cn=Notes Sales,${d.dominoGroupsOu}\nchangetype: modify\ndelete: member\nmember: ${people.Bob}\n-\nadd: member\nmember: ${people.Carol}\n`,
     );
     const report = ran(cycle());
-    expect(exported(report, 'ad-mirror-groups')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 1, valuesRemoved: 1 });
+    expect(exported(report, 'ad-group-contacts')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 1, valuesRemoved: 1 });
     expect(dns(text((await adGroup('Notes Sales'))?.member))).toEqual(dns([adContact('Alice Archer'), adContact('Carol Cooper')]));
   });
 
@@ -177,7 +177,7 @@ describe('mirrored groups (slapd as Domino, Samba as AD)', () => {
     await d.adModify(xsales, { member: [`CN=Paula Perez,${d.adPeopleOu}`, rita] });
     const report = ran(cycle());
     expect(exported(report, 'domino-contacts').adds).toBe(1);
-    expect(exported(report, 'domino-mirror-groups')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 1, valuesRemoved: 1 });
+    expect(exported(report, 'domino-group-contacts')).toEqual({ adds: 0, updates: 1, deletes: 0, valuesAdded: 1, valuesRemoved: 1 });
     expect(dns(dominoGroup('Exchange Sales')!.members)).toEqual(dns([dominoContact('Paula Perez'), dominoContact('Rita Reyes')]));
     expect(allExports(ran(cycle()))).toBe(0);
   });
@@ -229,7 +229,7 @@ describe('mirrored groups (slapd as Domino, Samba as AD)', () => {
   it('a group renamed at home is renamed on the other side, and the group that holds it follows in the same cycle', async () => {
     await d.adMove(`CN=Exchange Sales,${d.adGroupsOu}`, `CN=Exchange Sales Team,${d.adGroupsOu}`);
     const report = ran(cycle());
-    expect(exported(report, 'domino-mirror-groups').adds).toBe(0);
+    expect(exported(report, 'domino-group-contacts').adds).toBe(0);
     expect(dominoGroup('Exchange Sales')).toBeUndefined();
     expect(dns(dominoGroup('Exchange Sales Team')!.members)).toEqual(dns([dominoContact('Paula Perez'), dominoContact('Rita Reyes')]));
     expect(dns(dominoGroup('Exchange All')!.members)).toEqual(dns([`cn=Exchange Sales Team,${d.dominoGroupContactsOu}`]));
@@ -244,7 +244,7 @@ describe('mirrored groups (slapd as Domino, Samba as AD)', () => {
     ran(cycle());
     await d.addAdGroup({ cn: 'Hand Made', mail: 'hand.made@exchange.acme.test', members: [`CN=Paula Perez,${d.adPeopleOu}`] });
     const report = ran(cycle());
-    expect(exported(report, 'domino-mirror-groups')).toEqual({ adds: 0, updates: 0, deletes: 0, valuesAdded: 0, valuesRemoved: 0 });
+    expect(exported(report, 'domino-group-contacts')).toEqual({ adds: 0, updates: 0, deletes: 0, valuesAdded: 0, valuesRemoved: 0 });
     const hand = dominoGroup('Hand Made')!;
     expect(hand.members).toEqual([people.Alice]);
     expect(hand.description).toEqual([]);

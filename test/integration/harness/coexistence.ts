@@ -16,7 +16,7 @@ import { run } from './process.js';
 import type { SambaInfo } from './samba.js';
 import { inject } from 'vitest';
 import { startSlapd, type Slapd } from './slapd.js';
-import { mirrorAgents, mirrorProfiles, mirrorRules } from './mirror.js';
+import { mirrorGroups } from './mirror.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -94,9 +94,9 @@ export interface DeployOptions {
   /** Changes to the quickstart's rules before they are written (another routing design). */
   editRules?: (rules: Record<string, any>) => void;
   /**
-   * Mirrored groups in both directions: Domino groups become AD distribution groups (ad-mirror-groups)
-   * and Exchange groups become Domino Group documents (domino-mirror-groups), with their members, in
-   * place of the group contacts; the run profiles are the shipped ones with those agents named instead.
+   * Mirrored groups in both directions (`groups: mirror`): Domino groups become AD distribution groups
+   * and Exchange groups become Domino Group documents, with their members, written by the agents that
+   * would otherwise write the group contacts (ad-group-contacts, domino-group-contacts).
    */
   mirrorGroups?: boolean;
 }
@@ -150,7 +150,6 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
   // On a Domino agent the agent itself writes MailSystem (contactMailSystem); the file example needed a flow.
   delete rules['domino-contacts'].exportFlows.mailsystem;
   delete rules['domino-group-contacts'].exportFlows.mailsystem;
-  if (options.mirrorGroups) mirrorRules(quickstart, { adGroupContactsOu, dominoGroupContactsOu });
   options.editRules?.(rules);
 
   // Every agent of a side talks to the same server with the same account.
@@ -293,8 +292,7 @@ export async function deploy(slapd: Slapd, samba: SambaInfo, options: DeployOpti
     },
     rules,
   };
-  if (options.mirrorGroups) mirrorAgents(config.agents as Record<string, any>);
-  if (options.mirrorGroups) config.runProfiles = mirrorProfiles(dir);
+  if (options.mirrorGroups) mirrorGroups(config, { smallRanges: true });
   for (const [agent, url] of Object.entries(options.urls ?? {})) (config.agents as Record<string, { url: string }>)[agent]!.url = url;
   const configFile = join(dir, 'dirbridge.yaml');
   writeFileSync(configFile, stringify(config));
