@@ -60,7 +60,7 @@ export const LAYOUTS: Record<Direction, DirectionLayout> = {
     targetTypes: ['ad-ldap', 'ldif'],
     readClasses: ['group'],
     filter: '(objectClass=group)',
-    attributes: ['cn', 'displayName', 'mail', 'mailNickname', 'sAMAccountName', 'proxyAddresses', 'description', 'groupType', 'member'],
+    attributes: ['cn', 'displayName', 'mail', 'mailNickname', 'sAMAccountName', 'proxyAddresses', 'legacyExchangeDN', 'description', 'groupType', 'member'],
     provisionClasses: ['top', 'group'],
     exportFlows: {
       cn: 'cn',
@@ -97,6 +97,31 @@ export const LAYOUTS: Record<Direction, DirectionLayout> = {
   },
 };
 
+/**
+ * The writer of a direction reads both kinds of object it may have made in its container: the
+ * contacts of address mode and the groups of mirror mode. After a switch of `groups:` either way,
+ * the objects of the old mode are then still seen, and the sync replaces each (see
+ * Outbound.replaceOtherKind) rather than leaving it where the new one goes. A writer of another type
+ * (exo-contacts) or without a filter (it reads everything already) is left as it is.
+ */
+function readsBothKinds(config: Obj, direction: Direction): void {
+  const layout = LAYOUTS[direction];
+  const agents = isObj(config.agents) ? config.agents : {};
+  const target = agents[layout.target];
+  if (!isObj(target) || !layout.targetTypes.includes(String(target.type))) return;
+  // The groups mirror mode writes stand where the other side's group source may read: it reads their
+  // stamp, so that a mirrored group (or one left from mirror mode until it is replaced) is never taken
+  // for one of that side's own, and mirrored or carried back.
+  const rules = isObj(config.rules) ? config.rules[layout.target] : undefined;
+  const stamp = isObj(rules) && isObj(rules.ownership) ? rules.ownership.attribute : undefined;
+  const otherSource = agents[LAYOUTS[direction === 'dominoToExchange' ? 'exchangeToDomino' : 'dominoToExchange'].source];
+  if (typeof stamp === 'string' && isObj(otherSource)) addTo(otherSource, 'attributes', stamp);
+  if (Array.isArray(target.objectClasses)) target.objectClasses = withValues(layout.readClasses, ...target.objectClasses.map(String));
+  if (target.type === 'ldif' || typeof target.filter !== 'string') return;
+  const filter = target.filter.trim().startsWith('(') ? target.filter.trim() : `(${target.filter.trim()})`;
+  if (filter.toLowerCase() !== layout.filter.toLowerCase()) target.filter = `(|${layout.filter}${filter})`;
+}
+
 /** The mode of each direction a `groups:` value gives (absent: both address). */
 export function groupModes(value: z.infer<typeof groupModesSchema> | undefined): Record<Direction, GroupMode> {
   if (value === undefined) return { dominoToExchange: 'address', exchangeToDomino: 'address' };
@@ -132,6 +157,7 @@ export function expandGroupModes(raw: unknown): { config: unknown; problems: str
   const modes = groupModes(parsed.data);
   for (const direction of Object.keys(LAYOUTS) as Direction[]) {
     if (modes[direction] === 'mirror') problems.push(...mirror(config, direction));
+    else readsBothKinds(config, direction);
   }
   return { config, problems };
 }
@@ -182,17 +208,10 @@ function mirror(config: Obj, direction: Direction): string[] {
   };
   const source = agents[layout.source] as Obj;
   addTo(source, 'attributes', 'member');
-  // The groups written stand where the other side's group source may read: it reads their stamp, so
-  // that a mirrored group is never taken for one of that side's own (and mirrored back).
-  const otherSource = agents[LAYOUTS[direction === 'dominoToExchange' ? 'exchangeToDomino' : 'dominoToExchange'].source];
-  if (isObj(otherSource)) addTo(otherSource, 'attributes', stamp);
-
-  // The other side: groups instead of contacts, with the same join, DN and stamp.
-  target.objectClasses = layout.readClasses;
-  if (target.type !== 'ldif') {
-    target.filter = layout.filter;
-    target.attributes = withValues(layout.attributes, stamp);
-  }
+  // The other side: groups instead of contacts, with the same join, DN and stamp. It still reads the
+  // contacts it made in address mode, so that each is replaced by its group (not left beside it).
+  readsBothKinds(config, direction);
+  if (target.type !== 'ldif') target.attributes = withValues(layout.attributes, stamp);
   const provision: Obj = { ...(targetRules.provision as Obj), objectClasses: layout.provisionClasses };
   // A contact's reply address (legacyExchangeDN, X500) is not written on groups.
   delete provision.legacyExchangeDN;

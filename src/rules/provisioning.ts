@@ -28,6 +28,20 @@ export function buildDn(template: string, mvAttributes: AttributeMap): { dn: str
   return { dn };
 }
 
+/**
+ * Whether an object in the target is of another kind than the rule creates: it shares none of the
+ * rule's object classes but `top` (a contact where the rule makes groups, a group where it makes
+ * contacts: what `groups: address` made, after a switch to `mirror`, and back). A mail user where the
+ * rule makes contacts shares `person` and is not another kind. An object read without its classes,
+ * or a rule that names none, says nothing.
+ */
+export function isOtherKind(objectClasses: readonly string[], rules: AgentRules): boolean {
+  const made = (rules.provision?.objectClasses ?? []).map((c) => c.toLowerCase()).filter((c) => c !== 'top');
+  if (!made.length || !objectClasses.length) return false;
+  const have = new Set(objectClasses.map((c) => c.toLowerCase()));
+  return !made.some((c) => have.has(c));
+}
+
 /** Why the MV object cannot be provisioned (missing or unusable required attributes), if it cannot. */
 export function provisioningProblem(mvAttributes: AttributeMap, required: readonly string[]): Problem | undefined {
   for (const attr of required) {
@@ -130,6 +144,25 @@ export function replyAddresses(rules: AgentRules, seed: string, current: Attribu
     legacyexchangedn: [legacyDn],
     proxyaddresses: proxies.some((p) => p.toLowerCase() === x500.toLowerCase()) ? proxies : [...proxies, x500],
   };
+}
+
+/**
+ * What an object keeps of the one it replaces (see isOtherKind): that object's legacyExchangeDN and
+ * X500: proxy addresses, added to its own proxy addresses, so that replies to mail sent to the old
+ * object still arrive. Nothing when the new object has no proxy addresses (a Domino document).
+ */
+export function carriedReplyAddresses(replaced: AttributeMap, planned: AttributeMap): AttributeMap {
+  const proxies = planned['proxyaddresses'];
+  if (!proxies?.length) return {};
+  const legacyDn = replaced['legacyexchangedn']?.[0];
+  const have = new Set(proxies.map((p) => p.toLowerCase()));
+  const carried: string[] = [];
+  for (const p of [...(legacyDn ? [x500Proxy(legacyDn)] : []), ...(replaced['proxyaddresses'] ?? []).filter(isX500Proxy)]) {
+    if (have.has(p.toLowerCase())) continue;
+    have.add(p.toLowerCase());
+    carried.push(p);
+  }
+  return carried.length ? { proxyaddresses: [...proxies, ...carried] } : {};
 }
 
 /**

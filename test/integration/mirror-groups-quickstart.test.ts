@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { quickstartCopy } from './harness/quickstart.js';
 
 const CLI = join(resolve(import.meta.dirname, '../..'), 'dist/cli/main.js');
@@ -28,7 +29,8 @@ function run(config: string, profile: string): Step[] {
 /** The entries of an LDIF content file, by DN: their attributes as lower-case name to values. */
 function entries(file: string): Map<string, Record<string, string[]>> {
   const out = new Map<string, Record<string, string[]>>();
-  for (const record of readFileSync(file, 'utf8').split(/\n\n+/)) {
+  // LDIF folds long lines: a line that starts with a space continues the one before.
+  for (const record of readFileSync(file, 'utf8').replace(/\n /g, '').split(/\n\n+/)) {
     const lines = record.split('\n').filter((l) => l && !l.startsWith('version:') && !l.startsWith('#'));
     const dn = lines.shift()?.replace(/^dn: /, '');
     if (!dn) continue;
@@ -96,5 +98,59 @@ describe('groups: mirror on the quickstart (LDIF files)', () => {
     expect(quiet.filter((s) => s.type === 'export').map((s) => [s.agent, s.stats.adds! + s.stats.updates! + s.stats.deletes!])).toEqual(
       quiet.filter((s) => s.type === 'export').map((s) => [s.agent, 0]),
     );
+  });
+});
+
+describe('a switch of groups: on a running deployment (LDIF files)', () => {
+  let config: string;
+  let dir: string;
+  const adFile = (): Map<string, Record<string, string[]>> => entries(join(dir, 'work/ad-group-contacts.ldif'));
+  const dominoFile = (): Map<string, Record<string, string[]>> => entries(join(dir, 'work/domino-group-contacts.ldif'));
+  const SALES = 'CN=Notes Sales,OU=Domino Groups,DC=acme,DC=example';
+  const setGroups = (groups: string): void => {
+    const raw = parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
+    writeFileSync(config, stringify({ ...raw, groups }));
+  };
+  const exported = (steps: Step[]): [string, number, number, number][] =>
+    steps.filter((s) => s.type === 'export' && /group/.test(s.agent)).map((s) => [s.agent, s.stats.adds!, s.stats.updates!, s.stats.deletes!]);
+  let contactLegacyDn: string[] | undefined;
+
+  beforeAll(() => {
+    ({ config, dir } = quickstartCopy({ groups: 'address' }));
+    run(config, 'initial');
+    contactLegacyDn = adFile().get(SALES)?.legacyexchangedn;
+  });
+
+  it('address to mirror: the full cycle replaces each contact dirbridge made by its group, at the same DN, keeping its X.500 address', () => {
+    expect(adFile().get(SALES)?.objectclass).toContain('contact');
+    setGroups('mirror');
+    const steps = run(config, 'full-cycle');
+    expect(exported(steps)).toEqual([
+      ['ad-group-contacts', 2, 0, 2],
+      ['domino-group-contacts', 2, 0, 2],
+    ]);
+    const sales = adFile().get(SALES)!;
+    expect(sales).toMatchObject({ objectclass: ['top', 'group'], grouptype: ['8'], admindescription: ['dirbridge:managed'] });
+    // Outlook's cached X.500 address of the contact still finds the group.
+    expect(sales.proxyaddresses).toEqual(['SMTP:notes.sales@acme.example', `X500:${contactLegacyDn![0]}`]);
+    expect([...adFile().values()].every((e) => !e.objectclass!.includes('contact'))).toBe(true);
+    expect([...dominoFile().values()].map((e) => e.objectclass)).toEqual([['dominoGroup'], ['dominoGroup']]);
+    // Nothing left pending: the next cycle writes nothing.
+    expect(exported(run(config, 'delta-cycle'))).toEqual(exported(run(config, 'delta-cycle')).map(([a]) => [a, 0, 0, 0]));
+  });
+
+  it('and back to address: contacts again, with the legacyExchangeDN they had, and nothing left pending', () => {
+    setGroups('address');
+    expect(exported(run(config, 'full-cycle'))).toEqual([
+      ['ad-group-contacts', 2, 0, 2],
+      ['domino-group-contacts', 2, 0, 2],
+    ]);
+    const sales = adFile().get(SALES)!;
+    expect(sales.objectclass).toContain('contact');
+    expect(sales.legacyexchangedn).toEqual(contactLegacyDn);
+    expect(sales.member).toBeUndefined();
+    expect([...dominoFile().values()].every((e) => e.objectclass!.includes('dominoPerson'))).toBe(true);
+    const quiet = run(config, 'delta-cycle');
+    expect(exported(quiet)).toEqual(exported(quiet).map(([a]) => [a, 0, 0, 0]));
   });
 });

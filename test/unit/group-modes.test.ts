@@ -78,12 +78,35 @@ function loadProblems(config: unknown): string[] {
 }
 
 describe('groups: address | mirror', () => {
-  it('address, or no key, leaves the configuration as written', () => {
+  it('no key leaves the configuration as written', () => {
     const config = quickstart();
-    expect(config.groups).toBe('address');
-    expect(expanded(config)).toEqual(quickstart());
     delete config.groups;
     expect(expandGroupModes(config).config).toBe(config);
+  });
+
+  it('address keeps the rules, and the writers also read the groups mirror mode made there (to replace them after a switch back)', () => {
+    const config = onServers();
+    const out = expanded({ ...config, groups: 'address' });
+    expect(out.rules).toEqual(config.rules);
+    expect(out.agents['ad-group-contacts']).toEqual({
+      ...config.agents['ad-group-contacts'],
+      filter: '(|(objectClass=group)(objectClass=contact))',
+      objectClasses: ['group', 'contact'],
+    });
+    expect(out.agents['domino-group-contacts']).toMatchObject({
+      filter: '(|(objectClass=dominoGroup)(objectClass=dominoPerson))',
+      objectClasses: ['dominoGroup', 'dominoPerson'],
+    });
+    // A group left from mirror mode, until it is replaced, is never taken for one of that side's own.
+    expect(out.agents['ad-groups'].attributes).toContain('adminDescription');
+    // On files, the classes a file agent picks its records by.
+    const files = expanded(quickstart());
+    expect(files.agents['ad-group-contacts']).toEqual({ ...quickstart().agents['ad-group-contacts'], objectClasses: ['group', 'contact'] });
+    expect(files.rules).toEqual(quickstart().rules);
+    // An Exchange Online writer is not touched.
+    const cloud = onServers();
+    cloud.agents['ad-group-contacts'] = { type: 'exo-contacts', tenantId: 't', clientId: 'c', clientSecret: { env: 'PW' } };
+    expect(expanded({ ...cloud, groups: 'address' }).agents['ad-group-contacts']).toEqual(cloud.agents['ad-group-contacts']);
   });
 
   it('mirror lays out both directions over the shipped agents: members imported as references, groups written with them', () => {
@@ -96,10 +119,11 @@ describe('groups: address | mirror', () => {
       resolveIn: ['domino-people', 'domino-contacts', 'domino-groups', 'domino-group-contacts', 'domino-mailins'],
     });
     expect(out.agents['domino-groups'].attributes).toContain('member');
-    // AD groups: a universal distribution group, the rule's own DN and stamp, no contact attributes.
+    // AD groups: a universal distribution group, the rule's own DN and stamp, no contact attributes;
+    // the contacts of address mode are read too, so that a switch replaces them.
     expect(out.agents['ad-group-contacts']).toMatchObject({
-      filter: '(objectClass=group)',
-      objectClasses: ['group'],
+      filter: '(|(objectClass=group)(objectClass=contact))',
+      objectClasses: ['group', 'contact'],
       baseDn: 'OU=Domino Groups,DC=acme,DC=example',
     });
     expect(out.agents['ad-group-contacts'].attributes).toEqual([
@@ -109,6 +133,7 @@ describe('groups: address | mirror', () => {
       'mailNickname',
       'sAMAccountName',
       'proxyAddresses',
+      'legacyExchangeDN',
       'description',
       'groupType',
       'member',
@@ -128,7 +153,10 @@ describe('groups: address | mirror', () => {
     // The other way, and each side's group source reads the stamp of the groups written beside it.
     expect(out.rules['ad-groups'].importFlows.members.resolveIn[0]).toBe('ad-mailboxes');
     expect(out.agents['ad-groups'].attributes).toEqual(expect.arrayContaining(['member', 'adminDescription']));
-    expect(out.agents['domino-group-contacts']).toMatchObject({ filter: '(objectClass=dominoGroup)', objectClasses: ['dominoGroup'] });
+    expect(out.agents['domino-group-contacts']).toMatchObject({
+      filter: '(|(objectClass=dominoGroup)(objectClass=dominoPerson))',
+      objectClasses: ['dominoGroup', 'dominoPerson'],
+    });
     expect(out.rules['domino-group-contacts'].provision.objectClasses).toEqual(['dominoGroup']);
     expect(out.rules['domino-group-contacts'].exportFlows).toMatchObject({ grouptype: { constant: '1' }, internetaddress: 'mail' });
     expect(out.rules['domino-group-contacts'].exportFlows.sn).toBeUndefined();
@@ -139,7 +167,11 @@ describe('groups: address | mirror', () => {
     const out = expanded({ ...config, groups: { dominoToExchange: 'mirror' } });
     expect(out.rules['ad-group-contacts'].provision.objectClasses).toEqual(['top', 'group']);
     expect(out.rules['domino-group-contacts']).toEqual(config.rules['domino-group-contacts']);
-    expect(out.agents['domino-group-contacts']).toEqual(config.agents['domino-group-contacts']);
+    expect(out.agents['domino-group-contacts']).toEqual({
+      ...config.agents['domino-group-contacts'],
+      filter: '(|(objectClass=dominoGroup)(objectClass=dominoPerson))',
+      objectClasses: ['dominoGroup', 'dominoPerson'],
+    });
     expect(out.rules['ad-groups'].importFlows.members).toBeUndefined();
     // Even so, the Exchange side's group source must not take the mirrored Domino groups for Exchange groups.
     expect(out.agents['ad-groups'].attributes).toContain('adminDescription');
@@ -147,7 +179,7 @@ describe('groups: address | mirror', () => {
 
   it('on LDIF files (the quickstart) only the object classes change: a file agent reads every attribute', () => {
     const out = expanded({ ...quickstart(), groups: 'mirror' });
-    expect(out.agents['ad-group-contacts']).toEqual({ ...quickstart().agents['ad-group-contacts'], objectClasses: ['group'] });
+    expect(out.agents['ad-group-contacts']).toEqual({ ...quickstart().agents['ad-group-contacts'], objectClasses: ['group', 'contact'] });
     expect(configSchema.safeParse(out).success).toBe(true);
   });
 

@@ -2,7 +2,10 @@
  * The synchronizer's decisions without servers or a store: the shipped quickstart rules over an
  * in-memory view, each decision laid over it by the overlay that preview uses.
  */
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { AgentRules } from '../../src/config/schema.js';
@@ -15,7 +18,17 @@ import { indexValues } from '../../src/metaverse/store.js';
 import { emptyStats, type CsRow, type MvRow, type PendingExport, type StepStats } from '../../src/model/objects.js';
 import { normalizeDn } from '../../src/util/dn.js';
 
-const { config } = loadConfig(resolve(import.meta.dirname, '../../examples/quickstart/dirbridge.yaml'));
+const QUICKSTART = resolve(import.meta.dirname, '../../examples/quickstart/dirbridge.yaml');
+const { config } = loadConfig(QUICKSTART);
+type Config = typeof config;
+
+/** The quickstart with its `groups:` key set otherwise. */
+function withGroups(groups: string): Config {
+  const file = join(mkdtempSync(join(tmpdir(), 'dirbridge-sync-')), 'dirbridge.yaml');
+  const raw = parse(readFileSync(QUICKSTART, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, stringify({ ...raw, groups, runProfiles: resolve(import.meta.dirname, '../../run-profiles') }));
+  return loadConfig(file).config;
+}
 const CONTACTS_OU = 'OU=Domino Contacts,DC=acme,DC=example';
 const PEOPLE_OU = 'ou=people,o=acme';
 
@@ -84,9 +97,13 @@ function person(view: MemoryView, name: string, extra: Partial<CsRow> = {}): CsR
 
 /** Syncs objects as a sync step would (its end included); what it decided, in order, and its counters. */
 function sync(view: MemoryView, ...cs: CsRow[]): { overlay: Overlay; decisions: Decision[]; kinds: string[]; stats: StepStats } {
+  return syncWith(config, view, ...cs);
+}
+
+function syncWith(rules: Config, view: MemoryView, ...cs: CsRow[]): { overlay: Overlay; decisions: Decision[]; kinds: string[]; stats: StepStats } {
   const overlay = new Overlay(view);
   const stats = emptyStats();
-  const decisions = new Decisions({ config, view: overlay, sink: overlay, stats, tracing: false });
+  const decisions = new Decisions({ config: rules, view: overlay, sink: overlay, stats, tracing: false });
   for (const c of cs) decisions.syncObject(c.id);
   decisions.endStep();
   return { overlay, decisions: overlay.decisions, kinds: overlay.decisions.map((d) => d.kind), stats };
@@ -544,5 +561,142 @@ describe('the move of a person to Exchange', () => {
     const { decisions, overlay } = sync(view, mailbox(view));
     expect(decisions.some((d) => d.kind === 'delete-mv' || d.kind === 'record-move')).toBe(false);
     expect(overlay.problems.map((p) => p.code)).toEqual(['address-conflict']);
+  });
+});
+
+describe('a switch of groups: the objects of the old mode are replaced, never left beside the new ones', () => {
+  const GROUPS_OU = 'OU=Domino Groups,DC=acme,DC=example';
+  const CONTACT = ['top', 'person', 'organizationalPerson', 'contact'];
+  const LEGACY_DN = '/o=Acme/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=0123abcd';
+  const mirror = withGroups('mirror');
+  const address = withGroups('address');
+
+  /** A Domino mail group, changed in Domino (its sync is due), and its metaverse object. */
+  function group(view: MemoryView): { source: CsRow; mv: MvRow } {
+    view.fullImports.add('ad-group-contacts').add('domino-groups');
+    const mv = view.addMv('DominoGroup', {
+      cn: ['Notes Sales'],
+      displayName: ['Notes Sales'],
+      mail: ['notes.sales@acme.example'],
+      mailNickname: ['notes.sales'],
+    });
+    const source = view.addCs({
+      agent: 'domino-groups',
+      dn: 'cn=Notes Sales,ou=Groups,o=Acme',
+      objectClasses: ['dominoGroup'],
+      attributes: { cn: ['Notes Sales'], internetaddress: ['notes.sales@acme.example'], grouptype: ['1'] },
+      mvId: mv.id,
+      linkKind: 'projection',
+      pendingImport: 'update',
+    });
+    return { source, mv };
+  }
+
+  /** The contact address mode made for it. */
+  const contactOf = (view: MemoryView, mv: MvRow | null, extra: Partial<CsRow> = {}): CsRow =>
+    view.addCs({
+      agent: 'ad-group-contacts',
+      dn: `CN=Notes Sales,${GROUPS_OU}`,
+      objectClasses: CONTACT,
+      attributes: {
+        cn: ['Notes Sales'],
+        mail: ['notes.sales@acme.example'],
+        targetaddress: ['SMTP:notes.sales@acme.example'],
+        proxyaddresses: ['SMTP:notes.sales@acme.example', `X500:${LEGACY_DN}`],
+        legacyexchangedn: [LEGACY_DN],
+        admindescription: ['dirbridge:managed'],
+      },
+      mvId: mv?.id ?? null,
+      owned: mv !== null,
+      linkKind: mv ? 'provisioning' : null,
+      ...extra,
+    });
+
+  it('after a switch to mirror, the contact dirbridge made is deleted and the group added at its DN, keeping its X.500 address', () => {
+    const view = new MemoryView();
+    const { source, mv } = group(view);
+    const contact = contactOf(view, mv);
+    const { decisions, overlay } = syncWith(mirror, view, source);
+    expect(decisions).toContainEqual(
+      expect.objectContaining({
+        kind: 'unlink',
+        cs: expect.objectContaining({ id: contact.id }),
+        event: 'deprovision',
+        detail: expect.stringMatching(/^replaced: /),
+      }),
+    );
+    const added = decisions.find((d) => d.kind === 'provision');
+    expect(added).toMatchObject({
+      agent: 'ad-group-contacts',
+      dn: contact.dn,
+      objectClasses: ['top', 'group'],
+      attributes: { grouptype: ['8'], proxyaddresses: ['SMTP:notes.sales@acme.example', `X500:${LEGACY_DN}`], admindescription: ['dirbridge:managed'] },
+    });
+    expect(overlay.exports(Object.keys(mirror.agents)).staged.map((p) => [p.operation, p.dn])).toEqual([
+      ['delete', contact.dn],
+      ['add', contact.dn],
+    ]);
+    expect(overlay.problems).toEqual([]);
+  });
+
+  it('a hand-made contact joined in address mode is left as its owners keep it: nothing deleted, nothing written, no group beside it', () => {
+    const view = new MemoryView();
+    const { source, mv } = group(view);
+    contactOf(view, mv, { owned: false, linkKind: 'join', attributes: { cn: ['Notes Sales'], mail: ['notes.sales@acme.example'] } });
+    const { decisions, overlay } = syncWith(mirror, view, source);
+    expect(decisions.filter((d) => d.kind === 'stage-export' || d.kind === 'provision' || d.kind === 'unlink')).toEqual([]);
+    expect(overlay.problems).toEqual([]);
+  });
+
+  it('an object of another kind that only shares person is no other kind: a mail user joined for a person keeps its updates', () => {
+    const view = new MemoryView();
+    const mv = view.addMv('DominoUser', { cn: ['Ann Archer'], mail: ['ann.archer@notes.acme.test'], sn: ['Archer'] });
+    const ann = person(view, 'Ann Archer', { mvId: mv.id, pendingImport: 'update', linkKind: 'projection' });
+    const user = view.addCs({
+      agent: 'ad-contacts',
+      dn: `CN=Ann Archer,${CONTACTS_OU}`,
+      objectClasses: ['top', 'person', 'organizationalPerson', 'user'],
+      attributes: { cn: ['Ann Archer'], mail: ['ann.archer@notes.acme.test'] },
+      mvId: mv.id,
+      linkKind: 'join',
+    });
+    const { overlay } = sync(view, ann);
+    expect(overlay.exports(Object.keys(config.agents)).staged).toEqual([expect.objectContaining({ csId: user.id, operation: 'update' })]);
+  });
+
+  it('switched back before the replacement was sent (its deletion held): the group is not added, the contact joined again and its deletion withdrawn', () => {
+    const view = new MemoryView();
+    const { source, mv } = group(view);
+    const contact = contactOf(view, null);
+    view.pending.set(contact.id, { csId: contact.id, agent: 'ad-group-contacts', operation: 'delete', dn: contact.dn, attempts: 0, lastError: null });
+    const planned = view.addCs({
+      agent: 'ad-group-contacts',
+      dn: contact.dn,
+      objectClasses: ['top', 'group'],
+      attributes: { cn: ['Notes Sales'], mail: ['notes.sales@acme.example'], grouptype: ['8'], admindescription: ['dirbridge:managed'] },
+      mvId: mv.id,
+      owned: true,
+      provisioned: true,
+      linkKind: 'provisioning',
+    });
+    view.pending.set(planned.id, {
+      csId: planned.id,
+      agent: 'ad-group-contacts',
+      operation: 'add',
+      dn: planned.dn,
+      objectClasses: ['top', 'group'],
+      attributes: planned.attributes,
+      attempts: 0,
+      lastError: null,
+    });
+    const { decisions, overlay } = syncWith(address, view, source);
+    expect(decisions).toContainEqual(
+      expect.objectContaining({ kind: 'remove-cs', cs: expect.objectContaining({ id: planned.id }), operation: 'provision-cancel' }),
+    );
+    expect(decisions).toContainEqual(expect.objectContaining({ kind: 'link', cs: expect.objectContaining({ id: contact.id }), owned: true }));
+    const { staged, withdrawn } = overlay.exports(Object.keys(address.agents));
+    // The contact gets what address mode writes as an update: the same object, never deleted.
+    expect(withdrawn.map((p) => [p.operation, p.csId])).toEqual([['add', planned.id]]);
+    expect(staged.map((p) => [p.operation, p.csId])).toEqual([['update', contact.id]]);
   });
 });

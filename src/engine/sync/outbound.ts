@@ -11,12 +11,15 @@ import {
   type AddressHolder,
   addressConflictProblem,
   buildDn,
+  carriedReplyAddresses,
+  isOtherKind,
   keepX500,
   mailSourceAttributes,
   planNewObject,
   provisioningProblem,
   replyAddresses,
 } from '../../rules/provisioning.js';
+import { deprovisionAction } from '../../rules/deletion.js';
 import { carriesStamp, evaluateScope } from '../../rules/scope.js';
 import { parseDn, sameDn } from '../../util/dn.js';
 import type { Deciding } from './deciding.js';
@@ -113,7 +116,8 @@ export class Outbound {
     return '; its staged deletion, not sent yet, is withdrawn';
   }
 
-  private provision(mv: MvRow, agent: string, rules: AgentRules): void {
+  /** `replaced`: the object of another kind this one takes the place of (see replace), whose X.500 addresses it keeps. */
+  private provision(mv: MvRow, agent: string, rules: AgentRules, replaced?: CsRow): void {
     const { d } = this;
     // Into a directory never read, a hand-made contact for this person could not be joined: it would
     // get a second one. Nothing is provisioned there before the agent's first full import completes.
@@ -178,7 +182,10 @@ export class Outbound {
               .join(', ')}`,
     );
     if ('problem' in planned) return d.report(mv, planned.problem);
-    const { dn, objectClasses, attributes } = planned.plan;
+    const { dn, objectClasses } = planned.plan;
+    const attributes = replaced
+      ? { ...planned.plan.attributes, ...carriedReplyAddresses(replaced.attributes, planned.plan.attributes) }
+      : planned.plan.attributes;
     const taken = d.dnHolder(agent, dn);
     if (taken) {
       // Reported at the end of the step if the DN is still held then (see blockedByDn).
@@ -207,7 +214,7 @@ export class Outbound {
       objectClasses: objectClasses ?? [],
       attributes,
       mvId: mv.id,
-      detail: `provisioned by rules.${agent}.provision`,
+      detail: `provisioned by rules.${agent}.provision${replaced ? `, in place of ${replaced.dn} (objectClass ${replaced.objectClasses.join(', ')}), which dirbridge made` : ''}`,
     });
     d.refs.deferAll(csId, dn, members.missing);
     d.stats.provisions++;
@@ -222,28 +229,16 @@ export class Outbound {
     const { d } = this;
     if (!d.mayHoldDisconnectors(agent)) return false;
     for (const [i, rule] of rules.join.entries()) {
-      const found = new Map<number, CsRow>();
-      for (const v of (mv.attributes[rule.mv] ?? []).map((x) => x.toLowerCase())) {
-        for (const c of d.view.findDisconnectors(agent, csIndexKey(rule), v)) {
-          // Not one the directory no longer holds (a contact deleted by hand, being disconnected as
-          // this person is looked at again), nor one whose deletion may already have gone out, nor a
-          // provisioned one never confirmed in the directory. One whose deletion is only staged is
-          // taken back (see withdrawnDeletion).
-          if (c.pendingImport === 'delete') continue;
-          const pending = d.view.getPendingExport(c.id);
-          if (pending?.operation === 'delete' && (pending.sentAt || c.provisioned)) continue;
-          found.set(c.id, c);
-        }
-      }
-      if (found.size > 1) {
+      const found = this.joinCandidates(mv, agent, rules, i);
+      if (found.length > 1) {
         d.report(mv, {
           attribute: rule.mv,
           code: 'ambiguous-join',
-          message: `join rule ${i + 1} of ${agent} matches ${found.size} existing objects (${[...found.values()].map((c) => c.dn).join('; ')}); nothing provisioned`,
+          message: `join rule ${i + 1} of ${agent} matches ${found.length} existing objects (${found.map((c) => c.dn).join('; ')}); nothing provisioned`,
         });
         return true;
       }
-      const [only] = found.values();
+      const [only] = found;
       if (only) {
         const withdrawn = this.withdrawnDeletion(only);
         d.explain(
@@ -268,6 +263,78 @@ export class Outbound {
       }
     }
     return false;
+  }
+
+  /** The disconnectors of `agent` that join rule `i` matches for this object. */
+  private joinCandidates(mv: MvRow, agent: string, rules: AgentRules, i: number): CsRow[] {
+    const { d } = this;
+    const rule = rules.join[i]!;
+    const found = new Map<number, CsRow>();
+    for (const v of (mv.attributes[rule.mv] ?? []).map((x) => x.toLowerCase())) {
+      for (const c of d.view.findDisconnectors(agent, csIndexKey(rule), v)) {
+        // Not one the directory no longer holds (a contact deleted by hand, being disconnected as
+        // this person is looked at again), nor one whose deletion may already have gone out, nor a
+        // provisioned one never confirmed in the directory. One whose deletion is only staged is
+        // taken back (see withdrawnDeletion), unless it is one of dirbridge's own of another kind,
+        // being replaced (see replace).
+        if (c.pendingImport === 'delete') continue;
+        const pending = d.view.getPendingExport(c.id);
+        if (pending?.operation === 'delete' && (pending.sentAt || c.provisioned)) continue;
+        if (isOtherKind(c.objectClasses, rules) && rules.ownership && carriesStamp(c.attributes, rules.ownership)) continue;
+        found.set(c.id, c);
+      }
+    }
+    return [...found.values()];
+  }
+
+  /**
+   * An object dirbridge made under other rules, of another kind than they make now (the contact
+   * `groups: address` made for a group, after a switch to `mirror`; the group `mirror` made, after a
+   * switch back). A directory cannot change an object's kind, so it is replaced: its deletion is staged
+   * and the new object provisioned at its DN; the export deletes before it adds, and the deletion
+   * threshold weighs the deletions like any others. The new object keeps the X.500 addresses of the
+   * old one, so replies to mail sent to it still arrive. One dirbridge did not make (a hand-made
+   * contact, joined) is left as its owners keep it, with nothing written to it.
+   */
+  private replaceOtherKind(mv: MvRow, c: CsRow, rules: AgentRules): void {
+    const { d } = this;
+    const makes = (rules.provision?.objectClasses ?? []).join(', ');
+    const is = `objectClass ${c.objectClasses.join(', ')}`;
+    const action = deprovisionAction(c, rules);
+    if (action.kind !== 'delete') {
+      d.explain(
+        c.dn,
+        c.agent,
+        'provisioning',
+        () => `it is of another kind (${is}) than rules.${c.agent}.provision makes (${makes}), and ${action.reason}: nothing is written to it`,
+      );
+      if (d.view.getPendingExport(c.id)) d.decide({ kind: 'withdraw-export', csId: c.id });
+      if (action.warning) d.warning(c.dn, rules.ownership?.attribute, 'ownership-stamp-missing', action.warning);
+      return;
+    }
+    const reason = `replaced: dirbridge made it with ${is}, and rules.${c.agent}.provision now makes ${makes}; the new object takes its DN once it is deleted`;
+    d.explain(c.dn, c.agent, 'provisioning', () => reason);
+    d.unlink(c, 'deprovision', reason);
+    d.decide({ kind: 'stage-export', export: { csId: c.id, agent: c.agent, operation: 'delete', dn: c.dn, attempts: 0, lastError: null } });
+    d.stats.exportsStaged++;
+    this.provision(mv, c.agent, rules, c);
+  }
+
+  /**
+   * An add not sent yet, while an existing object now matches a join rule (the old object of a
+   * replacement whose deletion is still held, back in kind after a switch back; a hand-made one
+   * imported meanwhile): the add is cancelled and that object joined, so that holding a deletion
+   * never forces one later, and no second object is made beside one already there.
+   */
+  private joinsInsteadOfAdd(mv: MvRow, c: CsRow, rules: AgentRules): boolean {
+    const { d } = this;
+    if (!d.mayHoldDisconnectors(c.agent)) return false;
+    const first = rules.join.map((_, i) => this.joinCandidates(mv, c.agent, rules, i)).find((found) => found.length > 0);
+    if (first?.length !== 1) return false;
+    d.explain(c.dn, c.agent, 'provisioning', () => `its add, not sent yet, is cancelled: ${first[0]!.dn} stands there for it and is joined instead`);
+    d.unlink(c, 'deprovision', `provisioned but never exported; ${first[0]!.dn} is joined instead`);
+    d.decide({ kind: 'remove-cs', cs: d.view.getCs(c.id)!, operation: 'provision-cancel' });
+    return this.joinExisting(mv, c.agent, rules);
   }
 
   /**
@@ -326,6 +393,7 @@ export class Outbound {
       // An add sent with an unknown outcome may stand in the directory under its planned DN: let the
       // export settle it first; later changes follow as updates.
       if (pending?.sentAt) return;
+      if (this.joinsInsteadOfAdd(mv, c, rules)) return;
       // Still waiting for its add: re-plan the add with the latest values.
       const members = d.refs.exportResolver();
       const planned = planNewObject(mv.attributes, rules, this.seed(mv, c.agent), members.resolve);
@@ -337,9 +405,12 @@ export class Outbound {
       );
       if ('problem' in planned) return d.report(mv, planned.problem);
       const p = planned.plan;
-      d.decide({ kind: 'replan', cs: c, dn: p.dn, objectClasses: p.objectClasses ?? [], attributes: p.attributes });
+      // The X.500 addresses it took over from an object it replaces (see replaceOtherKind) stay planned.
+      const attributes = { ...p.attributes, ...carriedReplyAddresses(c.attributes, p.attributes) };
+      d.decide({ kind: 'replan', cs: c, dn: p.dn, objectClasses: p.objectClasses ?? [], attributes });
       return;
     }
+    if (isOtherKind(c.objectClasses, rules)) return this.replaceOtherKind(mv, c, rules);
     // A group dirbridge did not create (a hand-made one with the same address, joined) is left as its
     // owners keep it: its members are theirs.
     if (!c.owned && this.referenceAttributes(c.agent, rules).size) {

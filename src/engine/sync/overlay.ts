@@ -151,6 +151,8 @@ export class Overlay implements SyncView, DecisionSink {
         return;
       case 'remove-cs':
         this.cs.set(d.cs.id, null);
+        // Its pending export goes with it, as in the store (ON DELETE CASCADE).
+        if (this.getPendingExport(d.cs.id)) this.pending.set(d.cs.id, null);
         this.change('cs', d.cs.agent, d.cs.id, d.cs.anchor ?? d.cs.dn, d.operation, { dn: d.cs.dn, attributes: d.cs.attributes }, undefined);
         return;
       case 'link': {
