@@ -68,9 +68,9 @@ describe('switching groups: on a running deployment (slapd as Domino, Samba as A
     setGroups('address');
     const alice = d.addDominoPerson({ given: 'Alice', sn: 'Archer', mail: 'alice.archer@notes.acme.test' });
     const bob = d.addDominoPerson({ given: 'Bob', sn: 'Baker', mail: 'bob.baker@notes.acme.test' });
-    d.addDominoGroup({ cn: 'Notes Sales', mail: 'notes.sales@notes.acme.test', members: [alice, bob] });
+    d.addDominoGroup({ cn: 'Notes Switchers', mail: 'notes.switchers@notes.acme.test', members: [alice, bob] });
     const paula = await d.addAdMailbox({ given: 'Paula', sn: 'Perez', mail: 'paula@exchange.acme.test' });
-    await d.addAdGroup({ cn: 'Exchange Sales', mail: 'exchange.sales@exchange.acme.test', members: [paula] });
+    await d.addAdGroup({ cn: 'Exchange Switchers', mail: 'exchange.switchers@exchange.acme.test', members: [paula] });
     succeeded(run('initial'));
     const [contact] = await adObjects();
     expect(text(contact?.objectClass)).toContain('contact');
@@ -83,8 +83,8 @@ describe('switching groups: on a running deployment (slapd as Domino, Samba as A
     setGroups('mirror');
     succeeded(run('full-cycle', '--staging'), 'completed-warnings');
     const plan = d.cli(['plan', '--csv']).stdout;
-    const adDn = `CN=Notes Sales,${d.adGroupContactsOu}`;
-    const dominoDn = `cn=Exchange Sales,${d.dominoGroupContactsOu}`;
+    const adDn = `CN=Notes Switchers,${d.adGroupContactsOu}`;
+    const dominoDn = `cn=Exchange Switchers,${d.dominoGroupContactsOu}`;
     for (const [agent, dn] of [
       ['ad-group-contacts', adDn],
       ['domino-group-contacts', dominoDn],
@@ -103,7 +103,7 @@ describe('switching groups: on a running deployment (slapd as Domino, Samba as A
     expect(dns(text(ad[0]!.member))).toEqual(dns([`CN=Alice Archer,${d.adContactsOu}`, `CN=Bob Baker,${d.adContactsOu}`]));
     expect(text(ad[0]!.proxyAddresses)).toContain(`X500:${contactLegacyDn}`);
     expect(dominoObjects()).toEqual([
-      { dn: `cn=Exchange Sales,${d.dominoGroupContactsOu}`, classes: ['dominoGroup'], members: [`cn=Paula Perez,${d.dominoContactsOu}`] },
+      { dn: `cn=Exchange Switchers,${d.dominoGroupContactsOu}`, classes: ['dominoGroup'], members: [`cn=Paula Perez,${d.dominoContactsOu}`] },
     ]);
     expect(allWritten(succeeded(run('delta-cycle')))).toBe(0);
   });

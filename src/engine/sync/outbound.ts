@@ -116,7 +116,7 @@ export class Outbound {
     return '; its staged deletion, not sent yet, is withdrawn';
   }
 
-  /** `replaced`: the object of another kind this one takes the place of (see replace), whose X.500 addresses it keeps. */
+  /** `replaced`: the object of another kind this one takes the place of (see replaceOtherKind), whose X.500 addresses it keeps. */
   private provision(mv: MvRow, agent: string, rules: AgentRules, replaced?: CsRow): void {
     const { d } = this;
     // Into a directory never read, a hand-made contact for this person could not be joined: it would
@@ -276,7 +276,7 @@ export class Outbound {
         // this person is looked at again), nor one whose deletion may already have gone out, nor a
         // provisioned one never confirmed in the directory. One whose deletion is only staged is
         // taken back (see withdrawnDeletion), unless it is one of dirbridge's own of another kind,
-        // being replaced (see replace).
+        // being replaced (see replaceOtherKind).
         if (c.pendingImport === 'delete') continue;
         const pending = d.view.getPendingExport(c.id);
         if (pending?.operation === 'delete' && (pending.sentAt || c.provisioned)) continue;
