@@ -155,14 +155,8 @@ export function carriedReplyAddresses(replaced: AttributeMap, planned: Attribute
   const proxies = planned['proxyaddresses'];
   if (!proxies?.length) return {};
   const legacyDn = replaced['legacyexchangedn']?.[0];
-  const have = new Set(proxies.map((p) => p.toLowerCase()));
-  const carried: string[] = [];
-  for (const p of [...(legacyDn ? [x500Proxy(legacyDn)] : []), ...(replaced['proxyaddresses'] ?? []).filter(isX500Proxy)]) {
-    if (have.has(p.toLowerCase())) continue;
-    have.add(p.toLowerCase());
-    carried.push(p);
-  }
-  return carried.length ? { proxyaddresses: [...proxies, ...carried] } : {};
+  const kept = keepX500([...(legacyDn ? [x500Proxy(legacyDn)] : []), ...(replaced['proxyaddresses'] ?? [])], proxies);
+  return kept.length > proxies.length ? { proxyaddresses: kept } : {};
 }
 
 /**
@@ -172,7 +166,14 @@ export function carriedReplyAddresses(replaced: AttributeMap, planned: Attribute
  */
 export function keepX500(current: readonly string[], desired: readonly string[]): string[] {
   const wanted = new Set(desired.map((v) => v.toLowerCase()));
-  return [...desired, ...current.filter((v) => isX500Proxy(v) && !wanted.has(v.toLowerCase()))];
+  // Each once: a directory refuses a value twice, and `current` may name one twice (see carriedReplyAddresses).
+  const kept: string[] = [];
+  for (const v of current) {
+    if (!isX500Proxy(v) || wanted.has(v.toLowerCase())) continue;
+    wanted.add(v.toLowerCase());
+    kept.push(v);
+  }
+  return [...desired, ...kept];
 }
 
 function withoutEmpty(a: AttributeMap): AttributeMap {
