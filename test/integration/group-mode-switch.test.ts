@@ -8,35 +8,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { deployWithSlapd, type Deployment, type RunReportJson } from './harness/coexistence.js';
+import { deployWithSlapd, type Deployment } from './harness/coexistence.js';
 import { mirrorGroups } from './harness/mirror.js';
 import type { Slapd } from './harness/slapd.js';
-import { normalizeDn } from '../../src/util/dn.js';
+import { allExports, dns, exported, ran, text } from './harness/group-reports.js';
 
 type Cli = ReturnType<Deployment['cli']>;
-
-function succeeded(r: Cli, status = 'success'): RunReportJson {
-  const errors = r.report?.steps.flatMap((s) => s.problems.filter((p) => p.severity === 'error').map((p) => `${p.code}: ${p.object}: ${p.message}`)) ?? [];
-  const stopped = r.report?.steps.filter((s) => s.message).map((s) => `${s.agent} ${s.type}: ${s.message}`) ?? [];
-  expect({ code: r.code, status: r.report?.status, stderr: r.stderr, errors, stopped }).toEqual({
-    code: status === 'success' ? 0 : 1,
-    status,
-    stderr: '',
-    errors: [],
-    stopped: [],
-  });
-  return r.report!;
-}
-
-const written = (report: RunReportJson, agent: string): Record<string, number> => {
-  const s = report.steps.filter((x) => x.agent === agent && x.type === 'export');
-  const sum = (k: string): number => s.reduce((n, x) => n + (x.stats[k] ?? 0), 0);
-  return { adds: sum('adds'), updates: sum('updates'), deletes: sum('deletes') };
-};
-const allWritten = (report: RunReportJson): number =>
-  report.steps.filter((s) => s.type === 'export').reduce((n, s) => n + (s.stats.adds ?? 0) + (s.stats.updates ?? 0) + (s.stats.deletes ?? 0), 0);
-const text = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
-const dns = (values: readonly string[]): string[] => values.map((v) => normalizeDn(v)).sort();
 
 describe('switching groups: on a running deployment (slapd as Domino, Samba as AD)', () => {
   let slapd: Slapd;
@@ -71,7 +48,7 @@ describe('switching groups: on a running deployment (slapd as Domino, Samba as A
     d.addDominoGroup({ cn: 'Notes Switchers', mail: 'notes.switchers@notes.acme.test', members: [alice, bob] });
     const paula = await d.addAdMailbox({ given: 'Paula', sn: 'Perez', mail: 'paula@exchange.acme.test' });
     await d.addAdGroup({ cn: 'Exchange Switchers', mail: 'exchange.switchers@exchange.acme.test', members: [paula] });
-    succeeded(run('initial'));
+    ran(run('initial'));
     const [contact] = await adObjects();
     expect(text(contact?.objectClass)).toContain('contact');
     contactLegacyDn = text(contact?.legacyExchangeDN)[0]!;
@@ -81,7 +58,7 @@ describe('switching groups: on a running deployment (slapd as Domino, Samba as A
 
   it('to mirror: a staged full cycle plans a delete and an add at the same DN for each group, and sends nothing', async () => {
     setGroups('mirror');
-    succeeded(run('full-cycle', '--staging'), 'completed-warnings');
+    ran(run('full-cycle', '--staging'), 'completed-warnings');
     const plan = d.cli(['plan', '--csv']).stdout;
     const adDn = `CN=Notes Switchers,${d.adGroupContactsOu}`;
     const dominoDn = `cn=Exchange Switchers,${d.dominoGroupContactsOu}`;
@@ -94,9 +71,9 @@ describe('switching groups: on a running deployment (slapd as Domino, Samba as A
   });
 
   it('the full cycle replaces them: groups with their members where the contacts were, the X.500 address kept', async () => {
-    const report = succeeded(run('full-cycle'));
-    expect(written(report, 'ad-group-contacts')).toEqual({ adds: 1, updates: 0, deletes: 1 });
-    expect(written(report, 'domino-group-contacts')).toEqual({ adds: 1, updates: 0, deletes: 1 });
+    const report = ran(run('full-cycle'));
+    expect(exported(report, 'ad-group-contacts')).toEqual({ adds: 1, updates: 0, deletes: 1, valuesAdded: 0, valuesRemoved: 0 });
+    expect(exported(report, 'domino-group-contacts')).toEqual({ adds: 1, updates: 0, deletes: 1, valuesAdded: 0, valuesRemoved: 0 });
     const ad = await adObjects();
     expect(ad).toHaveLength(1);
     expect(text(ad[0]!.objectClass).map((c) => c.toLowerCase())).toEqual(['top', 'group']);
@@ -105,20 +82,20 @@ describe('switching groups: on a running deployment (slapd as Domino, Samba as A
     expect(dominoObjects()).toEqual([
       { dn: `cn=Exchange Switchers,${d.dominoGroupContactsOu}`, classes: ['dominoGroup'], members: [`cn=Paula Perez,${d.dominoContactsOu}`] },
     ]);
-    expect(allWritten(succeeded(run('delta-cycle')))).toBe(0);
+    expect(allExports(ran(run('delta-cycle')))).toBe(0);
   });
 
   it('and back to address: contacts again, with the legacyExchangeDN they had, and nothing left pending', async () => {
     setGroups('address');
-    const report = succeeded(run('full-cycle'));
-    expect(written(report, 'ad-group-contacts')).toEqual({ adds: 1, updates: 0, deletes: 1 });
-    expect(written(report, 'domino-group-contacts')).toEqual({ adds: 1, updates: 0, deletes: 1 });
+    const report = ran(run('full-cycle'));
+    expect(exported(report, 'ad-group-contacts')).toEqual({ adds: 1, updates: 0, deletes: 1, valuesAdded: 0, valuesRemoved: 0 });
+    expect(exported(report, 'domino-group-contacts')).toEqual({ adds: 1, updates: 0, deletes: 1, valuesAdded: 0, valuesRemoved: 0 });
     const ad = await adObjects();
     expect(ad).toHaveLength(1);
     expect(text(ad[0]!.objectClass)).toContain('contact');
     expect(text(ad[0]!.legacyExchangeDN)).toEqual([contactLegacyDn]);
     expect(text(ad[0]!.member)).toEqual([]);
     expect(dominoObjects().map((o) => o.classes.includes('dominoPerson'))).toEqual([true]);
-    expect(allWritten(succeeded(run('delta-cycle')))).toBe(0);
+    expect(allExports(ran(run('delta-cycle')))).toBe(0);
   });
 });

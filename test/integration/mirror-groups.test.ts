@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployWithSlapd, type Deployment, type RunReportJson } from './harness/coexistence.js';
 import type { Slapd } from './harness/slapd.js';
+import { allExports, dns, exported, ran, text } from './harness/group-reports.js';
 import { normalizeDn } from '../../src/util/dn.js';
 import { randomBytes } from 'node:crypto';
 import { startServe } from './harness/serve.js';
@@ -16,29 +17,7 @@ const escapeHtml = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g,
 
 type Cli = ReturnType<Deployment['cli']>;
 
-/** The run's problems as "code: object", and whether it ended as expected. */
-function ran(r: Cli, status = 'success'): RunReportJson {
-  const stopped = r.report?.steps.filter((s) => s.message).map((s) => `${s.agent} ${s.type}: ${s.message}`) ?? [];
-  const errors = r.report?.steps.flatMap((s) => s.problems.filter((p) => p.severity === 'error').map((p) => `${p.code}: ${p.object}: ${p.message}`)) ?? [];
-  expect({ code: r.code, status: r.report?.status, stderr: r.stderr, stopped, errors }).toEqual({
-    code: status === 'success' ? 0 : 1,
-    status,
-    stderr: '',
-    stopped: [],
-    errors: [],
-  });
-  return r.report!;
-}
 const problems = (report: RunReportJson): string[] => report.steps.flatMap((s) => s.problems.map((p) => `${p.code}: ${p.object} [${p.attribute ?? ''}]`));
-const exported = (report: RunReportJson, agent: string): Record<string, number> => {
-  const s = report.steps.filter((x) => x.agent === agent && x.type === 'export');
-  const sum = (k: string): number => s.reduce((n, x) => n + (x.stats[k] ?? 0), 0);
-  return { adds: sum('adds'), updates: sum('updates'), deletes: sum('deletes'), valuesAdded: sum('valuesAdded'), valuesRemoved: sum('valuesRemoved') };
-};
-const allExports = (report: RunReportJson): number =>
-  report.steps.filter((s) => s.type === 'export').reduce((n, s) => n + (s.stats.adds ?? 0) + (s.stats.updates ?? 0) + (s.stats.deletes ?? 0), 0);
-const text = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
-const dns = (values: readonly string[]): string[] => values.map((v) => normalizeDn(v)).sort();
 
 describe('mirrored groups (slapd as Domino, Samba as AD)', () => {
   let slapd: Slapd;
